@@ -1,0 +1,286 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * The error types every primitive of the module reuses: timeouts,
+ * cancellations and groups of errors (PEP 654 style).
+ *
+ * @module
+ */
+
+/**
+ * Thrown when a deadline set by {@linkcode failAfter} or {@linkcode failAt}
+ * (or a timeout option of `alcall`) expires.
+ *
+ * @example Usage
+ * ```ts
+ * import { TimeoutError } from "@lionpride/core";
+ *
+ * const err = new TimeoutError("too slow");
+ * console.assert(err.name === "TimeoutError");
+ * ```
+ */
+export class TimeoutError extends Error {
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message = "Deadline exceeded", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * The reason a cancelled scope's signal carries.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelScope, CancelledError } from "@lionpride/core";
+ *
+ * const scope = new CancelScope();
+ * scope.cancel("no longer needed");
+ * console.assert(scope.signal.reason instanceof CancelledError);
+ * ```
+ */
+export class CancelledError extends Error {
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message = "Cancelled", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
+  }
+}
+
+/**
+ * Tells whether `err` is a cancellation: a {@linkcode CancelledError} or any
+ * error named `"AbortError"` (the `DOMException` that `fetch` and friends
+ * reject with).
+ *
+ * @param err The value to test.
+ * @returns `true` if `err` is a cancellation.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelledError, isCancelled } from "@lionpride/core";
+ *
+ * console.assert(isCancelled(new CancelledError()));
+ * console.assert(isCancelled(new DOMException("aborted", "AbortError")));
+ * console.assert(!isCancelled(new Error("boom")));
+ * ```
+ */
+export function isCancelled(err: unknown): boolean {
+  if (err instanceof CancelledError) return true;
+  return typeof err === "object" && err !== null &&
+    (err as { name?: unknown }).name === "AbortError";
+}
+
+/**
+ * A condition for {@linkcode ExceptionGroup.split}: an error class, or a
+ * predicate over errors.
+ */
+export type ExceptionCondition<E = unknown> =
+  // deno-lint-ignore no-explicit-any
+  | (abstract new (...args: any[]) => unknown)
+  | ((err: E) => boolean);
+
+function toPredicate<E>(
+  condition: ExceptionCondition<E>,
+): (e: unknown) => boolean {
+  if (typeof condition !== "function") {
+    throw new TypeError(
+      `Cannot split group: 'condition' must be an error class or a predicate, received ${typeof condition}`,
+    );
+  }
+  const proto = (condition as { prototype?: unknown }).prototype;
+  if (proto === Error.prototype || proto instanceof Error) {
+    const cls = condition as abstract new () => unknown;
+    return (e) => e instanceof cls;
+  }
+  return condition as (e: unknown) => boolean;
+}
+
+/**
+ * A group of errors, as Python's `ExceptionGroup` (PEP 654): what a
+ * {@linkcode taskGroup} rejects with when children fail.
+ *
+ * @typeParam E The type of the errors held.
+ *
+ * @example Usage
+ * ```ts
+ * import { ExceptionGroup } from "@lionpride/core";
+ *
+ * const eg = new ExceptionGroup("two failures", [new TypeError("a"), new RangeError("b")]);
+ * const [types, rest] = eg.split(TypeError);
+ * console.assert(types?.exceptions.length === 1 && rest?.exceptions.length === 1);
+ * console.assert(String(eg).endsWith("(2 sub-exceptions)"));
+ * ```
+ */
+export class ExceptionGroup<E = unknown> extends AggregateError {
+  /** The errors held by the group, in the order they occurred. */
+  declare readonly errors: E[];
+
+  /**
+   * Constructs a new group.
+   *
+   * @param message What the group is about.
+   * @param exceptions The errors (at least one).
+   * @param options The standard error options (`cause`).
+   * @throws {TypeError} If `message` is not a string or `exceptions` is empty
+   * or not iterable.
+   */
+  constructor(
+    message: string,
+    exceptions: Iterable<E>,
+    options?: ErrorOptions,
+  ) {
+    if (typeof message !== "string") {
+      throw new TypeError(
+        `Cannot create ExceptionGroup: 'message' must be a string, received ${typeof message}`,
+      );
+    }
+    if (
+      exceptions === null || exceptions === undefined ||
+      typeof (exceptions as Iterable<E>)[Symbol.iterator] !== "function" ||
+      typeof exceptions === "string"
+    ) {
+      throw new TypeError(
+        `Cannot create ExceptionGroup: 'exceptions' must be an iterable of errors, received ${
+          exceptions === null ? "null" : typeof exceptions
+        }`,
+      );
+    }
+    const list = Array.from(exceptions);
+    if (list.length === 0) {
+      throw new TypeError(
+        "Cannot create ExceptionGroup: 'exceptions' must not be empty, received 0 errors",
+      );
+    }
+    super(list, message, options);
+    this.name = "ExceptionGroup";
+  }
+
+  /** The errors held by the group (the same items as `errors`). */
+  get exceptions(): readonly E[] {
+    return this.errors;
+  }
+
+  /**
+   * The message followed by the number of errors, e.g.
+   * `ExceptionGroup: boom (2 sub-exceptions)`.
+   *
+   * @returns The string form of the group.
+   */
+  override toString(): string {
+    return `${this.name}: ${this.message} (${this.errors.length} sub-exceptions)`;
+  }
+
+  /**
+   * Makes a new group with the same message (and `cause`) holding `exceptions`.
+   *
+   * @typeParam F The type of the errors of the new group.
+   * @param exceptions The errors of the new group.
+   * @returns The new group.
+   */
+  derive<F>(exceptions: Iterable<F>): ExceptionGroup<F> {
+    const group = new ExceptionGroup<F>(this.message, exceptions, {
+      cause: this.cause,
+    });
+    if (this.cause === undefined) delete (group as { cause?: unknown }).cause;
+    return group;
+  }
+
+  /**
+   * Splits the group into the errors that match `condition` and the rest,
+   * keeping the nesting of inner groups in both halves. The condition is also
+   * tested on the nested groups themselves (and on this group).
+   *
+   * @param condition An error class or a predicate.
+   * @returns `[match, rest]`, each `undefined` when empty.
+   */
+  split(
+    condition: ExceptionCondition<E>,
+  ): [ExceptionGroup<E> | undefined, ExceptionGroup<E> | undefined] {
+    return splitGroup(this, toPredicate(condition));
+  }
+
+  /**
+   * The errors that match `condition`, nesting kept.
+   *
+   * @param condition An error class or a predicate.
+   * @returns The matching subgroup, or `undefined` if nothing matches.
+   */
+  subgroup(condition: ExceptionCondition<E>): ExceptionGroup<E> | undefined {
+    return this.split(condition)[0];
+  }
+}
+
+function splitGroup<E>(
+  group: ExceptionGroup<E>,
+  matches: (e: unknown) => boolean,
+): [ExceptionGroup<E> | undefined, ExceptionGroup<E> | undefined] {
+  if (matches(group)) return [group, undefined];
+  const hit: E[] = [];
+  const miss: E[] = [];
+  for (const e of group.errors) {
+    if (e instanceof ExceptionGroup) {
+      const [m, r] = splitGroup(e as ExceptionGroup<E>, matches);
+      if (m) hit.push(m as E);
+      if (r) miss.push(r as E);
+    } else if (matches(e)) {
+      hit.push(e);
+    } else {
+      miss.push(e);
+    }
+  }
+  return [
+    hit.length === 0 ? undefined : miss.length === 0 ? group : group.derive(hit),
+    miss.length === 0 ? undefined : hit.length === 0 ? group : group.derive(miss),
+  ];
+}
+
+/**
+ * Splits a group into its cancellations (see {@linkcode isCancelled}) and the
+ * rest.
+ *
+ * @param eg The group to split.
+ * @returns `[cancellations, rest]`, each `undefined` when empty.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelledError, ExceptionGroup, splitCancellation } from "@lionpride/core";
+ *
+ * const eg = new ExceptionGroup("mixed", [new CancelledError(), new Error("boom")]);
+ * const [cancels, rest] = splitCancellation(eg);
+ * console.assert(cancels?.exceptions.length === 1 && rest?.exceptions.length === 1);
+ * ```
+ */
+export function splitCancellation<E>(
+  eg: ExceptionGroup<E>,
+): [ExceptionGroup<E> | undefined, ExceptionGroup<E> | undefined] {
+  return splitGroup(eg, isCancelled);
+}
+
+/**
+ * The part of a group that is not a cancellation.
+ *
+ * @param eg The group.
+ * @returns The non-cancellation subgroup, or `undefined` if there is none.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelledError, ExceptionGroup, nonCancelSubgroup } from "@lionpride/core";
+ *
+ * const eg = new ExceptionGroup("only cancels", [new CancelledError()]);
+ * console.assert(nonCancelSubgroup(eg) === undefined);
+ * ```
+ */
+export function nonCancelSubgroup<E>(
+  eg: ExceptionGroup<E>,
+): ExceptionGroup<E> | undefined {
+  return splitGroup(eg, isCancelled)[1];
+}

@@ -1,0 +1,40 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * Structured concurrency for async/await: cancellation scopes, task groups,
+ * FIFO-fair limiters, locks, events and conditions.
+ *
+ * @example Usage
+ * ```ts
+ * import { CapacityLimiter, failAfter, taskGroup } from "@lionpride/core/concurrency";
+ *
+ * const limiter = new CapacityLimiter(2);
+ * await failAfter(5_000, () =>
+ *   taskGroup((tg) => {
+ *     for (let i = 0; i < 4; i++) tg.startSoon(() => limiter.use(() => i));
+ *   }));
+ * ```
+ *
+ * @module
+ */
+
+export { checkpoint, sleep, type SleepOptions } from "./sleep.ts";
+export { currentTime } from "./clock.ts";
+export {
+  CancelledError,
+  type ExceptionCondition,
+  ExceptionGroup,
+  isCancelled,
+  nonCancelSubgroup,
+  splitCancellation,
+  TimeoutError,
+} from "./errors.ts";
+export { CancelScope, type CancelScopeOptions, currentScope, effectiveDeadline } from "./cancel.ts";
+export { failAfter, failAt, moveOnAfter, moveOnAt, shield } from "./timeouts.ts";
+export { TaskGroup, taskGroup, type TaskStatus } from "./task_group.ts";
+export {
+  type AcquireOptions,
+  CapacityLimiter,
+  type LimiterStatistics,
+  type Permit,
+} from "./limiter.ts";
+export { Condition, Event, Lock, Semaphore, type SemaphoreOptions } from "./primitives.ts";

@@ -1,0 +1,142 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * `sleep` and `checkpoint`: the two ways to wait for time, both cancellable
+ * by the ambient scope.
+ *
+ * @module
+ */
+
+import {
+  CancelWatcher,
+  currentScope,
+  pendingCancellation,
+  unwatchScope,
+  watchScope,
+} from "./cancel.ts";
+import { addDeadline, currentTime, DeadlineEntry, removeDeadline, Timer } from "./clock.ts";
+import { checkSignalOption } from "./wait_queue.ts";
+
+/** Options of {@linkcode sleep}. */
+export interface SleepOptions {
+  /** Cancels the sleep when it aborts. */
+  signal?: AbortSignal;
+}
+
+/** A pending sleep: a deadline in the shared heap, watching its scope and signal. */
+class Sleeper extends CancelWatcher {
+  readonly entry: SleepDeadline;
+  signal: AbortSignal | undefined;
+  resolve!: () => void;
+  reject!: (err: unknown) => void;
+
+  constructor(signal: AbortSignal | undefined) {
+    super();
+    this.signal = signal;
+    this.entry = new SleepDeadline(this);
+  }
+
+  finish(): void {
+    removeDeadline(this.entry);
+    unwatchScope(this);
+    this.signal?.removeEventListener("abort", this);
+  }
+
+  onCancel(reason: unknown): void {
+    this.finish();
+    this.reject(reason);
+  }
+
+  handleEvent(): void {
+    this.onCancel(this.signal!.reason);
+  }
+}
+
+class SleepDeadline extends DeadlineEntry {
+  constructor(readonly sleeper: Sleeper) {
+    super();
+  }
+  expire(): void {
+    this.sleeper.finish();
+    this.sleeper.resolve();
+  }
+}
+
+/**
+ * Resolves after `ms` milliseconds. Rejects with the cancellation reason when
+ * `options.signal` aborts or the ambient scope is cancelled, and clears its
+ * timer then.
+ *
+ * @param ms Milliseconds to sleep: finite and `>= 0`, or `Infinity` to sleep
+ * until cancelled.
+ * @param options The abort signal.
+ * @returns A promise that resolves after `ms` milliseconds.
+ * @throws {TypeError} If `ms` is not a number or `signal` not an AbortSignal.
+ * @throws {RangeError} If `ms` is negative or NaN.
+ *
+ * @example Usage
+ * ```ts
+ * import { currentTime, sleep } from "@lionpride/core";
+ *
+ * const start = currentTime();
+ * await sleep(10);
+ * console.assert(currentTime() - start >= 9);
+ * ```
+ */
+export function sleep(ms: number, options?: SleepOptions): Promise<void> {
+  let signal: AbortSignal | undefined;
+  try {
+    if (typeof ms !== "number") {
+      throw new TypeError(
+        `Cannot sleep: 'ms' must be a number, received ${typeof ms}`,
+      );
+    }
+    if (!(ms >= 0)) {
+      throw new RangeError(
+        `Cannot sleep: 'ms' must be >= 0 or Infinity, received ${ms}`,
+      );
+    }
+    signal = checkSignalOption(options, "Cannot sleep");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const scope = currentScope();
+  const pending = pendingCancellation(scope, signal);
+  if (pending !== undefined) return Promise.reject(pending);
+  const sleeper = new Sleeper(signal);
+  const promise = new Promise<void>((resolve, reject) => {
+    sleeper.resolve = resolve;
+    sleeper.reject = reject;
+  });
+  if (ms !== Infinity) {
+    sleeper.entry.deadline = currentTime() + ms;
+    addDeadline(sleeper.entry);
+  }
+  if (scope !== undefined) watchScope(scope, sleeper);
+  signal?.addEventListener("abort", sleeper);
+  return promise;
+}
+
+/**
+ * Rejects at once with the cancellation reason if the ambient scope is
+ * cancelled; otherwise yields one macrotask turn (`setTimeout(0)`), so a
+ * CPU-bound loop lets timers and I/O run.
+ *
+ * @returns A promise that resolves after one macrotask turn.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkpoint } from "@lionpride/core";
+ *
+ * let sum = 0;
+ * for (let i = 0; i < 1_000; i++) {
+ *   sum += i;
+ *   if (i % 100 === 0) await checkpoint();
+ * }
+ * console.assert(sum === 499_500);
+ * ```
+ */
+export function checkpoint(): Promise<void> {
+  const pending = pendingCancellation(currentScope(), undefined);
+  if (pending !== undefined) return Promise.reject(pending);
+  return new Promise((resolve) => new Timer(resolve, 0));
+}

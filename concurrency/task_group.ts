@@ -1,0 +1,259 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * Task groups (Trio's nurseries): structured concurrency where no child
+ * outlives the group, the first failure cancels the rest, and every failure
+ * comes back in one {@linkcode ExceptionGroup}.
+ *
+ * @module
+ */
+
+import {
+  CancelScope,
+  currentScope,
+  enclosingReason,
+  enterScope,
+  exitScope,
+  markCaught,
+  runInScope,
+  scopeReason,
+} from "./cancel.ts";
+import { ExceptionGroup, isCancelled } from "./errors.ts";
+
+/** Handed to a child started with {@linkcode TaskGroup.start}. */
+export interface TaskStatus<R = void> {
+  /** Tells the parent the child has started, with a value for `start` to resolve with. */
+  started(value?: R): void;
+}
+
+const creating = Symbol("creating");
+let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
+
+/**
+ * A group of concurrent children, created by {@linkcode taskGroup}.
+ *
+ * @example Usage
+ * ```ts
+ * import { sleep, taskGroup } from "@lionpride/core";
+ *
+ * const done: number[] = [];
+ * await taskGroup((tg) => {
+ *   for (const ms of [3, 1, 2]) {
+ *     tg.startSoon(async () => {
+ *       await sleep(ms);
+ *       done.push(ms);
+ *     });
+ *   }
+ * });
+ * console.assert(done.join() === "1,2,3");
+ * ```
+ */
+export class TaskGroup {
+  /** The group's scope: cancel it to cancel every child. */
+  readonly cancelScope: CancelScope;
+  #pending = 0;
+  #closed = false;
+  readonly #failures: unknown[] = [];
+  #idle: (() => void) | undefined = undefined;
+  readonly #childDone = (): void => {
+    if (--this.#pending === 0 && this.#idle !== undefined) this.#idle();
+  };
+  readonly #childFailed = (err: unknown): void => {
+    this.#fail(err);
+    this.#childDone();
+  };
+
+  /**
+   * Use {@linkcode taskGroup} to make one.
+   *
+   * @param token Internal.
+   */
+  constructor(token: unknown) {
+    if (token !== creating) {
+      throw new TypeError(
+        "Cannot create TaskGroup directly: use taskGroup(fn)",
+      );
+    }
+    this.cancelScope = new CancelScope();
+  }
+
+  /** The group's signal: aborts when the group is cancelled. */
+  get signal(): AbortSignal {
+    return this.cancelScope.signal;
+  }
+
+  /**
+   * Starts `fn(...args)` as a child of the group, with the group's scope
+   * ambient. The child starts at once (its synchronous part runs before
+   * `startSoon` returns).
+   *
+   * @typeParam A The argument types.
+   * @param fn The child.
+   * @param args Arguments for `fn`.
+   * @throws {Error} If the group has finished.
+   */
+  startSoon<A extends unknown[]>(
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): void {
+    this.#checkOpen(fn, "startSoon");
+    this.#pending++;
+    let result: unknown;
+    try {
+      // Children started from the body already run with the group's scope
+      // ambient: skip the (costly) context switch then.
+      result = currentScope() === this.cancelScope
+        ? fn(...args)
+        : runInScope(this.cancelScope, fn, ...args);
+    } catch (err) {
+      this.#childFailed(err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(this.#childDone, this.#childFailed);
+    } else if (
+      result !== null && typeof result === "object" &&
+      typeof (result as PromiseLike<unknown>).then === "function"
+    ) {
+      Promise.resolve(result).then(this.#childDone, this.#childFailed);
+    } else {
+      this.#childDone();
+    }
+  }
+
+  /**
+   * Starts a child and waits until it calls `status.started(value)`.
+   *
+   * @typeParam R The type of the started value.
+   * @param fn The child; it receives the status to report with.
+   * @returns The value given to `status.started()`.
+   * @throws {Error} If the group has finished. The promise rejects with the
+   * child's error (or an `Error` saying it never started) if the child ends
+   * before calling `started`; the group does not count that as a failure.
+   */
+  start<R = void>(fn: (status: TaskStatus<R>) => unknown): Promise<R> {
+    this.#checkOpen(fn, "start");
+    let started = false;
+    let resolve!: (value: R) => void, reject!: (err: unknown) => void;
+    const promise = new Promise<R>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const status: TaskStatus<R> = {
+      started(value?: R): void {
+        if (started) throw new Error("Cannot call TaskStatus.started() twice");
+        started = true;
+        resolve(value as R);
+      },
+    };
+    this.startSoon(async () => {
+      try {
+        await fn(status);
+      } catch (err) {
+        if (started) throw err;
+        reject(err);
+        return;
+      }
+      if (!started) {
+        reject(
+          new Error(
+            "Child started with TaskGroup.start() never called started()",
+          ),
+        );
+      }
+    });
+    return promise;
+  }
+
+  #checkOpen(fn: unknown, method: string): void {
+    if (this.#closed) {
+      throw new Error(
+        `Cannot call TaskGroup.${method}: the task group has finished`,
+      );
+    }
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot call TaskGroup.${method}: 'fn' must be a function, received ${typeof fn}`,
+      );
+    }
+  }
+
+  #fail(err: unknown): void {
+    // A cancellation is expected while the group is cancelled; otherwise it
+    // is a real failure and must not be lost.
+    if (isCancelled(err) && scopeReason(this.cancelScope) !== undefined) return;
+    this.#failures.push(err);
+    if (this.#failures.length === 1) {
+      this.cancelScope.cancel("A task of the group failed");
+    }
+  }
+
+  static {
+    runGroup = async (fn) => {
+      const tg = new TaskGroup(creating);
+      const scope = tg.cancelScope;
+      enterScope(scope);
+      let value: unknown;
+      let completed = false;
+      if (scopeReason(scope) === undefined) {
+        try {
+          value = await runInScope(scope, fn, tg);
+          completed = scopeReason(scope) === undefined;
+        } catch (err) {
+          tg.#fail(err);
+        }
+      }
+      if (tg.#pending > 0) {
+        await new Promise<void>((resolve) => (tg.#idle = resolve));
+      }
+      tg.#closed = true;
+      exitScope(scope);
+      if (tg.#failures.length > 0) {
+        throw new ExceptionGroup("Errors in task group", tg.#failures);
+      }
+      const outer = enclosingReason(scope);
+      if (outer !== undefined) throw outer;
+      if (completed || !scope.cancelCalled) return value;
+      markCaught(scope);
+      return undefined;
+    };
+  }
+}
+
+/**
+ * Runs `fn` with a new {@linkcode TaskGroup} and settles once `fn` and every
+ * child have settled (even when cancelled: a group never settles before its
+ * children). The first failure cancels the group; then it rejects with an
+ * {@linkcode ExceptionGroup} of every non-cancellation failure, in the order
+ * they occurred. A cancellation from an enclosing scope propagates as itself.
+ *
+ * @typeParam T The type of `fn`'s value.
+ * @param fn The body; it receives the group.
+ * @returns `fn`'s value, or `undefined` if the group's own scope was
+ * cancelled before `fn` returned.
+ * @throws {ExceptionGroup} If `fn` or a child failed.
+ *
+ * @example Usage
+ * ```ts
+ * import { ExceptionGroup, taskGroup } from "@lionpride/core";
+ *
+ * try {
+ *   await taskGroup((tg) => {
+ *     tg.startSoon(() => Promise.reject(new Error("boom")));
+ *   });
+ * } catch (err) {
+ *   console.assert(err instanceof ExceptionGroup && err.exceptions.length === 1);
+ * }
+ * ```
+ */
+export function taskGroup<T>(
+  fn: (tg: TaskGroup) => T | Promise<T>,
+): Promise<T | undefined> {
+  if (typeof fn !== "function") {
+    return Promise.reject(
+      new TypeError(
+        `Cannot call taskGroup: 'fn' must be a function, received ${typeof fn}`,
+      ),
+    );
+  }
+  return runGroup(fn) as Promise<T | undefined>;
+}

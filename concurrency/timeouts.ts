@@ -1,0 +1,216 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * Deadlines as scopes: `failAfter`, `moveOnAfter`, `failAt`, `moveOnAt` and
+ * `shield`, all thin layers over {@linkcode CancelScope}.
+ *
+ * @module
+ */
+
+import { CancelScope, runScopeFor } from "./cancel.ts";
+import { currentTime } from "./clock.ts";
+
+function checkMs(ms: unknown, fnName: string): void {
+  if (ms === null) return;
+  if (typeof ms !== "number") {
+    throw new TypeError(
+      `Cannot call ${fnName}: 'ms' must be a number or null, received ${typeof ms}`,
+    );
+  }
+  if (Number.isNaN(ms)) {
+    throw new RangeError(
+      `Cannot call ${fnName}: 'ms' must not be NaN, received NaN`,
+    );
+  }
+}
+
+function absoluteDeadline(deadline: unknown, fnName: string): number {
+  if (typeof deadline !== "number") {
+    throw new TypeError(
+      `Cannot call ${fnName}: 'deadline' must be a number, received ${typeof deadline}`,
+    );
+  }
+  if (Number.isNaN(deadline)) {
+    throw new RangeError(
+      `Cannot call ${fnName}: 'deadline' must not be NaN, received NaN`,
+    );
+  }
+  return deadline;
+}
+
+function runAfter<T>(
+  ms: number | null,
+  fn: (scope: CancelScope) => T | Promise<T>,
+  timeout: boolean,
+): Promise<T | undefined> {
+  if (ms === null) return runScopeFor(new CancelScope(), fn, timeout, NaN) as Promise<T>;
+  const now = currentTime();
+  const scope = new CancelScope({ deadline: now + ms });
+  return runScopeFor(scope, fn, timeout, now) as Promise<T | undefined>;
+}
+
+function runAt<T>(
+  deadline: number,
+  fn: (scope: CancelScope) => T | Promise<T>,
+  timeout: boolean,
+): Promise<T | undefined> {
+  return runScopeFor(new CancelScope({ deadline }), fn, timeout, NaN) as Promise<T | undefined>;
+}
+
+/**
+ * Runs `fn` in a scope whose deadline is `ms` milliseconds from now; rejects
+ * with {@linkcode TimeoutError} if the deadline cancels it. A manual
+ * `scope.cancel()` is not a timeout: then it resolves `undefined`.
+ *
+ * @typeParam T The type of `fn`'s value.
+ * @param ms Milliseconds until the deadline; `null` for none (the scope can
+ * still be cancelled). `ms <= 0` means the deadline has passed: `fn` is not
+ * invoked.
+ * @param fn The body; it receives the scope.
+ * @returns `fn`'s value.
+ * @throws {TimeoutError} If the deadline passed before `fn` finished.
+ * @throws {RangeError} If `ms` is NaN.
+ *
+ * @example Usage
+ * ```ts
+ * import { failAfter, sleep, TimeoutError } from "@lionpride/core";
+ *
+ * try {
+ *   await failAfter(10, () => sleep(1_000));
+ * } catch (err) {
+ *   console.assert(err instanceof TimeoutError);
+ * }
+ * ```
+ */
+export function failAfter<T>(
+  ms: number | null,
+  fn: (scope: CancelScope) => T | Promise<T>,
+): Promise<T> {
+  try {
+    checkMs(ms, "failAfter");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return runAfter(ms, fn, true) as Promise<T>;
+}
+
+/**
+ * Runs `fn` in a scope whose deadline is `ms` milliseconds from now; resolves
+ * `undefined` if the deadline (or a manual cancel) cancels it.
+ *
+ * @typeParam T The type of `fn`'s value.
+ * @param ms Milliseconds until the deadline; `null` for none.
+ * @param fn The body; it receives the scope.
+ * @returns `fn`'s value, or `undefined` if the scope was cancelled.
+ * @throws {RangeError} If `ms` is NaN.
+ *
+ * @example Usage
+ * ```ts
+ * import { moveOnAfter, sleep } from "@lionpride/core";
+ *
+ * const result = await moveOnAfter(10, async () => {
+ *   await sleep(1_000);
+ *   return "done";
+ * });
+ * console.assert(result === undefined);
+ * ```
+ */
+export function moveOnAfter<T>(
+  ms: number | null,
+  fn: (scope: CancelScope) => T | Promise<T>,
+): Promise<T | undefined> {
+  try {
+    checkMs(ms, "moveOnAfter");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return runAfter(ms, fn, false);
+}
+
+/**
+ * Like {@linkcode failAfter}, with an absolute deadline on the
+ * {@linkcode currentTime} clock.
+ *
+ * @typeParam T The type of `fn`'s value.
+ * @param deadline The absolute deadline in milliseconds.
+ * @param fn The body; it receives the scope.
+ * @returns `fn`'s value.
+ * @throws {TimeoutError} If the deadline passed before `fn` finished.
+ * @throws {RangeError} If `deadline` is NaN.
+ *
+ * @example Usage
+ * ```ts
+ * import { currentTime, failAt } from "@lionpride/core";
+ *
+ * const value = await failAt(currentTime() + 1_000, () => 42);
+ * console.assert(value === 42);
+ * ```
+ */
+export function failAt<T>(
+  deadline: number,
+  fn: (scope: CancelScope) => T | Promise<T>,
+): Promise<T> {
+  try {
+    absoluteDeadline(deadline, "failAt");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return runAt(deadline, fn, true) as Promise<T>;
+}
+
+/**
+ * Like {@linkcode moveOnAfter}, with an absolute deadline on the
+ * {@linkcode currentTime} clock.
+ *
+ * @typeParam T The type of `fn`'s value.
+ * @param deadline The absolute deadline in milliseconds.
+ * @param fn The body; it receives the scope.
+ * @returns `fn`'s value, or `undefined` if the scope was cancelled.
+ * @throws {RangeError} If `deadline` is NaN.
+ *
+ * @example Usage
+ * ```ts
+ * import { currentTime, moveOnAt, sleep } from "@lionpride/core";
+ *
+ * const value = await moveOnAt(currentTime() + 10, () => sleep(1_000));
+ * console.assert(value === undefined);
+ * ```
+ */
+export function moveOnAt<T>(
+  deadline: number,
+  fn: (scope: CancelScope) => T | Promise<T>,
+): Promise<T | undefined> {
+  try {
+    absoluteDeadline(deadline, "moveOnAt");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return runAt(deadline, fn, false);
+}
+
+/**
+ * Runs `fn` in a shielded scope: cancellation of enclosing scopes does not
+ * reach it (use it for cleanup that must finish).
+ *
+ * @typeParam T The type of `fn`'s value.
+ * @param fn The body.
+ * @returns `fn`'s value.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelScope, shield, sleep } from "@lionpride/core";
+ *
+ * const outer = new CancelScope();
+ * let cleaned = false;
+ * await outer.run(async (s) => {
+ *   s.cancel();
+ *   await shield(async () => {
+ *     await sleep(1);
+ *     cleaned = true;
+ *   });
+ * });
+ * console.assert(cleaned);
+ * ```
+ */
+export function shield<T>(fn: () => T | Promise<T>): Promise<T> {
+  return new CancelScope({ shield: true }).run(fn) as Promise<T>;
+}

@@ -1,0 +1,147 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * The one FIFO waiter list every waiting primitive shares: a doubly linked
+ * list, so enqueue, dequeue and cancellation are all O(1). A waiter watches
+ * the ambient scope (through the scope machinery) and an optional signal, and
+ * leaves the list at once when either cancels it.
+ *
+ * @module
+ */
+
+import type { CancelledError } from "./errors.ts";
+import { type CancelScope, CancelWatcher, unwatchScope, watchScope } from "./cancel.ts";
+
+/** One waiting call. */
+export class Waiter<T> extends CancelWatcher {
+  prev: Waiter<T> | undefined = undefined;
+  next: Waiter<T> | undefined = undefined;
+  queue: WaitQueue<T> | undefined;
+  signal: AbortSignal | undefined;
+  /** Free slot for the owner (e.g. the item a putter offers). */
+  payload: unknown;
+  resolve!: (value: T) => void;
+  reject!: (err: unknown) => void;
+
+  constructor(
+    queue: WaitQueue<T>,
+    signal: AbortSignal | undefined,
+    payload: unknown,
+  ) {
+    super();
+    this.queue = queue;
+    this.signal = signal;
+    this.payload = payload;
+  }
+
+  onCancel(reason: CancelledError): void {
+    this.queue?.cancel(this, reason);
+  }
+
+  handleEvent(): void {
+    this.queue?.cancel(this, this.signal!.reason);
+  }
+}
+
+/** A FIFO list of waiters. */
+export class WaitQueue<T> {
+  #head: Waiter<T> | undefined = undefined;
+  #tail: Waiter<T> | undefined = undefined;
+  #size = 0;
+  /** Called after a waiter left the list because it was cancelled. */
+  onCancelled: ((waiter: Waiter<T>) => void) | undefined = undefined;
+
+  /** Number of waiters. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The first waiter, if any (not removed). */
+  get head(): Waiter<T> | undefined {
+    return this.#head;
+  }
+
+  /**
+   * Appends a waiter that watches `scope` and `signal`. The caller has checked
+   * that neither is cancelled already.
+   */
+  wait(
+    scope: CancelScope | undefined,
+    signal: AbortSignal | undefined,
+    payload?: unknown,
+  ): Promise<T> {
+    const w = new Waiter<T>(this, signal, payload);
+    const promise = new Promise<T>((resolve, reject) => {
+      w.resolve = resolve;
+      w.reject = reject;
+    });
+    const tail = this.#tail;
+    w.prev = tail;
+    if (tail === undefined) this.#head = w;
+    else tail.next = w;
+    this.#tail = w;
+    this.#size++;
+    if (scope !== undefined) watchScope(scope, w);
+    if (signal !== undefined) signal.addEventListener("abort", w);
+    return promise;
+  }
+
+  /** Removes and returns the first waiter (no longer watching anything). */
+  shift(): Waiter<T> | undefined {
+    const w = this.#head;
+    if (w !== undefined) this.#remove(w);
+    return w;
+  }
+
+  /** Wakes the first waiter with `value`; returns false if there was none. */
+  wakeOne(value: T): boolean {
+    const w = this.shift();
+    if (w === undefined) return false;
+    w.resolve(value);
+    return true;
+  }
+
+  /** Removes a cancelled waiter and rejects it with `reason`. */
+  cancel(w: Waiter<T>, reason: unknown): void {
+    if (w.queue !== this) return;
+    this.#remove(w);
+    w.reject(reason);
+    this.onCancelled?.(w);
+  }
+
+  #remove(w: Waiter<T>): void {
+    const prev = w.prev, next = w.next;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    w.prev = w.next = w.queue = undefined;
+    this.#size--;
+    unwatchScope(w);
+    w.signal?.removeEventListener("abort", w);
+  }
+}
+
+/** Validates an `options.signal` argument. */
+export function checkSignalOption(
+  options: unknown,
+  where: string,
+): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `${where}: 'options' must be an object, received ${
+        options === null ? "null" : typeof options
+      }`,
+    );
+  }
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `${where}: 'signal' must be an AbortSignal, received ${
+        signal === null ? "null" : typeof signal
+      }`,
+    );
+  }
+  return signal;
+}
