@@ -1,8 +1,19 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
- * `ln`: apply functions to lists with bounded concurrency (coming next).
+ * `ln`: apply functions to lists with bounded concurrency, timeouts and
+ * retries (`alcall`, `bcall`), and turn anything into a list (`toList`).
+ *
+ * @example Usage
+ * ```ts
+ * import { alcall } from "@lionpride/core/ln";
+ *
+ * const results = await alcall([1, 2, 3], async (x) => x + 1, { maxConcurrent: 2 });
+ * console.assert(results.join() === "2,3,4");
+ * ```
  *
  * @module
  */
 
-export {};
+export { alcall, type AlcallOptions, type AlcallProgress, type CallContext } from "./alcall.ts";
+export { bcall } from "./bcall.ts";
+export { toList, type ToListOptions } from "./to_list.ts";
