@@ -1,0 +1,139 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * A `Deno.serve` handler fit for Deno Deploy: each request fans out to three
+ * upstream calls under one per-request `failAfter` budget; a client that
+ * disconnects cancels the upstream calls (`request.signal`); an upstream whose
+ * circuit breaker is open gets a fast 503 without being called.
+ *
+ * On Deno Deploy: `export default { fetch: createHandler(upstreams) }`.
+ * Locally (starts three fake upstreams on 127.0.0.1 and sends a few requests):
+ * `deno run --allow-net=127.0.0.1 examples/deploy_handler.ts`.
+ */
+
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  currentScope,
+  ExceptionGroup,
+  failAfter,
+  gather,
+  sleep,
+  TimeoutError,
+} from "../mod.ts";
+
+/** One upstream service the handler fans out to. */
+export interface Upstream {
+  name: string;
+  url: string;
+}
+
+/** Options of {@linkcode createHandler}. */
+export interface HandlerOptions {
+  /** Milliseconds for the whole request, all upstream calls included (default 2_000). */
+  budget?: number;
+  /** Consecutive failures that open an upstream's breaker (default 3). */
+  failureThreshold?: number;
+  /** Milliseconds an open breaker waits before a probe (default 10_000). */
+  resetTimeout?: number;
+}
+
+/** A handler plus its breakers (for inspection in tests and dashboards). */
+export interface FanOutHandler {
+  (request: Request): Promise<Response>;
+  breakers: Map<string, CircuitBreaker>;
+}
+
+class UpstreamError extends Error {
+  constructor(readonly upstream: string, readonly status: number) {
+    super(`${upstream} answered ${status}`);
+    this.name = "UpstreamError";
+  }
+}
+
+/** Builds the fan-out handler for `upstreams`. */
+export function createHandler(upstreams: Upstream[], options: HandlerOptions = {}): FanOutHandler {
+  const budget = options.budget ?? 2_000;
+  const breakers = new Map(upstreams.map((u) => [
+    u.name,
+    new CircuitBreaker({
+      failureThreshold: options.failureThreshold ?? 3,
+      resetTimeout: options.resetTimeout ?? 10_000,
+    }),
+  ]));
+
+  const callUpstream = (u: Upstream, query: string): Promise<unknown> =>
+    breakers.get(u.name)!.call(async () => {
+      // The ambient scope is the request's: its signal aborts on the budget or a disconnect.
+      const res = await fetch(`${u.url}${query}`, { signal: currentScope()?.signal });
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new UpstreamError(u.name, res.status);
+      }
+      return await res.json();
+    });
+
+  const handler = async (request: Request): Promise<Response> => {
+    // Fail fast: an open breaker means that upstream is known to be down.
+    for (const [name, breaker] of breakers) {
+      if (breaker.state === "open") {
+        return Response.json({ error: `${name} unavailable` }, {
+          status: 503,
+          headers: { "retry-after": "10" },
+        });
+      }
+    }
+    const query = new URL(request.url).search;
+    try {
+      const results = await failAfter(budget, (scope) => {
+        const onDisconnect = (): void => scope.cancel("client disconnected");
+        request.signal.addEventListener("abort", onDisconnect, { once: true });
+        return gather(upstreams.map((u) => () => callUpstream(u, query)))
+          .finally(() => request.signal.removeEventListener("abort", onDisconnect));
+      });
+      if (results === undefined) return new Response(null, { status: 499 }); // client gone
+      return Response.json(Object.fromEntries(upstreams.map((u, i) => [u.name, results[i]])));
+    } catch (err) {
+      if (err instanceof TimeoutError) {
+        return Response.json({ error: "upstreams too slow" }, { status: 504 });
+      }
+      const errors = err instanceof ExceptionGroup ? err.exceptions : [err];
+      const status = errors.some((e) => e instanceof CircuitOpenError) ? 503 : 502;
+      return Response.json({ error: errors.map(String) }, { status });
+    }
+  };
+  return Object.assign(handler, { breakers });
+}
+
+if (import.meta.main) {
+  // Three fake upstreams: fast, slow-ish, and one that fails every request.
+  const serve = (handler: (req: Request) => Promise<Response> | Response) =>
+    Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
+  const users = serve(() => Response.json({ id: 1, name: "Ada" }));
+  const orders = serve(async (req) => {
+    await sleep(50, { signal: req.signal }).catch(() => {});
+    return Response.json([{ id: 10, total: 42 }]);
+  });
+  const recs = serve(() => new Response("boom", { status: 500 }));
+  const upstreams = [
+    { name: "users", url: `http://127.0.0.1:${users.addr.port}/` },
+    { name: "orders", url: `http://127.0.0.1:${orders.addr.port}/` },
+    { name: "recommendations", url: `http://127.0.0.1:${recs.addr.port}/` },
+  ];
+  const handler = createHandler(upstreams, { budget: 1_000, failureThreshold: 2 });
+  const app = serve(handler);
+  try {
+    for (let i = 1; i <= 4; i++) {
+      const t = performance.now();
+      const res = await fetch(`http://127.0.0.1:${app.addr.port}/?user=1`);
+      const body = await res.text();
+      console.log(
+        `request ${i}: ${res.status} in ${(performance.now() - t).toFixed(0)} ms  ${
+          body.slice(0, 100)
+        }`,
+      );
+    }
+    console.log(`recommendations breaker: ${handler.breakers.get("recommendations")!.state}`);
+  } finally {
+    await Promise.all([app, users, orders, recs].map((s) => s.shutdown()));
+  }
+}
