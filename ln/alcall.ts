@@ -1,19 +1,18 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
- * `alcall` and `bcall`: apply a function to every item of a list with bounded
+ * `alcall`: apply a function to every item of a list with bounded
  * concurrency, throttling, timeouts and retries, results in input order.
  *
  * @module
  */
 
-import type { CancelScope } from "../concurrency/cancel.ts";
+import { type CancelScope, scopeReason } from "../concurrency/cancel.ts";
 import { currentTime } from "../concurrency/clock.ts";
-import { ExceptionGroup, isCancelled } from "../concurrency/errors.ts";
+import { CancelledError, ExceptionGroup, isCancelled } from "../concurrency/errors.ts";
 import { sleep } from "../concurrency/sleep.ts";
 import { type TaskGroup, taskGroup } from "../concurrency/task_group.ts";
 import { failAfter } from "../concurrency/timeouts.ts";
-import { scopeReason } from "../concurrency/cancel.ts";
-import { isListLike, toList } from "./to_list.ts";
+import { checkBoolean, describe, isListLike, listItems, UniqueFilter } from "./to_list.ts";
 
 /** What the function given to {@linkcode alcall} receives beside the item. */
 export interface CallContext {
@@ -43,7 +42,7 @@ export interface AlcallProgress {
 
 /** Options of {@linkcode alcall}; every one is optional. */
 export interface AlcallOptions<R = unknown> {
-  /** Most items running at once (positive integer; default unlimited). */
+  /** Most items running at once (positive integer or Infinity; default unlimited). */
   maxConcurrent?: number;
   /** Milliseconds between two item starts. */
   throttlePeriod?: number;
@@ -55,13 +54,17 @@ export interface AlcallOptions<R = unknown> {
   retryInitialDelay?: number;
   /** Multiplier of the delay for each further retry (default 1). */
   retryBackoff?: number;
-  /** Value used for an item whose every attempt failed, instead of failing. */
+  /**
+   * Value used for an item that failed (every attempt failed, its error is
+   * not retryable, or its `retryTimeout` ran out) instead of failing; never
+   * for a cancellation. `undefined` means none.
+   */
   retryDefault?: R;
   /** Which errors to retry (default: everything but cancellation). */
   retryOn?: (err: unknown) => boolean;
-  /** Milliseconds budget per item, covering all attempts and backoff sleeps. */
+  /** Milliseconds budget per item, covering all attempts and backoff sleeps (Infinity: none). */
   retryTimeout?: number;
-  /** Milliseconds per attempt; a timed-out attempt counts as a failed attempt. */
+  /** Milliseconds per attempt; a timed-out attempt counts as a failed attempt (Infinity: none). */
   attemptTimeout?: number;
   /** Put each failure at its index instead of rejecting. */
   returnExceptions?: boolean;
@@ -83,8 +86,8 @@ export interface AlcallOptions<R = unknown> {
   onProgress?: (progress: AlcallProgress) => void;
 }
 
-/** Validated options with defaults (internal). */
-interface Plan {
+/** Validated options with defaults (internal; shared with `bcall`). */
+export interface Plan {
   maxConcurrent: number;
   throttlePeriod: number;
   delayBeforeStart: number;
@@ -97,126 +100,174 @@ interface Plan {
   retryTimeout: number | undefined;
   attemptTimeout: number | undefined;
   returnExceptions: boolean;
+  inputFlatten: boolean;
+  inputDropna: boolean;
+  inputUnique: boolean;
+  outputFlatten: boolean;
+  outputDropna: boolean;
+  outputUnique: boolean;
   signal: AbortSignal | undefined;
   onProgress: ((progress: AlcallProgress) => void) | undefined;
-  indexOffset: number;
-}
-
-const BOOLEAN_OPTIONS = [
-  "returnExceptions",
-  "inputFlatten",
-  "inputDropna",
-  "inputUnique",
-  "outputFlatten",
-  "outputDropna",
-  "outputUnique",
-] as const;
-
-function fail(name: string, expected: string, value: unknown, range: boolean): never {
-  const shown = typeof value === "number" ? String(value) : typeof value;
-  const message = `Cannot call alcall: '${name}' must be ${expected}, received ${shown}`;
-  throw range ? new RangeError(message) : new TypeError(message);
 }
 
 function numberOption(
-  options: Record<string, unknown>,
+  o: Record<string, unknown>,
   name: string,
   fallback: number,
   ok: (v: number) => boolean,
   expected: string,
+  where: string,
 ): number {
-  const value = options[name];
+  const value = o[name];
   if (value === undefined) return fallback;
-  if (typeof value !== "number") fail(name, expected, value, false);
-  if (!ok(value)) fail(name, expected, value, true);
+  const message = `${where}: '${name}' must be ${expected}, received ${describe(value)}`;
+  if (typeof value !== "number") throw new TypeError(message);
+  if (!ok(value)) throw new RangeError(message);
   return value;
 }
 
-const nonNegative = (v: number): boolean => v >= 0 && v !== Infinity;
-const positive = (v: number): boolean => v > 0 && v !== Infinity;
+const finiteNonNegative = (v: number): boolean => v >= 0 && v !== Infinity;
+const positiveOrInfinity = (v: number): boolean => v > 0;
 
-/** Validates `options` (internal; shared with `bcall`). */
-export function planOf(options: AlcallOptions | undefined, indexOffset = 0): Plan {
+/**
+ * Validates `options` and fills in the defaults (internal; shared with `bcall`).
+ *
+ * @throws {TypeError} If `options` or an option has the wrong type.
+ * @throws {RangeError} If an option is out of range.
+ */
+export function planOf(options: AlcallOptions | undefined, where = "Cannot call alcall"): Plan {
   if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(
-      `Cannot call alcall: 'options' must be an object, received ${
-        options === null ? "null" : typeof options
-      }`,
-    );
+    throw new TypeError(`${where}: 'options' must be an object, received ${describe(options)}`);
   }
   const o = (options ?? {}) as Record<string, unknown>;
-  for (const name of BOOLEAN_OPTIONS) {
-    if (o[name] !== undefined && typeof o[name] !== "boolean") {
-      fail(name, "a boolean", o[name], false);
-    }
-  }
   for (const name of ["retryOn", "onProgress"]) {
     if (o[name] !== undefined && typeof o[name] !== "function") {
-      fail(name, "a function", o[name], false);
+      throw new TypeError(`${where}: '${name}' must be a function, received ${describe(o[name])}`);
     }
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    fail("signal", "an AbortSignal", o.signal, false);
+    throw new TypeError(
+      `${where}: 'signal' must be an AbortSignal, received ${describe(o.signal)}`,
+    );
   }
+  const timeout = (name: string): number | undefined => {
+    const ms = numberOption(o, name, Infinity, positiveOrInfinity, "a number > 0", where);
+    return ms === Infinity ? undefined : ms;
+  };
+  const finite = (name: string, fallback: number): number =>
+    numberOption(o, name, fallback, finiteNonNegative, "a finite number >= 0", where);
   return {
     maxConcurrent: numberOption(
       o,
       "maxConcurrent",
       Infinity,
       (v) => v === Infinity || Number.isInteger(v) && v >= 1,
-      "a positive integer",
+      "a positive integer or Infinity",
+      where,
     ),
-    throttlePeriod: numberOption(o, "throttlePeriod", 0, nonNegative, "a finite number >= 0"),
-    delayBeforeStart: numberOption(o, "delayBeforeStart", 0, nonNegative, "a finite number >= 0"),
+    throttlePeriod: finite("throttlePeriod", 0),
+    delayBeforeStart: finite("delayBeforeStart", 0),
     retryAttempts: numberOption(
       o,
       "retryAttempts",
       0,
       (v) => Number.isInteger(v) && v >= 0,
       "a non-negative integer",
+      where,
     ),
-    retryInitialDelay: numberOption(
-      o,
-      "retryInitialDelay",
-      0,
-      nonNegative,
-      "a finite number >= 0",
-    ),
-    retryBackoff: numberOption(o, "retryBackoff", 1, nonNegative, "a finite number >= 0"),
+    retryInitialDelay: finite("retryInitialDelay", 0),
+    retryBackoff: finite("retryBackoff", 1),
     hasDefault: o.retryDefault !== undefined,
     retryDefault: o.retryDefault,
     retryOn: o.retryOn as Plan["retryOn"],
-    retryTimeout: o.retryTimeout === undefined
-      ? undefined
-      : numberOption(o, "retryTimeout", 0, positive, "a finite number > 0"),
-    attemptTimeout: o.attemptTimeout === undefined
-      ? undefined
-      : numberOption(o, "attemptTimeout", 0, positive, "a finite number > 0"),
-    returnExceptions: o.returnExceptions === true,
+    retryTimeout: timeout("retryTimeout"),
+    attemptTimeout: timeout("attemptTimeout"),
+    returnExceptions: checkBoolean(o.returnExceptions, "returnExceptions", where),
+    inputFlatten: checkBoolean(o.inputFlatten, "inputFlatten", where),
+    inputDropna: checkBoolean(o.inputDropna, "inputDropna", where),
+    inputUnique: checkBoolean(o.inputUnique, "inputUnique", where),
+    outputFlatten: checkBoolean(o.outputFlatten, "outputFlatten", where),
+    outputDropna: checkBoolean(o.outputDropna, "outputDropna", where),
+    outputUnique: checkBoolean(o.outputUnique, "outputUnique", where),
     signal: o.signal as AbortSignal | undefined,
     onProgress: o.onProgress as Plan["onProgress"],
-    indexOffset,
   };
 }
 
-/** The items `alcall` works on (internal; shared with `bcall`). */
-export function itemsOf(input: unknown, options: AlcallOptions | undefined): unknown[] {
-  const flatten = options?.inputFlatten === true;
-  const dropna = options?.inputDropna === true;
-  const unique = options?.inputUnique === true;
-  if (!flatten && !dropna && !unique && Array.isArray(input)) return input;
-  if (!flatten && !dropna && !unique && !isListLike(input)) return [input];
-  return toList(input, { flatten, dropna, unique });
+function collect(
+  list: Iterable<unknown>,
+  flatten: boolean,
+  dropna: boolean,
+  unique: boolean,
+): unknown[] {
+  const out: unknown[] = [];
+  const filter = unique ? new UniqueFilter() : undefined;
+  for (const v of listItems(list, flatten, dropna)) {
+    if (filter === undefined || filter.add(v)) out.push(v);
+  }
+  return out;
 }
 
+/**
+ * The items `alcall` works on: a snapshot of `input` (a string or
+ * non-iterable, `null` included, is one item), shaped by the input options
+ * (internal; shared with `bcall`).
+ */
+export function itemsOf(input: unknown, plan: Plan): unknown[] {
+  const list = isListLike(input) ? input : [input];
+  if (!plan.inputFlatten && !plan.inputDropna && !plan.inputUnique) {
+    return Array.isArray(list) ? list.slice() : Array.from(list);
+  }
+  return collect(list, plan.inputFlatten, plan.inputDropna, plan.inputUnique);
+}
+
+/** Applies the output options (internal; shared with `bcall`). */
+export function shapeOutput(results: unknown[], plan: Plan): unknown[] {
+  if (!plan.outputFlatten && !plan.outputDropna && !plan.outputUnique) return results;
+  return collect(results, plan.outputFlatten, plan.outputDropna, plan.outputUnique);
+}
+
+/** The counts `onProgress` sees; one per `alcall`, shared by the batches of a `bcall` (internal). */
+export class Books {
+  started = 0;
+  succeeded = 0;
+  failed = 0;
+  retries = 0;
+  running = 0;
+
+  /**
+   * Constructs the books.
+   *
+   * @param total Items in all.
+   */
+  constructor(readonly total: number) {}
+
+  /**
+   * A snapshot for `onProgress`.
+   *
+   * @returns A fresh progress object.
+   */
+  snapshot(): AlcallProgress {
+    return {
+      total: this.total,
+      started: this.started,
+      succeeded: this.succeeded,
+      failed: this.failed,
+      retries: this.retries,
+      running: this.running,
+    };
+  }
+}
+
+/**
+ * The `ctx` of one attempt. A class (not an object literal with a getter,
+ * which V8 builds ~10× slower) whose signal is read lazily: most functions
+ * never touch it, and a scope creates its AbortController on first use.
+ */
 class ItemContext implements CallContext {
-  readonly index: number;
-  readonly attempt: number;
   readonly #scope: CancelScope;
 
-  constructor(index: number, attempt: number, scope: CancelScope) {
-    this.index = index;
-    this.attempt = attempt;
+  constructor(readonly index: number, readonly attempt: number, scope: CancelScope) {
     this.#scope = scope;
   }
 
@@ -225,171 +276,185 @@ class ItemContext implements CallContext {
   }
 }
 
-/** One call of `alcall`: its books and its workers. */
+/** One call of `alcall` (or one batch of `bcall`): its results and its workers. */
 class Run<T, R> {
   readonly results: unknown[];
+  /** Final failures (and `onProgress` errors), in the order they occurred. */
   readonly failures: unknown[] = [];
+  /** Items of this run that succeeded or failed (cancelled ones never settle). */
+  settled = 0;
   next = 0;
   nextStartAt = -Infinity;
-  started = 0;
-  succeeded = 0;
-  failed = 0;
-  retries = 0;
-  running = 0;
-  scope!: CancelScope;
+  scope: CancelScope | undefined = undefined;
+  /** No retry and no timeout: items share the call's scope and signal. */
+  readonly simple: boolean;
 
   constructor(
     readonly items: readonly T[],
     readonly fn: (item: T, ctx: CallContext) => R | Promise<R>,
     readonly plan: Plan,
+    readonly offset: number,
+    readonly books: Books,
   ) {
     this.results = new Array(items.length);
-  }
-
-  report(): void {
-    this.plan.onProgress?.({
-      total: this.items.length,
-      started: this.started,
-      succeeded: this.succeeded,
-      failed: this.failed,
-      retries: this.retries,
-      running: this.running,
-    });
+    this.simple = plan.retryAttempts === 0 && plan.retryTimeout === undefined &&
+      plan.attemptTimeout === undefined;
   }
 
   /** True once the call's scope is cancelled (a failure, the signal, or an outer scope). */
   get stopped(): boolean {
-    return scopeReason(this.scope) !== undefined;
+    return scopeReason(this.scope!) !== undefined;
   }
 
-  async worker(): Promise<void> {
-    const { items, plan } = this;
-    const n = items.length;
-    const simple = plan.retryAttempts === 0 && plan.retryTimeout === undefined &&
-      plan.attemptTimeout === undefined;
-    while (this.next < n && !this.stopped) {
-      if (plan.throttlePeriod > 0) {
-        const now = currentTime();
-        const at = Math.max(now, this.nextStartAt + plan.throttlePeriod);
-        this.nextStartAt = at;
-        if (at > now) await sleep(at - now);
-        if (this.next >= n || this.stopped) return;
-      }
-      const i = this.next++;
-      this.started++;
-      this.running++;
-      if (plan.onProgress !== undefined) this.report();
-      try {
-        const value = simple
-          ? await this.fn(items[i], new ItemContext(i + plan.indexOffset, 1, this.scope))
-          : await this.#callWithRetries(i);
-        this.results[i] = value;
-        this.succeeded++;
-      } catch (err) {
-        this.#failed(i, err);
-      }
-      this.running--;
-      if (plan.onProgress !== undefined) this.report();
+  report(): void {
+    const { onProgress } = this.plan;
+    if (onProgress === undefined) return;
+    try {
+      onProgress(this.books.snapshot());
+    } catch (err) {
+      // A bug in the callback is the call's failure, not an item's.
+      this.#stopWith(err);
     }
   }
 
-  #failed(i: number, err: unknown): void {
-    if (err instanceof AllAttemptsFailed) {
-      this.failed++;
-      this.results[i] = this.plan.retryDefault;
-      return;
-    }
-    // A cancellation while the call is cancelled is not this item's failure.
-    if (isCancelled(err) && this.stopped) return;
-    this.failed++;
-    if (this.plan.returnExceptions) {
-      this.results[i] = err;
-    } else {
-      this.failures.push(err);
-      if (this.failures.length === 1) this.scope.cancel("alcall: an item failed");
-    }
-  }
-
-  #callWithRetries(i: number): Promise<unknown> {
-    const { retryTimeout } = this.plan;
-    if (retryTimeout === undefined) return this.#attempts(i, this.scope);
-    return failAfter(retryTimeout, (itemScope) => this.#attempts(i, itemScope));
-  }
-
-  async #attempts(i: number, itemScope: CancelScope): Promise<unknown> {
-    const plan = this.plan;
-    const item = this.items[i];
-    const index = i + plan.indexOffset;
-    for (let attempt = 1;; attempt++) {
-      try {
-        if (plan.attemptTimeout === undefined) {
-          return await this.fn(item, new ItemContext(index, attempt, itemScope));
-        }
-        return await failAfter(
-          plan.attemptTimeout,
-          (s) => this.fn(item, new ItemContext(index, attempt, s)),
-        );
-      } catch (err) {
-        if (isCancelled(err)) throw err;
-        if (plan.retryOn !== undefined && !plan.retryOn(err)) throw err;
-        if (attempt > plan.retryAttempts) {
-          if (plan.hasDefault) throw new AllAttemptsFailed();
-          throw err;
-        }
-        this.retries++;
-        if (plan.onProgress !== undefined) this.report();
-        const delay = plan.retryInitialDelay * plan.retryBackoff ** (attempt - 1);
-        if (delay > 0) await sleep(delay);
-      }
-    }
+  #stopWith(err: unknown): void {
+    this.failures.push(err);
+    if (this.failures.length === 1) this.scope!.cancel("alcall: an item failed");
   }
 
   async execute(tg: TaskGroup): Promise<void> {
     this.scope = tg.cancelScope;
-    const plan = this.plan;
+    const { plan } = this;
     if (plan.delayBeforeStart > 0) await sleep(plan.delayBeforeStart);
     const workers = Math.min(plan.maxConcurrent, this.items.length);
     for (let w = 0; w < workers; w++) tg.startSoon(() => this.worker());
   }
+
+  async worker(): Promise<void> {
+    const { items, plan, books, offset } = this;
+    const fn = this.fn; // called without `this`
+    const n = items.length;
+    while (this.next < n && !this.stopped) {
+      // Claim the item before waiting for its start slot, so a worker never
+      // sleeps for a slot no item is left for.
+      const i = this.next++;
+      if (plan.throttlePeriod > 0) {
+        const now = currentTime();
+        const at = Math.max(now, this.nextStartAt + plan.throttlePeriod);
+        this.nextStartAt = at;
+        if (at > now) {
+          try {
+            await sleep(at - now);
+          } catch {
+            return; // the call was cancelled: start nothing more
+          }
+        }
+      }
+      books.started++;
+      books.running++;
+      this.report();
+      let ok = false;
+      let value: unknown;
+      try {
+        value = this.simple
+          ? await fn(items[i], new ItemContext(i + offset, 1, this.scope!))
+          : await this.#item(i);
+        ok = true;
+      } catch (err) {
+        this.#failed(i, err);
+      }
+      if (ok) {
+        this.results[i] = value;
+        this.settled++;
+        books.succeeded++;
+      }
+      books.running--;
+      this.report();
+    }
+  }
+
+  #failed(i: number, err: unknown): void {
+    // A cancellation while the call is cancelled is not this item's failure.
+    if (isCancelled(err) && this.stopped) return;
+    this.settled++;
+    this.books.failed++;
+    if (this.plan.hasDefault && !isCancelled(err)) {
+      this.results[i] = this.plan.retryDefault;
+    } else if (this.plan.returnExceptions) {
+      this.results[i] = err;
+    } else {
+      this.#stopWith(err);
+    }
+  }
+
+  #item(i: number): Promise<unknown> {
+    const { retryTimeout } = this.plan;
+    if (retryTimeout === undefined) return this.#attempts(i, this.scope!);
+    return failAfter(retryTimeout, (itemScope) => this.#attempts(i, itemScope));
+  }
+
+  async #attempts(i: number, itemScope: CancelScope): Promise<unknown> {
+    const { plan, books } = this;
+    const fn = this.fn;
+    const item = this.items[i];
+    const index = i + this.offset;
+    const { attemptTimeout } = plan;
+    for (let attempt = 1;; attempt++) {
+      try {
+        if (attemptTimeout === undefined) {
+          return await fn(item, new ItemContext(index, attempt, itemScope));
+        }
+        return await failAfter(attemptTimeout, (s) => fn(item, new ItemContext(index, attempt, s)));
+      } catch (err) {
+        // Final: out of retries, a cancellation, an error raised while the
+        // item is being cancelled (no retry could start), or not retryable.
+        if (
+          attempt > plan.retryAttempts || isCancelled(err) ||
+          scopeReason(itemScope) !== undefined ||
+          (plan.retryOn !== undefined && !plan.retryOn(err))
+        ) {
+          throw err;
+        }
+      }
+      books.retries++;
+      this.report();
+      const delay = plan.retryInitialDelay * plan.retryBackoff ** (attempt - 1);
+      if (delay > 0) await sleep(delay);
+    }
+  }
 }
 
-/** Marks an item whose every attempt failed and that `retryDefault` stands in for. */
-class AllAttemptsFailed {}
-
-/** Runs `fn` over `items` (internal; shared with `bcall`). */
+/**
+ * Runs `fn` over `items` (internal; shared with `bcall`). `offset` is added
+ * to each item's index in `ctx.index`.
+ */
 export async function runAlcall<T, R>(
   items: readonly T[],
   fn: (item: T, ctx: CallContext) => R | Promise<R>,
   plan: Plan,
+  offset: number,
+  books: Books,
 ): Promise<unknown[]> {
   const { signal } = plan;
   if (signal?.aborted) throw signal.reason;
-  const run = new Run(items, fn, plan);
+  const run = new Run(items, fn, plan, offset, books);
   const onAbort = (): void => run.scope?.cancel(signal!.reason);
   signal?.addEventListener("abort", onAbort);
   try {
-    await taskGroup((tg) => {
-      run.scope = tg.cancelScope;
-      if (signal?.aborted) tg.cancelScope.cancel(signal.reason);
-      return run.execute(tg);
-    });
+    await taskGroup((tg) => run.execute(tg));
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
   if (run.failures.length > 0) {
     throw new ExceptionGroup("alcall: items failed", run.failures);
   }
-  if (signal?.aborted) throw signal.reason;
+  if (run.settled < items.length) {
+    // The call's own scope was cancelled before every item settled; only the
+    // signal does that (an enclosing cancellation rejected above).
+    if (signal?.aborted) throw signal.reason;
+    throw scopeReason(run.scope!) ?? new CancelledError("alcall was cancelled");
+  }
   return run.results;
-}
-
-/** Applies the output options (internal; shared with `bcall`). */
-export function shapeOutput(results: unknown[], options: AlcallOptions | undefined): unknown[] {
-  const flatten = options?.outputFlatten === true;
-  const dropna = options?.outputDropna === true;
-  const unique = options?.outputUnique === true;
-  if (!flatten && !dropna && !unique) return results;
-  return toList(results, { flatten, dropna, unique });
 }
 
 /**
@@ -400,16 +465,23 @@ export function shapeOutput(results: unknown[], options: AlcallOptions | undefin
  * Without `returnExceptions`, the first final failure cancels the items still
  * running or queued and `alcall` rejects with an {@linkcode ExceptionGroup} of
  * every final failure; with it, each failure sits at its index. Cancellation
- * from `signal` or an enclosing scope rejects with that cancellation.
+ * from `signal` or an enclosing scope rejects with that cancellation (the
+ * signal's own `reason`). A cancellation is never retried nor replaced by
+ * `retryDefault`; any other final failure (retries exhausted, an error
+ * `retryOn` refuses, `retryTimeout` run out) takes `retryDefault` when it is
+ * given. Items cancelled with the call count neither as succeeded nor failed.
+ * An error thrown by `onProgress` fails the call like an item's failure.
  *
  * @typeParam T The type of the items.
  * @typeParam R The type of `fn`'s results.
- * @param input An iterable of items (a string or non-iterable is one item).
+ * @param input An iterable of items (a string or non-iterable, `null`
+ * included, is one item); arrays are copied when the call starts.
  * @param fn The function to apply; it receives the item and a {@linkcode CallContext}.
  * @param options See {@linkcode AlcallOptions}.
  * @returns The results, in input order.
  * @throws {ExceptionGroup} If items failed (without `returnExceptions`).
- * @throws {TypeError} If an option has the wrong type.
+ * @throws {CancelledError} (or `signal.reason`) If the call was cancelled.
+ * @throws {TypeError} If `fn` is not a function or an option has the wrong type.
  * @throws {RangeError} If an option is out of range.
  *
  * @example Usage
@@ -477,7 +549,7 @@ export async function alcall<T, R>(
     throw new TypeError(`Cannot call alcall: 'fn' must be a function, received ${typeof fn}`);
   }
   const plan = planOf(options as AlcallOptions);
-  const items = itemsOf(input, options as AlcallOptions) as T[];
-  const results = await runAlcall(items, fn, plan);
-  return shapeOutput(results, options as AlcallOptions) as Array<R | Error>;
+  const items = itemsOf(input, plan) as T[];
+  const results = await runAlcall(items, fn, plan, 0, new Books(items.length));
+  return shapeOutput(results, plan) as Array<R | Error>;
 }

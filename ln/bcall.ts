@@ -7,6 +7,7 @@
 
 import {
   type AlcallOptions,
+  Books,
   type CallContext,
   itemsOf,
   planOf,
@@ -17,7 +18,9 @@ import {
 /**
  * Runs {@linkcode alcall} over `input` in batches of `batchSize` items and
  * yields each batch's results as it completes. Breaking out of the loop starts
- * no further batch. `ctx.index` is the item's index in the whole input.
+ * no further batch. `ctx.index` is the item's index in the whole input, and
+ * `onProgress` counts over the whole input (its `total` is the input's size).
+ * Options are validated when iteration starts (the first `next()` rejects).
  *
  * @typeParam T The type of the items.
  * @typeParam R The type of `fn`'s results.
@@ -25,7 +28,9 @@ import {
  * @param fn The function to apply.
  * @param options The options of `alcall`, plus `batchSize` (a positive integer).
  * @returns An async generator of result batches.
- * @throws {RangeError} If `batchSize` is not a positive integer.
+ * @throws {TypeError} If `fn`, `options` or an option has the wrong type.
+ * @throws {RangeError} If `batchSize` is not a positive integer, or an option
+ * is out of range.
  *
  * @example Usage
  * ```ts
@@ -43,12 +48,13 @@ export async function* bcall<T, R>(
   fn: (item: T, ctx: CallContext) => R | Promise<R>,
   options: AlcallOptions<R> & { batchSize: number },
 ): AsyncGenerator<R[]> {
+  const where = "Cannot call bcall";
   if (typeof fn !== "function") {
-    throw new TypeError(`Cannot call bcall: 'fn' must be a function, received ${typeof fn}`);
+    throw new TypeError(`${where}: 'fn' must be a function, received ${typeof fn}`);
   }
   if (options === null || typeof options !== "object") {
     throw new TypeError(
-      `Cannot call bcall: 'options' must be an object with 'batchSize', received ${
+      `${where}: 'options' must be an object with 'batchSize', received ${
         options === null ? "null" : typeof options
       }`,
     );
@@ -56,19 +62,21 @@ export async function* bcall<T, R>(
   const { batchSize } = options;
   if (typeof batchSize !== "number") {
     throw new TypeError(
-      `Cannot call bcall: 'batchSize' must be a positive integer, received ${typeof batchSize}`,
+      `${where}: 'batchSize' must be a positive integer, received ${typeof batchSize}`,
     );
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(
-      `Cannot call bcall: 'batchSize' must be a positive integer, received ${batchSize}`,
+      `${where}: 'batchSize' must be a positive integer, received ${batchSize}`,
     );
   }
-  planOf(options as AlcallOptions);
-  const items = itemsOf(input, options as AlcallOptions) as T[];
+  const plan = planOf(options as AlcallOptions, where);
+  const items = itemsOf(input, plan) as T[];
+  // One set of books for the whole input, so onProgress counts across batches.
+  const books = new Books(items.length);
   for (let start = 0; start < items.length; start += batchSize) {
     const batch = items.slice(start, start + batchSize);
-    const results = await runAlcall(batch, fn, planOf(options as AlcallOptions, start));
-    yield shapeOutput(results, options as AlcallOptions) as R[];
+    const results = await runAlcall(batch, fn, plan, start, books);
+    yield shapeOutput(results, plan) as R[];
   }
 }

@@ -8,7 +8,7 @@
 
 /** Options of {@linkcode toList}. */
 export interface ToListOptions {
-  /** Flatten nested arrays and other iterables (strings, byte arrays and Maps stay whole). */
+  /** Flatten nested arrays and other iterables (strings stay whole). */
   flatten?: boolean;
   /** Drop `null` and `undefined`. */
   dropna?: boolean;
@@ -16,11 +16,14 @@ export interface ToListOptions {
   unique?: boolean;
 }
 
-/** True for values that are iterated as lists of items. */
-function isListLike(value: unknown): value is Iterable<unknown> {
+/**
+ * True for values taken as lists of items: arrays and every other iterable
+ * object except strings (as in p-map and `Array.from`). Internal.
+ */
+export function isListLike(value: unknown): value is Iterable<unknown> {
   if (value === null || typeof value !== "object") return false;
   if (Array.isArray(value)) return true;
-  if (value instanceof Map || ArrayBuffer.isView(value)) return false;
+  if (value instanceof String) return false;
   return typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
 }
 
@@ -30,28 +33,40 @@ function isPlain(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Deep equality for plain objects and arrays; SameValueZero otherwise. */
-function deepEqual(a: unknown, b: unknown): boolean {
+/**
+ * Deep equality for plain objects and arrays; SameValueZero otherwise.
+ * `path` holds the pairs being compared, so cyclic structures terminate
+ * (a pair met again is assumed equal, as in every coinductive comparison).
+ */
+function deepEqual(a: unknown, b: unknown, path: unknown[] = []): boolean {
   if (a === b || (a !== a && b !== b)) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
+  const arrays = Array.isArray(a);
+  if (arrays ? !Array.isArray(b) : !isPlain(a) || !isPlain(b)) return false;
+  for (let i = 0; i < path.length; i += 2) {
+    if (path[i] === a && path[i + 1] === b) return true;
   }
-  if (isPlain(a)) {
-    if (!isPlain(b)) return false;
-    const ka = Object.keys(a), kb = Object.keys(b);
-    if (ka.length !== kb.length) return false;
-    for (const k of ka) {
-      if (!Object.hasOwn(b, k) || !deepEqual(a[k], b[k])) return false;
+  path.push(a, b);
+  try {
+    if (arrays) {
+      const x = a as unknown[], y = b as unknown[];
+      if (x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (!deepEqual(x[i], y[i], path)) return false;
+      return true;
+    }
+    const x = a as Record<string, unknown>, y = b as Record<string, unknown>;
+    const kx = Object.keys(x);
+    if (kx.length !== Object.keys(y).length) return false;
+    for (const k of kx) {
+      if (!Object.hasOwn(y, k) || !deepEqual(x[k], y[k], path)) return false;
     }
     return true;
+  } finally {
+    path.length -= 2;
   }
-  return false;
 }
 
 /**
- * A cheap structural key for plain objects and arrays: equal values get
+ * A cheap structural key for plain objects and arrays: deep-equal values get
  * equal keys (collisions are resolved by {@linkcode deepEqual}).
  */
 function structuralKey(value: unknown, depth = 0): string {
@@ -69,47 +84,110 @@ function structuralKey(value: unknown, depth = 0): string {
   return `${typeof value}:${String(value)}`;
 }
 
-function flattenInto(out: unknown[], value: unknown, dropna: boolean): void {
-  if (isListLike(value)) {
-    for (const v of value) flattenInto(out, v, dropna);
-  } else if (!(dropna && value == null)) {
-    out.push(value);
-  }
-}
+/**
+ * Remembers the items offered so far: `add` is true the first time an item
+ * (or a deep-equal plain object or array) is offered. Internal.
+ */
+export class UniqueFilter {
+  readonly #seen = new Set<unknown>();
+  readonly #structural = new Map<string, unknown[]>();
 
-function uniqueOf(items: unknown[]): unknown[] {
-  const seen = new Set<unknown>();
-  const structural = new Map<string, unknown[]>();
-  const out: unknown[] = [];
-  for (const item of items) {
-    if (Array.isArray(item) || isPlain(item)) {
-      const key = structuralKey(item);
-      const bucket = structural.get(key);
-      if (bucket === undefined) {
-        structural.set(key, [item]);
-      } else if (bucket.some((b) => deepEqual(b, item))) {
-        continue;
-      } else {
-        bucket.push(item);
-      }
-    } else {
-      if (seen.has(item)) continue;
-      seen.add(item);
+  /**
+   * Offers `item`.
+   *
+   * @param item The item.
+   * @returns True if no equal item was offered before.
+   */
+  add(item: unknown): boolean {
+    if (!Array.isArray(item) && !isPlain(item)) {
+      if (this.#seen.has(item)) return false;
+      this.#seen.add(item);
+      return true;
     }
-    out.push(item);
+    const key = structuralKey(item);
+    const bucket = this.#structural.get(key);
+    if (bucket === undefined) {
+      this.#structural.set(key, [item]);
+      return true;
+    }
+    for (const b of bucket) if (deepEqual(b, item)) return false;
+    bucket.push(item);
+    return true;
   }
-  return out;
 }
 
 /**
- * Turns `input` into an array: an array or other iterable gives its items
- * (one level, or every level with `flatten`); a string, a Map, a byte array or
- * any non-iterable is one item; `null` or `undefined` gives `[]`.
+ * Yields the items of the list `input`: its elements, or with `flatten` the
+ * leaves of every nested list (depth-first, without recursion, so deep
+ * nesting cannot overflow the stack), skipping `null`/`undefined` with
+ * `dropna`. Closes the iterators it opened if the consumer stops early.
+ * Internal.
+ *
+ * @throws {TypeError} If `flatten` meets a list that contains itself.
+ */
+export function* listItems(
+  input: Iterable<unknown>,
+  flatten: boolean,
+  dropna: boolean,
+): Generator<unknown, void, undefined> {
+  if (!flatten) {
+    for (const v of input) if (!(dropna && v == null)) yield v;
+    return;
+  }
+  const iterators: Iterator<unknown>[] = [input[Symbol.iterator]()];
+  const lists: unknown[] = [input];
+  const open = new Set<unknown>([input]);
+  try {
+    while (iterators.length > 0) {
+      const step = iterators[iterators.length - 1].next();
+      if (step.done) {
+        iterators.pop();
+        open.delete(lists.pop());
+        continue;
+      }
+      const v = step.value;
+      if (isListLike(v)) {
+        if (open.has(v)) {
+          throw new TypeError("Cannot flatten: the input contains itself, received a cyclic list");
+        }
+        open.add(v);
+        lists.push(v);
+        iterators.push(v[Symbol.iterator]());
+      } else if (!(dropna && v == null)) {
+        yield v;
+      }
+    }
+  } finally {
+    // Stopped early (or failed): close what is still open, innermost first.
+    while (iterators.length > 0) iterators.pop()!.return?.();
+  }
+}
+
+/** How a received value is named in an error message (internal). */
+export function describe(value: unknown): string {
+  return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
+}
+
+/** Validates a boolean option; `undefined` is false (internal). */
+export function checkBoolean(value: unknown, name: string, where: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${where}: '${name}' must be a boolean, received ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Turns `input` into a new array: an array or other iterable (a Set, a Map's
+ * entries, a generator, …) gives its items, one level deep or, with
+ * `flatten`, every level; a string or any non-iterable is one item; `null` or
+ * `undefined` gives `[]`.
  *
  * @param input The value to turn into a list.
  * @param options `flatten`, `dropna` and `unique`.
  * @returns A new array.
- * @throws {TypeError} If `options` is not an object.
+ * @throws {TypeError} If `options` is not an object, an option is not a
+ * boolean, or `flatten` meets a list that contains itself.
  *
  * @example Usage
  * ```ts
@@ -124,27 +202,20 @@ function uniqueOf(items: unknown[]): unknown[] {
  * ```
  */
 export function toList(input: unknown, options?: ToListOptions): unknown[] {
+  const where = "Cannot call toList";
   if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(
-      `Cannot call toList: 'options' must be an object, received ${
-        options === null ? "null" : typeof options
-      }`,
-    );
+    throw new TypeError(`${where}: 'options' must be an object, received ${describe(options)}`);
   }
-  const flatten = options?.flatten === true;
-  const dropna = options?.dropna === true;
-  const unique = options?.unique === true;
+  const flatten = checkBoolean(options?.flatten, "flatten", where);
+  const dropna = checkBoolean(options?.dropna, "dropna", where);
+  const unique = checkBoolean(options?.unique, "unique", where);
   if (input == null) return [];
-  let out: unknown[];
-  if (flatten) {
-    out = [];
-    flattenInto(out, input, dropna);
-  } else {
-    out = isListLike(input) ? Array.from(input) : [input];
-    if (dropna) out = out.filter((v) => v != null);
+  const list = isListLike(input) ? input : [input];
+  if (!flatten && !dropna && !unique) return Array.from(list);
+  const out: unknown[] = [];
+  const filter = unique ? new UniqueFilter() : undefined;
+  for (const v of listItems(list, flatten, dropna)) {
+    if (filter === undefined || filter.add(v)) out.push(v);
   }
-  return unique ? uniqueOf(out) : out;
+  return out;
 }
-
-/** Whether `input` is taken as a list by {@linkcode toList} (internal). */
-export { isListLike };
