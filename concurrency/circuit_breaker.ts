@@ -1,0 +1,335 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * `CircuitBreaker`: stop calling a dependency that keeps failing, and probe it
+ * again after a while.
+ *
+ * @module
+ */
+
+import { currentScope, pendingCancellation } from "./cancel.ts";
+import { currentTime } from "./clock.ts";
+import { isCancelled } from "./errors.ts";
+
+/** The state of a {@linkcode CircuitBreaker}. */
+export type CircuitState = "closed" | "open" | "half-open";
+
+/** Options of the {@linkcode CircuitBreaker} constructor. */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker: a positive integer (default 5). */
+  failureThreshold?: number;
+  /**
+   * Milliseconds the breaker stays open before it lets probes through: `>= 0`,
+   * or `Infinity` to stay open until `reset()` (default 60 000).
+   */
+  resetTimeout?: number;
+  /** Probes let through at once while half-open: a positive integer (default 1). */
+  halfOpenMaxCalls?: number;
+  /**
+   * Tells which errors count as failures (default: every error). Cancellations
+   * never count, whatever it says. If it throws, the error counts as a failure
+   * and what it threw is reported with `reportError`.
+   */
+  isFailure?: (err: unknown) => boolean;
+  /**
+   * Called after every change of state. Errors it throws are reported with
+   * `reportError` (as an event listener's are) and change nothing.
+   */
+  onStateChange?: (from: CircuitState, to: CircuitState) => void;
+}
+
+/** What {@linkcode CircuitBreaker.statistics} reports. */
+export interface CircuitBreakerStatistics {
+  /** The state now. */
+  state: CircuitState;
+  /** Consecutive failures so far. */
+  failures: number;
+  /** Probes running now (half-open only). */
+  probes: number;
+  /** Milliseconds until an open breaker lets a probe through; 0 unless open. */
+  retryAfter: number;
+}
+
+/** Options of the {@linkcode CircuitOpenError} constructor. */
+export interface CircuitOpenErrorOptions extends ErrorOptions {
+  /** Milliseconds after which a call may be let through again. */
+  retryAfter?: number;
+}
+
+/**
+ * Thrown by {@linkcode CircuitBreaker.call} when the breaker does not let the
+ * call through. `retryAfter` says in how many milliseconds to try again.
+ *
+ * @example Usage
+ * ```ts
+ * import { CircuitOpenError } from "@lionpride/core";
+ *
+ * const err = new CircuitOpenError("open", { retryAfter: 1_000 });
+ * console.assert(err.name === "CircuitOpenError" && err.retryAfter === 1_000);
+ * ```
+ */
+export class CircuitOpenError extends Error {
+  /** Milliseconds after which a call may be let through again. */
+  readonly retryAfter: number;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options `retryAfter` (default 0) and the standard `cause`.
+   */
+  constructor(message = "Circuit breaker is open", options?: CircuitOpenErrorOptions) {
+    super(message, options);
+    this.name = "CircuitOpenError";
+    this.retryAfter = options?.retryAfter ?? 0;
+  }
+}
+
+const WHERE = "Cannot create CircuitBreaker";
+
+function describe(value: unknown): string {
+  return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `${WHERE}: '${name}' must be a positive integer, received ${describe(value)}`,
+    );
+  }
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${WHERE}: '${name}' must be a positive integer, received ${value}`);
+  }
+  return value;
+}
+
+function callback<F>(value: unknown, name: string): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "function") {
+    throw new TypeError(`${WHERE}: '${name}' must be a function, received ${describe(value)}`);
+  }
+  return value as F;
+}
+
+function report(err: unknown): void {
+  const reportError = (globalThis as { reportError?: (err: unknown) => void }).reportError;
+  if (typeof reportError === "function") {
+    reportError(err);
+  } else {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
+/**
+ * A circuit breaker. `failureThreshold` consecutive failures open it; while
+ * open, `call` rejects at once with {@linkcode CircuitOpenError} without
+ * calling `fn`; `resetTimeout` ms later it turns half-open and lets up to
+ * `halfOpenMaxCalls` probes through: a probe's success closes it, a probe's
+ * failure re-opens it. Time is read with {@linkcode currentTime}, so no timer
+ * is ever armed.
+ *
+ * Cancellations (see {@linkcode isCancelled}) and errors `isFailure` rejects
+ * are neutral: they neither count as failures nor reset the count, and a
+ * probe that ends so frees its slot for the next call. Every call belongs to
+ * the state it started in: an outcome that arrives after the breaker changed
+ * state (a slow call from before it opened, a stale probe) is ignored, so it
+ * can never close a breaker that another probe re-opened.
+ *
+ * @example Usage
+ * ```ts
+ * import { CircuitBreaker, CircuitOpenError } from "@lionpride/core";
+ *
+ * const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 30_000 });
+ * const flaky = () => Promise.reject(new Error("down"));
+ * for (let i = 0; i < 2; i++) await breaker.call(flaky).catch(() => {});
+ * console.assert(breaker.state === "open");
+ * await breaker.call(flaky).catch((err) => {
+ *   console.assert(err instanceof CircuitOpenError && err.retryAfter > 0);
+ * });
+ * ```
+ */
+export class CircuitBreaker {
+  readonly #failureThreshold: number;
+  readonly #resetTimeout: number;
+  readonly #halfOpenMaxCalls: number;
+  readonly #isFailure: ((err: unknown) => boolean) | undefined;
+  readonly #onStateChange: ((from: CircuitState, to: CircuitState) => void) | undefined;
+  #state: CircuitState = "closed";
+  #failures = 0;
+  #openedAt = 0;
+  #probes = 0;
+  /** Bumped on every change of state; an outcome counts only in its own generation. */
+  #generation = 0;
+
+  /**
+   * Constructs a new breaker, closed.
+   *
+   * @param options Threshold, timeout, probes, failure filter and state callback.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If `failureThreshold` or `halfOpenMaxCalls` is not a
+   * positive integer, or `resetTimeout` is negative or NaN.
+   */
+  constructor(options?: CircuitBreakerOptions) {
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw new TypeError(`${WHERE}: 'options' must be an object, received ${describe(options)}`);
+    }
+    this.#failureThreshold = positiveInteger(options?.failureThreshold, "failureThreshold", 5);
+    this.#halfOpenMaxCalls = positiveInteger(options?.halfOpenMaxCalls, "halfOpenMaxCalls", 1);
+    const resetTimeout = options?.resetTimeout ?? 60_000;
+    if (typeof resetTimeout !== "number") {
+      throw new TypeError(
+        `${WHERE}: 'resetTimeout' must be a number of milliseconds, received ${
+          describe(resetTimeout)
+        }`,
+      );
+    }
+    if (!(resetTimeout >= 0)) {
+      throw new RangeError(
+        `${WHERE}: 'resetTimeout' must be >= 0 or Infinity, received ${resetTimeout}`,
+      );
+    }
+    this.#resetTimeout = resetTimeout;
+    this.#isFailure = callback(options?.isFailure, "isFailure");
+    this.#onStateChange = callback(options?.onStateChange, "onStateChange");
+  }
+
+  /** The state now; an open breaker whose `resetTimeout` has passed reads `"half-open"`. */
+  get state(): CircuitState {
+    this.#refresh();
+    return this.#state;
+  }
+
+  /** Consecutive failures since the last success or `reset()`. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /**
+   * Calls `fn(...args)` unless the breaker is open, and records the outcome.
+   *
+   * @typeParam A The types of `fn`'s arguments.
+   * @typeParam R The type of `fn`'s value.
+   * @param fn The guarded call.
+   * @param args The arguments for `fn`.
+   * @returns `fn`'s value.
+   * @throws {CircuitOpenError} If the breaker is open (`retryAfter`: the ms
+   * left until it turns half-open), or half-open with every probe slot taken
+   * (`retryAfter`: `resetTimeout`, the wait if the running probe fails); `fn`
+   * is not called then.
+   * @throws {TypeError} If `fn` is not a function.
+   * @throws {CancelledError} If the ambient scope is cancelled (`fn` is not
+   * called). Otherwise rejects with whatever `fn` throws.
+   */
+  async call<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, ...args: A): Promise<R> {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot call through CircuitBreaker: 'fn' must be a function, received ${describe(fn)}`,
+      );
+    }
+    const pending = pendingCancellation(currentScope(), undefined);
+    if (pending !== undefined) throw pending;
+    const now = currentTime();
+    this.#refresh(now);
+    let probe = false;
+    if (this.#state === "open") {
+      throw new CircuitOpenError(
+        `Circuit breaker is open after ${this.#failures} consecutive failures`,
+        { retryAfter: this.#retryAfter(now) },
+      );
+    }
+    if (this.#state === "half-open") {
+      if (this.#probes >= this.#halfOpenMaxCalls) {
+        throw new CircuitOpenError(
+          `Circuit breaker is half-open and its ${this.#halfOpenMaxCalls} probe(s) are running`,
+          { retryAfter: this.#resetTimeout },
+        );
+      }
+      this.#probes++;
+      probe = true;
+    }
+    const generation = this.#generation;
+    let value: R;
+    try {
+      value = await fn(...args);
+    } catch (err) {
+      this.#recordError(err, generation, probe);
+      throw err;
+    }
+    if (generation === this.#generation) {
+      this.#failures = 0;
+      if (probe) this.#transition("closed");
+    }
+    return value;
+  }
+
+  /** Closes the breaker and clears the failure count; outcomes of calls in flight are ignored. */
+  reset(): void {
+    this.#failures = 0;
+    this.#transition("closed");
+  }
+
+  /**
+   * A snapshot of the breaker.
+   *
+   * @returns The state, failure count, probes running and `retryAfter`.
+   */
+  statistics(): CircuitBreakerStatistics {
+    const now = currentTime();
+    this.#refresh(now);
+    return {
+      state: this.#state,
+      failures: this.#failures,
+      probes: this.#probes,
+      retryAfter: this.#state === "open" ? this.#retryAfter(now) : 0,
+    };
+  }
+
+  #recordError(err: unknown, generation: number, probe: boolean): void {
+    let failure = !isCancelled(err);
+    if (failure && this.#isFailure !== undefined) {
+      try {
+        failure = Boolean(this.#isFailure(err));
+      } catch (filterError) {
+        // A broken filter must not hide the call's error: count it, report the bug.
+        report(filterError);
+      }
+    }
+    if (generation !== this.#generation) return;
+    if (!failure) {
+      if (probe) this.#probes--;
+      return;
+    }
+    this.#failures++;
+    if (probe || this.#failures >= this.#failureThreshold) {
+      this.#openedAt = currentTime();
+      this.#transition("open");
+    }
+  }
+
+  #retryAfter(now: number): number {
+    return Math.max(0, Math.ceil(this.#openedAt + this.#resetTimeout - now));
+  }
+
+  #refresh(now = currentTime()): void {
+    if (this.#state === "open" && now - this.#openedAt >= this.#resetTimeout) {
+      this.#transition("half-open");
+    }
+  }
+
+  #transition(to: CircuitState): void {
+    const from = this.#state;
+    this.#generation++;
+    this.#probes = 0;
+    if (from === to) return;
+    this.#state = to;
+    if (this.#onStateChange !== undefined) {
+      try {
+        this.#onStateChange(from, to);
+      } catch (err) {
+        report(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,421 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// Tests for API.md §7: CircuitBreaker and CircuitOpenError (on a virtual clock).
+import assert from "node:assert/strict";
+import {
+  CancelledError,
+  CancelScope,
+  CircuitBreaker,
+  CircuitOpenError,
+  type CircuitState,
+  TimeoutError,
+} from "../mod.ts";
+import { withFakeTime } from "./_fake_time.ts";
+
+const boom = (): Promise<never> => Promise.reject(new Error("boom"));
+const ok = (): Promise<string> => Promise.resolve("ok");
+
+/** Fails the breaker `n` times. */
+async function fail(breaker: CircuitBreaker, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await assert.rejects(breaker.call(boom), /boom/);
+}
+
+/** A call that settles when the test says so. */
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
+  let resolve!: (v: T) => void, reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+Deno.test("a new breaker is closed and passes calls and arguments through", async () => {
+  const breaker = new CircuitBreaker();
+  assert.equal(breaker.state, "closed");
+  assert.equal(await breaker.call((a: number, b: string) => `${a}${b}`, 1, "x"), "1x");
+  assert.equal(breaker.failures, 0);
+});
+
+Deno.test("failureThreshold consecutive failures open the breaker", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 3 });
+  await fail(breaker, 2);
+  assert.equal(breaker.state, "closed");
+  assert.equal(breaker.failures, 2);
+  await fail(breaker, 1);
+  assert.equal(breaker.state, "open");
+  assert.equal(breaker.failures, 3);
+});
+
+Deno.test("the default threshold is five failures", async () => {
+  const breaker = new CircuitBreaker();
+  await fail(breaker, 4);
+  assert.equal(breaker.state, "closed");
+  await fail(breaker, 1);
+  assert.equal(breaker.state, "open");
+});
+
+Deno.test("a success resets the count, so only consecutive failures open the breaker", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 3 });
+  await fail(breaker, 2);
+  assert.equal(await breaker.call(ok), "ok");
+  assert.equal(breaker.failures, 0);
+  await fail(breaker, 2);
+  assert.equal(breaker.state, "closed");
+});
+
+Deno.test("a synchronous throw counts as a failure and is rethrown", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 1 });
+  await assert.rejects(
+    breaker.call(() => {
+      throw new RangeError("sync");
+    }),
+    RangeError,
+  );
+  assert.equal(breaker.state, "open");
+});
+
+Deno.test("an open breaker rejects at once with CircuitOpenError without calling fn", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 60_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(10_000);
+    let called = false;
+    await assert.rejects(
+      breaker.call(() => {
+        called = true;
+      }),
+      (e: unknown) =>
+        e instanceof CircuitOpenError && e.name === "CircuitOpenError" &&
+        e.retryAfter === 50_000,
+    );
+    assert.equal(called, false);
+  });
+});
+
+Deno.test("after resetTimeout the breaker is half-open and a successful probe closes it", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 60_000 });
+    await fail(breaker, 2);
+    await clock.tickAsync(59_999);
+    assert.equal(breaker.state, "open");
+    await clock.tickAsync(1);
+    assert.equal(breaker.state, "half-open");
+    assert.equal(await breaker.call(ok), "ok");
+    assert.equal(breaker.state, "closed");
+    assert.equal(breaker.failures, 0);
+  });
+});
+
+Deno.test("a failed probe re-opens the breaker for another resetTimeout", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    await fail(breaker, 1); // the probe
+    assert.equal(breaker.state, "open");
+    await assert.rejects(
+      breaker.call(ok),
+      (e: unknown) => e instanceof CircuitOpenError && e.retryAfter === 1_000,
+    );
+    await clock.tickAsync(1_000);
+    assert.equal(await breaker.call(ok), "ok");
+    assert.equal(breaker.state, "closed");
+  });
+});
+
+Deno.test("a half-open breaker lets at most halfOpenMaxCalls probes through at once", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      resetTimeout: 1_000,
+      halfOpenMaxCalls: 2,
+    });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const gate = deferred<string>();
+    let calls = 0;
+    const probe = () => {
+      calls++;
+      return gate.promise;
+    };
+    const p1 = breaker.call(probe), p2 = breaker.call(probe);
+    await assert.rejects(
+      breaker.call(probe),
+      (e: unknown) => e instanceof CircuitOpenError && e.retryAfter === 1_000,
+    );
+    assert.equal(calls, 2);
+    assert.equal(breaker.statistics().probes, 2);
+    gate.resolve("up");
+    assert.deepEqual(await Promise.all([p1, p2]), ["up", "up"]);
+    assert.equal(breaker.state, "closed");
+  });
+});
+
+Deno.test("a stale probe's late success never closes a breaker another probe re-opened", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      resetTimeout: 1_000,
+      halfOpenMaxCalls: 2,
+    });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const slow = deferred<string>();
+    const stale = breaker.call(() => slow.promise);
+    await fail(breaker, 1); // the other probe fails: open again
+    assert.equal(breaker.state, "open");
+    slow.resolve("late");
+    assert.equal(await stale, "late"); // the caller still gets its value...
+    assert.equal(breaker.state, "open"); // ...but the breaker stays open
+    assert.equal(breaker.statistics().retryAfter, 1_000);
+  });
+});
+
+Deno.test("a slow success from before the breaker opened does not close it", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    const slow = deferred<string>();
+    const early = breaker.call(() => slow.promise);
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    assert.equal(breaker.state, "half-open");
+    slow.resolve("late");
+    await early;
+    assert.equal(breaker.state, "half-open");
+  });
+});
+
+Deno.test("a cancelled probe does not count and frees its slot for the next call", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    await assert.rejects(breaker.call(() => Promise.reject(new CancelledError())), CancelledError);
+    await assert.rejects(
+      breaker.call(() => Promise.reject(new DOMException("aborted", "AbortError"))),
+      (e: unknown) => (e as Error).name === "AbortError",
+    );
+    assert.equal(breaker.state, "half-open");
+    assert.equal(breaker.failures, 1);
+    assert.equal(await breaker.call(ok), "ok"); // the slot was freed
+    assert.equal(breaker.state, "closed");
+  });
+});
+
+Deno.test("cancellations never count as failures while closed", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 1 });
+  await assert.rejects(breaker.call(() => Promise.reject(new CancelledError())), CancelledError);
+  assert.equal(breaker.state, "closed");
+  assert.equal(breaker.failures, 0);
+});
+
+Deno.test("a timeout is a failure, not a cancellation", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 1 });
+  await assert.rejects(breaker.call(() => Promise.reject(new TimeoutError())), TimeoutError);
+  assert.equal(breaker.state, "open");
+});
+
+Deno.test("errors isFailure rejects do not count and free the probe slot", async () => {
+  await withFakeTime(async (clock) => {
+    class NotFound extends Error {}
+    const breaker = new CircuitBreaker({
+      failureThreshold: 2,
+      resetTimeout: 1_000,
+      isFailure: (e) => !(e instanceof NotFound),
+    });
+    await assert.rejects(breaker.call(() => Promise.reject(new NotFound())), NotFound);
+    await fail(breaker, 1);
+    await assert.rejects(breaker.call(() => Promise.reject(new NotFound())), NotFound);
+    assert.equal(breaker.failures, 1);
+    await fail(breaker, 1);
+    assert.equal(breaker.state, "open");
+    await clock.tickAsync(1_000);
+    await assert.rejects(breaker.call(() => Promise.reject(new NotFound())), NotFound);
+    assert.equal(breaker.state, "half-open");
+    assert.equal(breaker.statistics().probes, 0);
+    assert.equal(await breaker.call(ok), "ok");
+    assert.equal(breaker.state, "closed");
+  });
+});
+
+Deno.test("an isFailure that throws counts the error as a failure and reports its own", async () => {
+  const reported: unknown[] = [];
+  const onError = (e: ErrorEvent): void => {
+    reported.push(e.error);
+    e.preventDefault();
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      isFailure: () => {
+        throw new Error("filter bug");
+      },
+    });
+    await assert.rejects(breaker.call(boom), /boom/);
+    assert.equal(breaker.state, "open");
+    assert.equal((reported[0] as Error).message, "filter bug");
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+});
+
+Deno.test("onStateChange sees every transition in order", async () => {
+  await withFakeTime(async (clock) => {
+    const seen: string[] = [];
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      resetTimeout: 500,
+      onStateChange: (from: CircuitState, to: CircuitState) => seen.push(`${from}->${to}`),
+    });
+    await fail(breaker, 1);
+    await clock.tickAsync(500);
+    await fail(breaker, 1);
+    await clock.tickAsync(500);
+    await breaker.call(ok);
+    await fail(breaker, 1);
+    breaker.reset();
+    breaker.reset(); // no change, no callback
+    assert.deepEqual(seen, [
+      "closed->open",
+      "open->half-open",
+      "half-open->open",
+      "open->half-open",
+      "half-open->closed",
+      "closed->open",
+      "open->closed",
+    ]);
+  });
+});
+
+Deno.test("an onStateChange that throws is reported and the breaker still changes state", async () => {
+  const reported: unknown[] = [];
+  const onError = (e: ErrorEvent): void => {
+    reported.push(e.error);
+    e.preventDefault();
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      onStateChange: () => {
+        throw new Error("logger down");
+      },
+    });
+    await assert.rejects(breaker.call(boom), /boom/);
+    assert.equal(breaker.state, "open");
+    assert.equal((reported[0] as Error).message, "logger down");
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+});
+
+Deno.test("reset() closes the breaker, clears failures and ignores calls in flight", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 2 });
+  const slow = deferred<never>();
+  const inFlight = breaker.call(() => slow.promise);
+  await fail(breaker, 2);
+  assert.equal(breaker.state, "open");
+  breaker.reset();
+  assert.equal(breaker.state, "closed");
+  assert.equal(breaker.failures, 0);
+  slow.reject(new Error("late"));
+  await assert.rejects(inFlight, /late/);
+  assert.equal(breaker.failures, 0);
+});
+
+Deno.test("call inside a cancelled scope rejects at once without calling fn", async () => {
+  const breaker = new CircuitBreaker();
+  let called = false;
+  const scope = new CancelScope();
+  await scope.run(async () => {
+    scope.cancel();
+    await assert.rejects(
+      breaker.call(() => {
+        called = true;
+      }),
+      CancelledError,
+    );
+  });
+  assert.equal(called, false);
+  assert.equal(breaker.failures, 0);
+});
+
+Deno.test("resetTimeout 0 lets a probe through at once, Infinity keeps the breaker open", async () => {
+  await withFakeTime(async (clock) => {
+    const eager = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 0 });
+    await fail(eager, 1);
+    assert.equal(eager.state, "half-open");
+    const manual = new CircuitBreaker({ failureThreshold: 1, resetTimeout: Infinity });
+    await fail(manual, 1);
+    await clock.tickAsync(10 * 365 * 24 * 3_600_000);
+    assert.equal(manual.state, "open");
+    await assert.rejects(
+      manual.call(ok),
+      (e: unknown) => e instanceof CircuitOpenError && e.retryAfter === Infinity,
+    );
+  });
+});
+
+Deno.test("statistics() reports state, failures, probes and retryAfter", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 2_000 });
+    assert.deepEqual(breaker.statistics(), {
+      state: "closed",
+      failures: 0,
+      probes: 0,
+      retryAfter: 0,
+    });
+    await fail(breaker, 1);
+    await clock.tickAsync(500);
+    assert.deepEqual(breaker.statistics(), {
+      state: "open",
+      failures: 1,
+      probes: 0,
+      retryAfter: 1_500,
+    });
+  });
+});
+
+Deno.test("CircuitOpenError carries retryAfter and defaults it to 0", () => {
+  const err = new CircuitOpenError("open", { retryAfter: 250, cause: "x" });
+  assert.ok(err instanceof Error);
+  assert.equal(err.retryAfter, 250);
+  assert.equal(err.cause, "x");
+  assert.equal(new CircuitOpenError().retryAfter, 0);
+});
+
+Deno.test("bad options throw, naming the parameter and the value", () => {
+  const cases: [Record<string, unknown>, ErrorConstructor, RegExp][] = [
+    [{ failureThreshold: 0 }, RangeError, /'failureThreshold'.*0/],
+    [{ failureThreshold: 1.5 }, RangeError, /'failureThreshold'.*1\.5/],
+    [{ failureThreshold: "5" }, TypeError, /'failureThreshold'.*string/],
+    [{ halfOpenMaxCalls: 0 }, RangeError, /'halfOpenMaxCalls'.*0/],
+    [{ halfOpenMaxCalls: NaN }, RangeError, /'halfOpenMaxCalls'.*NaN/],
+    [{ resetTimeout: -1 }, RangeError, /'resetTimeout'.*-1/],
+    [{ resetTimeout: NaN }, RangeError, /'resetTimeout'.*NaN/],
+    [{ resetTimeout: "60s" }, TypeError, /'resetTimeout'.*string/],
+    [{ isFailure: true }, TypeError, /'isFailure'.*boolean/],
+    [{ onStateChange: "log" }, TypeError, /'onStateChange'.*string/],
+  ];
+  for (const [options, Err, message] of cases) {
+    assert.throws(
+      () => new CircuitBreaker(options),
+      (e: unknown) => e instanceof Err && message.test((e as Error).message),
+      JSON.stringify(options),
+    );
+  }
+  assert.throws(() => new CircuitBreaker(null as unknown as undefined), TypeError);
+});
+
+Deno.test("call rejects when fn is not a function", async () => {
+  const breaker = new CircuitBreaker();
+  await assert.rejects(
+    breaker.call(42 as unknown as () => void),
+    (e: unknown) => e instanceof TypeError && /'fn'.*42/.test(e.message),
+  );
+});

@@ -1,0 +1,276 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// Tests for API.md §7: GracefulShutdown and chunks.
+import assert from "node:assert/strict";
+import { CancelledError, chunks, GracefulShutdown } from "../mod.ts";
+
+/** Rejects if `promise` has not settled within `ms` real milliseconds. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `fn` with some globals replaced, and puts them back even if it throws. */
+function withGlobals<T>(replacements: Record<string, unknown>, fn: () => T): T {
+  const saved = Object.keys(replacements).map(
+    (key) => [key, Object.getOwnPropertyDescriptor(globalThis, key)] as const,
+  );
+  try {
+    for (const [key, value] of Object.entries(replacements)) {
+      Object.defineProperty(globalThis, key, { value, configurable: true, writable: true });
+    }
+    return fn();
+  } finally {
+    for (const [key, descriptor] of saved) {
+      if (descriptor === undefined) delete (globalThis as Record<string, unknown>)[key];
+      else Object.defineProperty(globalThis, key, descriptor);
+    }
+  }
+}
+
+/** A stand-in for `Deno`'s signal API that records what is added and removed. */
+function fakeDeno(failFor: string[] = []) {
+  const listeners = new Map<string, () => void>();
+  const log: string[] = [];
+  return {
+    listeners,
+    log,
+    api: {
+      addSignalListener(name: string, handler: () => void): void {
+        if (failFor.includes(name)) throw new TypeError(`Invalid signal: ${name}`);
+        log.push(`add ${name}`);
+        listeners.set(name, handler);
+      },
+      removeSignalListener(name: string, handler: () => void): void {
+        assert.equal(listeners.get(name), handler, "removes the very handler it added");
+        log.push(`remove ${name}`);
+        listeners.delete(name);
+      },
+    },
+  };
+}
+
+const MOD_URL = new URL("../mod.ts", import.meta.url).href;
+
+/** Ends a child that would otherwise wait forever (e.g. if its signal never arrives). */
+const GUARD =
+  `Deno.unrefTimer(setTimeout(() => { console.log("guard fired"); Deno.exit(3); }, 8_000));`;
+
+/** Runs `code` in a fresh Deno process; returns its stdout and how it ended. */
+async function runChild(code: string): Promise<{ stdout: string; signal: string | null }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { GracefulShutdown } from ${JSON.stringify(MOD_URL)};\n${GUARD}\n${code}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { stdout: new TextDecoder().decode(out.stdout), signal: out.signal };
+}
+
+// ------------------------------------------------------------------ real signals
+
+Deno.test("the first OS signal aborts the shutdown signal and sets requested", async () => {
+  // A listener of our own, so that a broken GracefulShutdown fails this test
+  // instead of letting SIGUSR2 kill the whole test run.
+  const safety = (): void => {};
+  Deno.addSignalListener("SIGUSR2", safety);
+  try {
+    using shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
+    assert.equal(shutdown.requested, false);
+    assert.equal(shutdown.signal.aborted, false);
+    const aborted = new Promise<void>((resolve) =>
+      shutdown.signal.addEventListener("abort", () => resolve(), { once: true })
+    );
+    Deno.kill(Deno.pid, "SIGUSR2");
+    await within(aborted, 5_000);
+    assert.equal(shutdown.requested, true);
+    assert.equal(shutdown.requestedBy, "SIGUSR2");
+    assert.ok(shutdown.signal.reason instanceof CancelledError);
+    assert.match(shutdown.signal.reason.message, /SIGUSR2/);
+  } finally {
+    Deno.removeSignalListener("SIGUSR2", safety);
+  }
+});
+
+Deno.test("after the first signal it stops listening, so a second one gets the default action", async () => {
+  const { stdout, signal } = await runChild(`
+    const shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
+    Deno.kill(Deno.pid, "SIGUSR2");
+    await new Promise((resolve) => shutdown.signal.addEventListener("abort", resolve));
+    console.log("requested", shutdown.requested);
+    Deno.kill(Deno.pid, "SIGUSR2");
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    console.log("survived the second signal");
+  `);
+  assert.match(stdout, /requested true/);
+  assert.doesNotMatch(stdout, /survived/);
+  assert.equal(signal, "SIGUSR2");
+});
+
+Deno.test("dispose removes the OS signal listeners", async () => {
+  const { stdout, signal } = await runChild(`
+    {
+      using shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
+      console.log("listening", shutdown.requested);
+    }
+    Deno.kill(Deno.pid, "SIGUSR2");
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    console.log("survived");
+  `);
+  assert.match(stdout, /listening false/);
+  assert.doesNotMatch(stdout, /survived/);
+  assert.equal(signal, "SIGUSR2");
+});
+
+// ------------------------------------------------------------------ platforms
+
+Deno.test("it listens for SIGINT and SIGTERM by default and removes both on dispose", () => {
+  const deno = fakeDeno();
+  const shutdown = withGlobals({ Deno: deno.api }, () => new GracefulShutdown());
+  assert.deepEqual(deno.log, ["add SIGINT", "add SIGTERM"]);
+  shutdown[Symbol.dispose]();
+  shutdown[Symbol.dispose](); // idempotent
+  assert.deepEqual(deno.log, ["add SIGINT", "add SIGTERM", "remove SIGINT", "remove SIGTERM"]);
+  assert.equal(shutdown.requested, false);
+});
+
+Deno.test("the first of several signals wins and all listeners are removed", () => {
+  const deno = fakeDeno();
+  const shutdown = withGlobals(
+    { Deno: deno.api },
+    () => new GracefulShutdown({ signals: ["SIGINT", "SIGTERM", "SIGHUP"] }),
+  );
+  const onTerm = deno.listeners.get("SIGTERM")!;
+  const onInt = deno.listeners.get("SIGINT")!;
+  onTerm();
+  onInt(); // a late second signal changes nothing
+  assert.equal(shutdown.requestedBy, "SIGTERM");
+  assert.equal(deno.listeners.size, 0);
+  assert.equal(deno.log.filter((l) => l.startsWith("remove")).length, 3);
+});
+
+Deno.test("without Deno's signal API it uses process.on and process.off", () => {
+  const log: string[] = [];
+  const handlers = new Map<string, () => void>();
+  const fakeProcess = {
+    on(name: string, handler: () => void) {
+      log.push(`on ${name}`);
+      handlers.set(name, handler);
+    },
+    off(name: string, handler: () => void) {
+      assert.equal(handlers.get(name), handler);
+      log.push(`off ${name}`);
+    },
+  };
+  const shutdown = withGlobals(
+    { Deno: undefined, process: fakeProcess },
+    () => new GracefulShutdown(),
+  );
+  assert.deepEqual(log, ["on SIGINT", "on SIGTERM"]);
+  handlers.get("SIGINT")!();
+  assert.equal(shutdown.requested, true);
+  assert.equal(shutdown.requestedBy, "SIGINT");
+  assert.deepEqual(log, ["on SIGINT", "on SIGTERM", "off SIGINT", "off SIGTERM"]);
+  shutdown[Symbol.dispose]();
+  assert.equal(log.length, 4);
+});
+
+Deno.test("where signals cannot be listened for, it degrades to a no-op that request() still triggers", () => {
+  const deploy = fakeDeno(["SIGINT", "SIGTERM"]);
+  const onDeploy = withGlobals({ Deno: deploy.api }, () => new GracefulShutdown());
+  assert.deepEqual(deploy.log, []);
+  onDeploy.request();
+  assert.equal(onDeploy.signal.aborted, true);
+  onDeploy[Symbol.dispose]();
+
+  const browser = withGlobals(
+    { Deno: undefined, process: undefined },
+    () => new GracefulShutdown(),
+  );
+  assert.equal(browser.requested, false);
+  browser.request("admin endpoint");
+  assert.equal(browser.requestedBy, "admin endpoint");
+});
+
+Deno.test("a signal the platform refuses is skipped and the others still listen", () => {
+  const windows = fakeDeno(["SIGTERM"]);
+  const shutdown = withGlobals({ Deno: windows.api }, () => new GracefulShutdown());
+  assert.deepEqual(windows.log, ["add SIGINT"]);
+  windows.listeners.get("SIGINT")!();
+  assert.equal(shutdown.requestedBy, "SIGINT");
+  assert.deepEqual(windows.log, ["add SIGINT", "remove SIGINT"]);
+});
+
+Deno.test("request() aborts with a CancelledError once; later requests change nothing", () => {
+  const deno = fakeDeno();
+  const shutdown = withGlobals({ Deno: deno.api }, () => new GracefulShutdown());
+  shutdown.request("deploy");
+  const reason = shutdown.signal.reason;
+  shutdown.request("again");
+  assert.ok(reason instanceof CancelledError);
+  assert.equal(shutdown.signal.reason, reason);
+  assert.equal(shutdown.requestedBy, "deploy");
+  assert.equal(deno.listeners.size, 0, "stops listening once requested");
+});
+
+Deno.test("bad signal options throw, naming the parameter and the value", () => {
+  const deno = fakeDeno();
+  withGlobals({ Deno: deno.api }, () => {
+    assert.throws(
+      () => new GracefulShutdown({ signals: "SIGTERM" as unknown as string[] }),
+      (e: unknown) => e instanceof TypeError && /'signals'.*string/.test(e.message),
+    );
+    assert.throws(
+      () => new GracefulShutdown({ signals: [15 as unknown as string] }),
+      (e: unknown) => e instanceof TypeError && /'signals'.*number/.test(e.message),
+    );
+    for (const bad of ["sigterm", "TERM", "SIGKILL", "SIGSTOP", ""]) {
+      assert.throws(
+        () => new GracefulShutdown({ signals: [bad] }),
+        (e: unknown) => e instanceof RangeError && e.message.includes(`"${bad}"`),
+      );
+    }
+    assert.throws(() => new GracefulShutdown(null as unknown as undefined), TypeError);
+  });
+  assert.deepEqual(deno.log, [], "nothing is listened for when the options are bad");
+});
+
+// ------------------------------------------------------------------ chunks
+
+Deno.test("chunks splits a list into slices of size, the last one shorter", () => {
+  assert.deepEqual([...chunks([1, 2, 3, 4, 5], 2)], [[1, 2], [3, 4], [5]]);
+  assert.deepEqual([...chunks([1, 2, 3], 3)], [[1, 2, 3]]);
+  assert.deepEqual([...chunks([1, 2], 10)], [[1, 2]]);
+  assert.deepEqual([...chunks([], 4)], []);
+});
+
+Deno.test("chunks yields fresh arrays that do not alias the input", () => {
+  const items = [1, 2, 3];
+  const [first] = chunks(items, 2);
+  first.push(99);
+  assert.deepEqual(items, [1, 2, 3]);
+});
+
+Deno.test("chunks validates its arguments when called, not when iterated", () => {
+  assert.throws(
+    () => chunks([1], 0),
+    (e: unknown) => e instanceof RangeError && /'size'.*0/.test(e.message),
+  );
+  assert.throws(() => chunks([1], 1.5), RangeError);
+  assert.throws(() => chunks([1], NaN), RangeError);
+  assert.throws(() => chunks([1], "2" as unknown as number), TypeError);
+  assert.throws(
+    () => chunks("abc" as unknown as string[], 1),
+    (e: unknown) => e instanceof TypeError && /'items'.*string/.test(e.message),
+  );
+});
