@@ -9,7 +9,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { addDeadline, currentTime, DeadlineEntry, removeDeadline, Timer } from "./clock.ts";
-import { CancelledError, isCancelled, TimeoutError } from "./errors.ts";
+import { CancelledError, describeValue, isCancelled, TimeoutError } from "./errors.ts";
 
 const storage = new AsyncLocalStorage<CancelScope>();
 
@@ -101,7 +101,7 @@ function toReason(reason: unknown): CancelledError {
 function checkDeadline(value: unknown, where: string): number {
   if (typeof value !== "number") {
     throw new TypeError(
-      `${where}: 'deadline' must be a number, received ${typeof value}`,
+      `${where}: 'deadline' must be a number, received ${describeValue(value)}`,
     );
   }
   if (Number.isNaN(value)) {
@@ -152,7 +152,7 @@ export class CancelScope {
   #caught = false;
   #controller: AbortController | undefined = undefined;
   #entry: ScopeDeadline | undefined = undefined;
-  // Children (unshielded scopes running inside this one), doubly linked.
+  // Children (scopes running inside this one, shielded or not), doubly linked.
   #childHead: CancelScope | undefined = undefined;
   #prev: CancelScope | undefined = undefined;
   #next: CancelScope | undefined = undefined;
@@ -162,6 +162,10 @@ export class CancelScope {
   #resolve: ((value: unknown) => void) | undefined = undefined;
   #reject: ((err: unknown) => void) | undefined = undefined;
   #exitTimer: Timer | undefined = undefined;
+  /** The exit turn came while a shielded scope ran inside: waiting for it. */
+  #exitDeferred = false;
+  /** An enclosing scope's deferred exit waits for this (shielded) scope. */
+  #holdsExit = false;
 
   static {
     expireScope = (s) => {
@@ -209,7 +213,8 @@ export class CancelScope {
    * Constructs a new scope. It does nothing until {@linkcode CancelScope.run}.
    *
    * @param options The deadline and shield of the scope.
-   * @throws {TypeError} If `deadline` is not a number or `shield` not a boolean.
+   * @throws {TypeError} If `options` is not an object, `deadline` not a
+   * number or `shield` not a boolean.
    * @throws {RangeError} If `deadline` is NaN.
    */
   constructor(options?: CancelScopeOptions) {
@@ -218,7 +223,7 @@ export class CancelScope {
       if (options === null || typeof options !== "object") {
         throw new TypeError(
           `Cannot create CancelScope: 'options' must be an object, received ${
-            options === null ? "null" : typeof options
+            describeValue(options)
           }`,
         );
       }
@@ -228,8 +233,9 @@ export class CancelScope {
       if (options.shield !== undefined) {
         if (typeof options.shield !== "boolean") {
           throw new TypeError(
-            `Cannot create CancelScope: 'shield' must be a boolean, received ${typeof options
-              .shield}`,
+            `Cannot create CancelScope: 'shield' must be a boolean, received ${
+              describeValue(options.shield)
+            }`,
           );
         }
         shield = options.shield;
@@ -272,16 +278,17 @@ export class CancelScope {
   set shield(value: boolean) {
     if (typeof value !== "boolean") {
       throw new TypeError(
-        `Cannot set CancelScope.shield: 'shield' must be a boolean, received ${typeof value}`,
+        `Cannot set CancelScope.shield: 'shield' must be a boolean, received ${
+          describeValue(value)
+        }`,
       );
     }
     if (value === this.#shield) return;
     this.#shield = value;
-    if (this.#state !== RUNNING) return;
-    if (value) {
-      this.#unlink();
-    } else {
-      this.#link();
+    const parent = this.#parent;
+    if (!value && this.#state === RUNNING && parent !== undefined) {
+      const reason = parent.#reason;
+      if (reason !== undefined) this.#deliver(reason);
     }
   }
 
@@ -315,7 +322,10 @@ export class CancelScope {
    * `cancelledCaught`) if this scope was cancelled; rejects with the
    * cancellation of an enclosing scope if one was cancelled; rejects with
    * `fn`'s own errors unchanged. Once cancelled, it settles when `fn` settles
-   * or one macrotask turn later, whichever comes first.
+   * or one macrotask turn later, whichever comes first (a late outcome of an
+   * abandoned `fn` is absorbed). While a shielded scope runs inside it, that
+   * turn waits for the shielded scope to finish: shielded work is cleanup
+   * the caller asked to complete.
    *
    * @typeParam T The type of `fn`'s value.
    * @param fn The body; it receives the scope.
@@ -335,34 +345,39 @@ export class CancelScope {
     if (typeof fn !== "function") {
       return Promise.reject(
         new TypeError(
-          `Cannot run CancelScope: 'fn' must be a function, received ${typeof fn}`,
+          `Cannot run CancelScope: 'fn' must be a function, received ${describeValue(fn)}`,
         ),
       );
     }
     this.#mode = mode;
     this.#enter(storage.getStore(), now);
     if (this.#reason !== undefined) return this.#finish(false, undefined);
-    let result: unknown;
+    let result: unknown, then: unknown;
     try {
       result = storage.run(this, fn, this);
+      // Read `then` once, inside the try: a throwing getter is the body's error.
+      if (result !== null && (typeof result === "object" || typeof result === "function")) {
+        then = (result as PromiseLike<unknown>).then;
+      }
     } catch (err) {
       return this.#finish(true, err);
     }
-    if (
-      result === null ||
-      typeof result !== "object" && typeof result !== "function" ||
-      typeof (result as PromiseLike<unknown>).then !== "function"
-    ) {
-      return this.#finish(false, result);
-    }
+    if (typeof then !== "function") return this.#finish(false, result);
     return new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
       if (this.#reason !== undefined) this.#scheduleExit();
-      (result as PromiseLike<unknown>).then(
-        (value) => this.#settle(false, value),
-        (err) => this.#settle(true, err),
-      );
+      try {
+        (then as PromiseLike<unknown>["then"]).call(
+          result,
+          (value) => this.#settle(false, value),
+          (err) => this.#settle(true, err),
+        );
+      } catch (err) {
+        // A thenable whose then() throws: the body failed (and the scope must
+        // still be left, so settle rather than let the executor reject).
+        this.#settle(true, err);
+      }
     });
   }
 
@@ -370,8 +385,8 @@ export class CancelScope {
   #enter(parent: CancelScope | undefined, now: number): void {
     this.#state = RUNNING;
     this.#parent = parent;
-    if (!this.#shield) this.#link();
-    if (this.#reason === undefined) this.#armDeadline(now);
+    this.#link();
+    this.#armDeadline(now);
   }
 
   #link(): void {
@@ -382,7 +397,7 @@ export class CancelScope {
     this.#next = head;
     if (head !== undefined) head.#prev = this;
     parent.#childHead = this;
-    if (parent.#reason !== undefined && this.#reason === undefined) {
+    if (!this.#shield && parent.#reason !== undefined && this.#reason === undefined) {
       this.#deliver(parent.#reason);
     }
   }
@@ -398,7 +413,8 @@ export class CancelScope {
   }
 
   #armDeadline(now: number): void {
-    if (this.#cancelCalled) return;
+    // A cancelled scope (by itself or an enclosing scope) needs no deadline.
+    if (this.#reason !== undefined) return;
     const deadline = this.#deadline;
     if (this.#entry !== undefined) {
       removeDeadline(this.#entry);
@@ -426,7 +442,7 @@ export class CancelScope {
     this.#controller?.abort(reason);
     for (let c = this.#childHead; c !== undefined;) {
       const next = c.#next;
-      c.#deliver(reason);
+      if (!c.#shield) c.#deliver(reason);
       c = next;
     }
     for (let w = this.#watchHead; w !== undefined;) {
@@ -442,9 +458,25 @@ export class CancelScope {
     if (this.#exitTimer === undefined) {
       this.#exitTimer = new Timer(() => {
         this.#exitTimer = undefined;
-        if (this.#resolve !== undefined) this.#settle(false, undefined, true);
+        if (this.#resolve === undefined) return;
+        // Shielded code inside is cleanup the user asked to finish: wait for
+        // it (as Trio does), then give the body one more turn.
+        if (this.#shieldedInside()) this.#exitDeferred = true;
+        else this.#settle(false, undefined, true);
       }, 0);
     }
+  }
+
+  /** Finds a shielded scope running inside this one and marks it as holding the exit. */
+  #shieldedInside(): boolean {
+    for (let c = this.#childHead; c !== undefined; c = c.#next) {
+      if (c.#shield) {
+        c.#holdsExit = true;
+        return true;
+      }
+      if (c.#shieldedInside()) return true;
+    }
+    return false;
   }
 
   #enclosingReason(): CancelledError | undefined {
@@ -454,6 +486,16 @@ export class CancelScope {
 
   #exit(): void {
     this.#state = DONE;
+    this.#exitDeferred = false;
+    if (this.#holdsExit) {
+      this.#holdsExit = false;
+      for (let p = this.#parent; p !== undefined; p = p.#parent) {
+        if (p.#exitDeferred) {
+          p.#exitDeferred = false;
+          p.#scheduleExit();
+        }
+      }
+    }
     this.#unlink();
     if (this.#entry !== undefined) {
       removeDeadline(this.#entry);
@@ -469,47 +511,44 @@ export class CancelScope {
     const resolve = this.#resolve, reject = this.#reject;
     if (resolve === undefined || reject === undefined) return; // already settled: a late outcome is absorbed
     this.#resolve = this.#reject = undefined;
-    if (abandoned) {
-      this.#finish(false, undefined).then(resolve, reject);
-      return;
+    try {
+      // Abandoned: the body ignored the cancellation for a macrotask turn; run
+      // settles as if it had honoured it.
+      resolve(abandoned ? this.#outcome(false, undefined) : this.#outcome(failed, value));
+    } catch (err) {
+      reject(err);
     }
-    this.#outcome(failed, value, resolve, reject);
   }
 
   #finish(failed: boolean, value: unknown): Promise<unknown> {
-    return new Promise((resolve, reject) => this.#outcome(failed, value, resolve, reject));
+    try {
+      return Promise.resolve(this.#outcome(failed, value));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
-  #outcome(
-    failed: boolean,
-    value: unknown,
-    resolve: (value: unknown) => void,
-    reject: (err: unknown) => void,
-  ): void {
+  /**
+   * Leaves the scope and returns what `run` resolves with, or throws what it
+   * rejects with.
+   */
+  #outcome(failed: boolean, value: unknown): unknown {
     this.#exit();
     const reason = this.#reason;
-    if (failed && (reason === undefined || !isCancelled(value))) {
-      reject(value);
-    } else if (reason === undefined) {
-      resolve(value);
-    } else {
-      const outer = this.#enclosingReason();
-      if (outer !== undefined) {
-        reject(outer);
-      } else if (this.#cancelCalled) {
-        this.#caught = true;
-        if (this.#mode === CAUGHT_TIMEOUT && this.#byDeadline) {
-          reject(new TimeoutError("Deadline exceeded", { cause: reason }));
-        } else {
-          resolve(undefined);
-        }
-      } else if (failed) {
-        reject(value);
-      } else {
-        resolve(value);
-      }
-    }
+    const outer = reason === undefined ? undefined : this.#enclosingReason();
     this.#parent = undefined;
+    if (failed && (reason === undefined || !isCancelled(value))) throw value;
+    if (reason === undefined) return value;
+    if (outer !== undefined) throw outer;
+    if (this.#cancelCalled) {
+      this.#caught = true;
+      if (this.#mode === CAUGHT_TIMEOUT && this.#byDeadline) {
+        throw new TimeoutError("Deadline exceeded", { cause: reason });
+      }
+      return undefined;
+    }
+    if (failed) throw value;
+    return value;
   }
 }
 

@@ -7,7 +7,16 @@
  * @module
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
+
 const RealDate = Date;
+/**
+ * Runs a function in the async context of module load (outside any scope).
+ * The deadline timer is armed through it: its callback then expires deadlines
+ * outside any ambient scope, and does not keep the scope that happened to arm
+ * it alive until it fires.
+ */
+const outsideAnyScope = AsyncLocalStorage.snapshot();
 
 /**
  * Returns the current time of the module's monotonic clock, in milliseconds.
@@ -76,6 +85,12 @@ export abstract class DeadlineEntry {
 const heap: DeadlineEntry[] = [];
 let timer: Timer | undefined;
 let armedAt = Infinity;
+/**
+ * The `setTimeout` the timer was armed through: once a fake clock is
+ * installed or removed, that timer will not fire on the new clock, so the
+ * next deadline arms a new one.
+ */
+let armedVia: typeof setTimeout | undefined;
 /** Microtask hops left before the queued arm check arms the timer. */
 let armHops = 0;
 const ARM_HOPS = 3;
@@ -113,14 +128,19 @@ function siftDown(i: number): void {
 function arm(): void {
   if (heap.length === 0) return;
   const deadline = heap[0].deadline;
-  if (deadline >= armedAt) return;
+  if (deadline >= armedAt && armedVia === globalThis.setTimeout) return;
   timer?.clear();
   const delay = Math.min(
     MAX_TIMER_DELAY,
     Math.max(0, Math.ceil(deadline - currentTime())),
   );
   armedAt = deadline;
-  timer = new Timer(fire, delay);
+  armedVia = globalThis.setTimeout;
+  timer = outsideAnyScope(newFireTimer, delay);
+}
+
+function newFireTimer(delay: number): Timer {
+  return new Timer(fire, delay);
 }
 
 function armFromMicrotask(): void {
@@ -137,12 +157,16 @@ function fire(): void {
   timer = undefined;
   armedAt = Infinity;
   const now = currentTime();
-  while (heap.length > 0 && heap[0].deadline <= now) {
-    const entry = heap[0];
-    removeDeadline(entry);
-    entry.expire();
+  try {
+    while (heap.length > 0 && heap[0].deadline <= now) {
+      const entry = heap[0];
+      removeDeadline(entry);
+      entry.expire();
+    }
+  } finally {
+    // Even if an expiry threw, the deadlines left must still get a timer.
+    arm();
   }
-  arm();
 }
 
 /**
@@ -160,7 +184,10 @@ export function addDeadline(entry: DeadlineEntry): void {
   entry.heapIndex = i;
   heap.push(entry);
   siftUp(i);
-  if (entry.heapIndex !== 0 || entry.deadline >= armedAt) return;
+  if (
+    armedVia === globalThis.setTimeout &&
+    (entry.heapIndex !== 0 || entry.deadline >= armedAt)
+  ) return;
   if (fakeClockActive()) {
     arm();
   } else if (armHops === 0) {

@@ -7,6 +7,32 @@
  */
 
 /**
+ * Shows a received value in an argument error: its type, and the value
+ * itself when it is short enough to read (internal).
+ *
+ * @param value The value received.
+ * @returns E.g. `string "10"`, `number -1`, `null`, `object`.
+ */
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case "number":
+    case "boolean":
+      return `${typeof value} ${value}`;
+    case "bigint":
+      return `bigint ${value}n`;
+    case "function":
+      return value.name ? `function ${value.name}` : "function";
+    case "object":
+      if (value === null) return "null";
+      return Array.isArray(value) ? "array" : "object";
+    default:
+      return typeof value;
+  }
+}
+
+/**
  * Thrown when a deadline set by {@linkcode failAfter} or {@linkcode failAt}
  * (or a timeout option of `alcall`) expires.
  *
@@ -93,11 +119,18 @@ function toPredicate<E>(
 ): (e: unknown) => boolean {
   if (typeof condition !== "function") {
     throw new TypeError(
-      `Cannot split group: 'condition' must be an error class or a predicate, received ${typeof condition}`,
+      `Cannot split group: 'condition' must be an error class or a predicate, received ${
+        describeValue(condition)
+      }`,
     );
   }
   const proto = (condition as { prototype?: unknown }).prototype;
-  if (proto === Error.prototype || proto instanceof Error) {
+  // A class is tested with instanceof; calling one (as a predicate) throws.
+  // Classes of thrown non-Errors are recognised by their source text.
+  if (
+    proto === Error.prototype || proto instanceof Error ||
+    (proto !== undefined && /^class\b/.test(Function.prototype.toString.call(condition)))
+  ) {
     const cls = condition as abstract new () => unknown;
     return (e) => e instanceof cls;
   }
@@ -140,7 +173,9 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
   ) {
     if (typeof message !== "string") {
       throw new TypeError(
-        `Cannot create ExceptionGroup: 'message' must be a string, received ${typeof message}`,
+        `Cannot create ExceptionGroup: 'message' must be a string, received ${
+          describeValue(message)
+        }`,
       );
     }
     if (
@@ -150,7 +185,7 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
     ) {
       throw new TypeError(
         `Cannot create ExceptionGroup: 'exceptions' must be an iterable of errors, received ${
-          exceptions === null ? "null" : typeof exceptions
+          describeValue(exceptions)
         }`,
       );
     }

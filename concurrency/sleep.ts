@@ -10,10 +10,12 @@ import {
   CancelWatcher,
   currentScope,
   pendingCancellation,
+  scopeReason,
   unwatchScope,
   watchScope,
 } from "./cancel.ts";
 import { addDeadline, currentTime, DeadlineEntry, removeDeadline, Timer } from "./clock.ts";
+import { describeValue } from "./errors.ts";
 import { checkSignalOption } from "./wait_queue.ts";
 
 /** Options of {@linkcode sleep}. */
@@ -87,7 +89,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   try {
     if (typeof ms !== "number") {
       throw new TypeError(
-        `Cannot sleep: 'ms' must be a number, received ${typeof ms}`,
+        `Cannot sleep: 'ms' must be a number, received ${describeValue(ms)}`,
       );
     }
     if (!(ms >= 0)) {
@@ -119,7 +121,8 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
 /**
  * Rejects at once with the cancellation reason if the ambient scope is
  * cancelled; otherwise yields one macrotask turn (`setTimeout(0)`), so a
- * CPU-bound loop lets timers and I/O run.
+ * CPU-bound loop lets timers and I/O run, and rejects after that turn if the
+ * scope was cancelled meanwhile.
  *
  * @returns A promise that resolves after one macrotask turn.
  *
@@ -136,7 +139,17 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
  * ```
  */
 export function checkpoint(): Promise<void> {
-  const pending = pendingCancellation(currentScope(), undefined);
+  const scope = currentScope();
+  if (scope === undefined) return new Promise((resolve) => new Timer(resolve, 0));
+  const pending = scopeReason(scope);
   if (pending !== undefined) return Promise.reject(pending);
-  return new Promise((resolve) => new Timer(resolve, 0));
+  // A checkpoint is a cancellation point for the whole turn it yields: a
+  // cancel that lands meanwhile rejects it, as a sleep would.
+  return new Promise((resolve, reject) =>
+    new Timer(() => {
+      const reason = scopeReason(scope);
+      if (reason === undefined) resolve();
+      else reject(reason);
+    }, 0)
+  );
 }

@@ -17,7 +17,7 @@ import {
   runInScope,
   scopeReason,
 } from "./cancel.ts";
-import { ExceptionGroup, isCancelled } from "./errors.ts";
+import { describeValue, ExceptionGroup, isCancelled } from "./errors.ts";
 
 /** Handed to a child started with {@linkcode TaskGroup.start}. */
 export interface TaskStatus<R = void> {
@@ -37,14 +37,14 @@ let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
  *
  * const done: number[] = [];
  * await taskGroup((tg) => {
- *   for (const ms of [3, 1, 2]) {
+ *   for (const ms of [30, 10, 20]) {
  *     tg.startSoon(async () => {
  *       await sleep(ms);
  *       done.push(ms);
  *     });
  *   }
  * });
- * console.assert(done.join() === "1,2,3");
+ * console.assert(done.join() === "10,20,30");
  * ```
  */
 export class TaskGroup {
@@ -126,12 +126,19 @@ export class TaskGroup {
    * @typeParam R The type of the started value.
    * @param fn The child; it receives the status to report with.
    * @returns The value given to `status.started()`.
-   * @throws {Error} If the group has finished. The promise rejects with the
-   * child's error (or an `Error` saying it never started) if the child ends
-   * before calling `started`; the group does not count that as a failure.
+   * @throws {Error} If the group has finished. The promise rejects with a
+   * `TypeError` if `fn` is not a function, and with the child's error (or an
+   * `Error` saying it never started) if the child ends before calling
+   * `started`; the group does not count that as a failure.
    */
   start<R = void>(fn: (status: TaskStatus<R>) => unknown): Promise<R> {
-    this.#checkOpen(fn, "start");
+    try {
+      this.#checkOpen(fn, "start");
+    } catch (err) {
+      // A finished group is a state error of the caller: thrown, as by startSoon.
+      if (this.#closed) throw err;
+      return Promise.reject(err);
+    }
     let started = false;
     let resolve!: (value: R) => void, reject!: (err: unknown) => void;
     const promise = new Promise<R>((res, rej) => {
@@ -172,7 +179,7 @@ export class TaskGroup {
     }
     if (typeof fn !== "function") {
       throw new TypeError(
-        `Cannot call TaskGroup.${method}: 'fn' must be a function, received ${typeof fn}`,
+        `Cannot call TaskGroup.${method}: 'fn' must be a function, received ${describeValue(fn)}`,
       );
     }
   }
@@ -202,7 +209,8 @@ export class TaskGroup {
           tg.#fail(err);
         }
       }
-      if (tg.#pending > 0) {
+      // A loop: a child may start another in the turn the last one ends.
+      while (tg.#pending > 0) {
         await new Promise<void>((resolve) => (tg.#idle = resolve));
       }
       tg.#closed = true;
@@ -251,7 +259,7 @@ export function taskGroup<T>(
   if (typeof fn !== "function") {
     return Promise.reject(
       new TypeError(
-        `Cannot call taskGroup: 'fn' must be a function, received ${typeof fn}`,
+        `Cannot call taskGroup: 'fn' must be a function, received ${describeValue(fn)}`,
       ),
     );
   }

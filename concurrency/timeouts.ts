@@ -8,33 +8,40 @@
 
 import { CancelScope, runScopeFor } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
+import { describeValue } from "./errors.ts";
 
-function checkMs(ms: unknown, fnName: string): void {
-  if (ms === null) return;
-  if (typeof ms !== "number") {
+function checkFn(fn: unknown, fnName: string): void {
+  if (typeof fn !== "function") {
     throw new TypeError(
-      `Cannot call ${fnName}: 'ms' must be a number or null, received ${typeof ms}`,
-    );
-  }
-  if (Number.isNaN(ms)) {
-    throw new RangeError(
-      `Cannot call ${fnName}: 'ms' must not be NaN, received NaN`,
+      `Cannot call ${fnName}: 'fn' must be a function, received ${describeValue(fn)}`,
     );
   }
 }
 
-function absoluteDeadline(deadline: unknown, fnName: string): number {
+function checkMs(ms: unknown, fn: unknown, fnName: string): void {
+  if (ms !== null) {
+    if (typeof ms !== "number") {
+      throw new TypeError(
+        `Cannot call ${fnName}: 'ms' must be a number or null, received ${describeValue(ms)}`,
+      );
+    }
+    if (Number.isNaN(ms)) {
+      throw new RangeError(`Cannot call ${fnName}: 'ms' must not be NaN, received NaN`);
+    }
+  }
+  checkFn(fn, fnName);
+}
+
+function checkDeadline(deadline: unknown, fn: unknown, fnName: string): void {
   if (typeof deadline !== "number") {
     throw new TypeError(
-      `Cannot call ${fnName}: 'deadline' must be a number, received ${typeof deadline}`,
+      `Cannot call ${fnName}: 'deadline' must be a number, received ${describeValue(deadline)}`,
     );
   }
   if (Number.isNaN(deadline)) {
-    throw new RangeError(
-      `Cannot call ${fnName}: 'deadline' must not be NaN, received NaN`,
-    );
+    throw new RangeError(`Cannot call ${fnName}: 'deadline' must not be NaN, received NaN`);
   }
-  return deadline;
+  checkFn(fn, fnName);
 }
 
 function runAfter<T>(
@@ -68,6 +75,7 @@ function runAt<T>(
  * @param fn The body; it receives the scope.
  * @returns `fn`'s value.
  * @throws {TimeoutError} If the deadline passed before `fn` finished.
+ * @throws {TypeError} If `ms` is not a number or null, or `fn` not a function.
  * @throws {RangeError} If `ms` is NaN.
  *
  * @example Usage
@@ -86,7 +94,7 @@ export function failAfter<T>(
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T> {
   try {
-    checkMs(ms, "failAfter");
+    checkMs(ms, fn, "failAfter");
   } catch (err) {
     return Promise.reject(err);
   }
@@ -101,6 +109,7 @@ export function failAfter<T>(
  * @param ms Milliseconds until the deadline; `null` for none.
  * @param fn The body; it receives the scope.
  * @returns `fn`'s value, or `undefined` if the scope was cancelled.
+ * @throws {TypeError} If `ms` is not a number or null, or `fn` not a function.
  * @throws {RangeError} If `ms` is NaN.
  *
  * @example Usage
@@ -119,7 +128,7 @@ export function moveOnAfter<T>(
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T | undefined> {
   try {
-    checkMs(ms, "moveOnAfter");
+    checkMs(ms, fn, "moveOnAfter");
   } catch (err) {
     return Promise.reject(err);
   }
@@ -135,6 +144,7 @@ export function moveOnAfter<T>(
  * @param fn The body; it receives the scope.
  * @returns `fn`'s value.
  * @throws {TimeoutError} If the deadline passed before `fn` finished.
+ * @throws {TypeError} If `deadline` is not a number or `fn` not a function.
  * @throws {RangeError} If `deadline` is NaN.
  *
  * @example Usage
@@ -150,7 +160,7 @@ export function failAt<T>(
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T> {
   try {
-    absoluteDeadline(deadline, "failAt");
+    checkDeadline(deadline, fn, "failAt");
   } catch (err) {
     return Promise.reject(err);
   }
@@ -165,6 +175,7 @@ export function failAt<T>(
  * @param deadline The absolute deadline in milliseconds.
  * @param fn The body; it receives the scope.
  * @returns `fn`'s value, or `undefined` if the scope was cancelled.
+ * @throws {TypeError} If `deadline` is not a number or `fn` not a function.
  * @throws {RangeError} If `deadline` is NaN.
  *
  * @example Usage
@@ -180,7 +191,7 @@ export function moveOnAt<T>(
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T | undefined> {
   try {
-    absoluteDeadline(deadline, "moveOnAt");
+    checkDeadline(deadline, fn, "moveOnAt");
   } catch (err) {
     return Promise.reject(err);
   }
@@ -189,11 +200,13 @@ export function moveOnAt<T>(
 
 /**
  * Runs `fn` in a shielded scope: cancellation of enclosing scopes does not
- * reach it (use it for cleanup that must finish).
+ * reach it. Use it for cleanup that must finish: a cancelled enclosing scope
+ * waits for a shielded scope running inside it before its bounded exit.
  *
  * @typeParam T The type of `fn`'s value.
  * @param fn The body.
  * @returns `fn`'s value.
+ * @throws {TypeError} If `fn` is not a function.
  *
  * @example Usage
  * ```ts
@@ -212,5 +225,10 @@ export function moveOnAt<T>(
  * ```
  */
 export function shield<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    checkFn(fn, "shield");
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return new CancelScope({ shield: true }).run(fn) as Promise<T>;
 }
