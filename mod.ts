@@ -8,6 +8,7 @@
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CapacityLimiter, failAfter, taskGroup } from "@lionpride/core";
  *
  * const limiter = new CapacityLimiter(5);
@@ -18,7 +19,7 @@
  *       tg.startSoon(() => limiter.use(() => results.push(i)));
  *     }
  *   }));
- * console.assert(results.length === 10);
+ * assert(results.length === 10);
  * ```
  *
  * @module

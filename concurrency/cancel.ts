@@ -128,6 +128,7 @@ export interface CancelScopeOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CancelScope, sleep } from "@lionpride/core";
  *
  * const scope = new CancelScope();
@@ -136,7 +137,7 @@ export interface CancelScopeOptions {
  *   await sleep(1_000); // rejects at once: the scope is cancelled
  *   return "not reached";
  * });
- * console.assert(result === undefined && scope.cancelledCaught);
+ * assert(result === undefined && scope.cancelledCaught);
  * ```
  */
 export class CancelScope {
@@ -559,11 +560,12 @@ export class CancelScope {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { currentScope, moveOnAfter } from "@lionpride/core";
  *
- * console.assert(currentScope() === undefined);
+ * assert(currentScope() === undefined);
  * await moveOnAfter(1_000, () => {
- *   console.assert(currentScope() !== undefined);
+ *   assert(currentScope() !== undefined);
  * });
  * ```
  */
@@ -596,11 +598,12 @@ export function pendingCancellation(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { currentTime, effectiveDeadline, failAfter } from "@lionpride/core";
  *
  * await failAfter(5_000, () => {
  *   const left = effectiveDeadline() - currentTime();
- *   console.assert(left > 0 && left <= 5_000);
+ *   assert(left > 0 && left <= 5_000);
  * });
  * ```
  */

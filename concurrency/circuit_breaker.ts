@@ -61,10 +61,11 @@ export interface CircuitOpenErrorOptions extends ErrorOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CircuitOpenError } from "@lionpride/core";
  *
  * const err = new CircuitOpenError("open", { retryAfter: 1_000 });
- * console.assert(err.name === "CircuitOpenError" && err.retryAfter === 1_000);
+ * assert(err.name === "CircuitOpenError" && err.retryAfter === 1_000);
  * ```
  */
 export class CircuitOpenError extends Error {
@@ -139,14 +140,15 @@ function report(err: unknown): void {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CircuitBreaker, CircuitOpenError } from "@lionpride/core";
  *
  * const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 30_000 });
  * const flaky = () => Promise.reject(new Error("down"));
  * for (let i = 0; i < 2; i++) await breaker.call(flaky).catch(() => {});
- * console.assert(breaker.state === "open");
+ * assert(breaker.state === "open");
  * await breaker.call(flaky).catch((err) => {
- *   console.assert(err instanceof CircuitOpenError && err.retryAfter > 0);
+ *   assert(err instanceof CircuitOpenError && err.retryAfter > 0);
  * });
  * ```
  */

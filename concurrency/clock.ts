@@ -29,10 +29,11 @@ const outsideAnyScope = AsyncLocalStorage.snapshot();
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { currentTime } from "@lionpride/core";
  *
  * const start = currentTime();
- * console.assert(currentTime() >= start);
+ * assert(currentTime() >= start);
  * ```
  */
 export function currentTime(): number {

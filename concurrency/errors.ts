@@ -38,10 +38,11 @@ export function describeValue(value: unknown): string {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeoutError } from "@lionpride/core";
  *
  * const err = new TimeoutError("too slow");
- * console.assert(err.name === "TimeoutError");
+ * assert(err.name === "TimeoutError");
  * ```
  */
 export class TimeoutError extends Error {
@@ -62,11 +63,12 @@ export class TimeoutError extends Error {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CancelScope, CancelledError } from "@lionpride/core";
  *
  * const scope = new CancelScope();
  * scope.cancel("no longer needed");
- * console.assert(scope.signal.reason instanceof CancelledError);
+ * assert(scope.signal.reason instanceof CancelledError);
  * ```
  */
 export class CancelledError extends Error {
@@ -92,11 +94,12 @@ export class CancelledError extends Error {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CancelledError, isCancelled } from "@lionpride/core";
  *
- * console.assert(isCancelled(new CancelledError()));
- * console.assert(isCancelled(new DOMException("aborted", "AbortError")));
- * console.assert(!isCancelled(new Error("boom")));
+ * assert(isCancelled(new CancelledError()));
+ * assert(isCancelled(new DOMException("aborted", "AbortError")));
+ * assert(!isCancelled(new Error("boom")));
  * ```
  */
 export function isCancelled(err: unknown): boolean {
@@ -145,12 +148,13 @@ function toPredicate<E>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ExceptionGroup } from "@lionpride/core";
  *
  * const eg = new ExceptionGroup("two failures", [new TypeError("a"), new RangeError("b")]);
  * const [types, rest] = eg.split(TypeError);
- * console.assert(types?.exceptions.length === 1 && rest?.exceptions.length === 1);
- * console.assert(String(eg).endsWith("(2 sub-exceptions)"));
+ * assert(types?.exceptions.length === 1 && rest?.exceptions.length === 1);
+ * assert(String(eg).endsWith("(2 sub-exceptions)"));
  * ```
  */
 export class ExceptionGroup<E = unknown> extends AggregateError {
@@ -287,11 +291,12 @@ function splitGroup<E>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CancelledError, ExceptionGroup, splitCancellation } from "@lionpride/core";
  *
  * const eg = new ExceptionGroup("mixed", [new CancelledError(), new Error("boom")]);
  * const [cancels, rest] = splitCancellation(eg);
- * console.assert(cancels?.exceptions.length === 1 && rest?.exceptions.length === 1);
+ * assert(cancels?.exceptions.length === 1 && rest?.exceptions.length === 1);
  * ```
  */
 export function splitCancellation<E>(
@@ -308,10 +313,11 @@ export function splitCancellation<E>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CancelledError, ExceptionGroup, nonCancelSubgroup } from "@lionpride/core";
  *
  * const eg = new ExceptionGroup("only cancels", [new CancelledError()]);
- * console.assert(nonCancelSubgroup(eg) === undefined);
+ * assert(nonCancelSubgroup(eg) === undefined);
  * ```
  */
 export function nonCancelSubgroup<E>(

@@ -38,3 +38,35 @@ export {
   type Permit,
 } from "./limiter.ts";
 export { Condition, Event, Lock, Semaphore, type SemaphoreOptions } from "./primitives.ts";
+export {
+  asCompleted,
+  type AsCompletedOptions,
+  boundedMap,
+  type BoundedMapOptions,
+  gather,
+  type GatherOptions,
+  race,
+  retry,
+  type RetryContext,
+  type RetryOptions,
+} from "./patterns.ts";
+export {
+  PriorityQueue,
+  type PriorityQueueOptions,
+  Queue,
+  QueueClosed,
+  QueueEmpty,
+  QueueFull,
+  type QueueOptions,
+  type QueueStatistics,
+  type QueueWaitOptions,
+} from "./queue.ts";
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitBreakerStatistics,
+  CircuitOpenError,
+  type CircuitOpenErrorOptions,
+  type CircuitState,
+} from "./circuit_breaker.ts";
+export { chunks, GracefulShutdown, type GracefulShutdownOptions } from "./shutdown.ts";

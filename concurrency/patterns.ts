@@ -242,6 +242,7 @@ async function retryWithSignal<T>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { retry } from "@lionpride/core";
  *
  * let calls = 0;
@@ -250,7 +251,7 @@ async function retryWithSignal<T>(
  *   if (attempt < 3) throw new Error("flaky");
  *   return "ok";
  * }, { baseDelay: 1, jitter: 0 });
- * console.assert(value === "ok" && calls === 3);
+ * assert(value === "ok" && calls === 3);
  * ```
  */
 export function retry<T>(
@@ -413,13 +414,14 @@ export interface GatherOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gather, sleep } from "@lionpride/core";
  *
  * const values = await gather([
  *   async () => { await sleep(2); return "slow"; },
  *   () => "fast",
  * ]);
- * console.assert(values.join() === "slow,fast");
+ * assert(values.join() === "slow,fast");
  * ```
  */
 export function gather<T>(
@@ -514,6 +516,7 @@ export function gather<T>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { race, sleep } from "@lionpride/core";
  *
  * let loserAborted = false;
@@ -528,7 +531,7 @@ export function gather<T>(
  *   },
  *   async () => { await sleep(1); return "fast"; },
  * ]);
- * console.assert(winner === "fast" && loserAborted);
+ * assert(winner === "fast" && loserAborted);
  * ```
  */
 export function race<T>(fns: Iterable<(signal: AbortSignal) => T | Promise<T>>): Promise<T>;
@@ -629,6 +632,7 @@ export interface BoundedMapOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { boundedMap, sleep } from "@lionpride/core";
  *
  * let running = 0, peak = 0;
@@ -638,7 +642,7 @@ export interface BoundedMapOptions {
  *   running--;
  *   return n * 2;
  * }, { limit: 2 });
- * console.assert(doubled.join() === "2,4,6,8,10" && peak === 2);
+ * assert(doubled.join() === "2,4,6,8,10" && peak === 2);
  * ```
  */
 export function boundedMap<T, R>(
@@ -857,13 +861,14 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { asCompleted, sleep } from "@lionpride/core";
  *
  * const order: number[] = [];
  * for await (const [index] of asCompleted([() => sleep(60), () => sleep(20), () => sleep(40)])) {
  *   order.push(index);
  * }
- * console.assert(order.join() === "1,2,0");
+ * assert(order.join() === "1,2,0");
  * ```
  */
 export function asCompleted<T>(

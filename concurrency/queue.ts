@@ -24,6 +24,7 @@ import { checkSignalOption, WaitQueue } from "./wait_queue.ts";
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Queue, QueueFull } from "@lionpride/core";
  *
  * const queue = new Queue<number>({ maxSize: 1 });
@@ -31,7 +32,7 @@ import { checkSignalOption, WaitQueue } from "./wait_queue.ts";
  * try {
  *   queue.putNowait(2);
  * } catch (err) {
- *   console.assert(err instanceof QueueFull);
+ *   assert(err instanceof QueueFull);
  * }
  * ```
  */
@@ -53,12 +54,13 @@ export class QueueFull extends Error {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Queue, QueueEmpty } from "@lionpride/core";
  *
  * try {
  *   new Queue<number>().getNowait();
  * } catch (err) {
- *   console.assert(err instanceof QueueEmpty);
+ *   assert(err instanceof QueueEmpty);
  * }
  * ```
  */
@@ -81,11 +83,12 @@ export class QueueEmpty extends Error {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Queue, QueueClosed } from "@lionpride/core";
  *
  * const queue = new Queue<number>();
  * queue.close();
- * await queue.put(1).catch((err) => console.assert(err instanceof QueueClosed));
+ * await queue.put(1).catch((err) => assert(err instanceof QueueClosed));
  * ```
  */
 export class QueueClosed extends Error {
@@ -315,6 +318,7 @@ let useStore: <T>(queue: Queue<T>, store: ItemStore<T>) => void;
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Queue, taskGroup } from "@lionpride/core";
  *
  * const queue = new Queue<number>({ maxSize: 2 });
@@ -328,7 +332,7 @@ let useStore: <T>(queue: Queue<T>, store: ItemStore<T>) => void;
  *     queue.close();
  *   });
  * });
- * console.assert(seen.join() === "0,1,2,3,4");
+ * assert(seen.join() === "0,1,2,3,4");
  * ```
  */
 export class Queue<T> {
@@ -619,6 +623,7 @@ function rejectAll(waiters: WaitQueue<void>, message: string): void {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PriorityQueue } from "@lionpride/core";
  *
  * const jobs = new PriorityQueue<{ priority: number; name: string }>({
@@ -628,7 +633,7 @@ function rejectAll(waiters: WaitQueue<void>, message: string): void {
  * jobs.putNowait({ priority: 1, name: "first" });
  * jobs.putNowait({ priority: 2, name: "last" });
  * const order = [jobs.getNowait(), jobs.getNowait(), jobs.getNowait()].map((j) => j.name);
- * console.assert(order.join() === "first,later,last");
+ * assert(order.join() === "first,later,last");
  * ```
  */
 export class PriorityQueue<T> extends Queue<T> {

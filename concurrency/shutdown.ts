@@ -93,6 +93,7 @@ function checkSignals(value: unknown): string[] {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GracefulShutdown, isCancelled, sleep } from "@lionpride/core";
  *
  * using shutdown = new GracefulShutdown({ signals: ["SIGINT", "SIGTERM"] });
@@ -100,7 +101,7 @@ function checkSignals(value: unknown): string[] {
  * try {
  *   await sleep(Infinity, { signal: shutdown.signal }); // serve until asked to stop
  * } catch (err) {
- *   console.assert(isCancelled(err) && shutdown.requestedBy === "demo");
+ *   assert(isCancelled(err) && shutdown.requestedBy === "demo");
  * }
  * ```
  */
@@ -196,10 +197,11 @@ export class GracefulShutdown implements Disposable {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunks } from "@lionpride/core";
  *
  * const batches = [...chunks([1, 2, 3, 4, 5], 2)];
- * console.assert(JSON.stringify(batches) === "[[1,2],[3,4],[5]]");
+ * assert(JSON.stringify(batches) === "[[1,2],[3,4],[5]]");
  * ```
  */
 export function chunks<T>(items: readonly T[], size: number): Generator<T[], void, undefined> {

@@ -77,11 +77,12 @@ class SleepDeadline extends DeadlineEntry {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { currentTime, sleep } from "@lionpride/core";
  *
  * const start = currentTime();
  * await sleep(10);
- * console.assert(currentTime() - start >= 9);
+ * assert(currentTime() - start >= 9);
  * ```
  */
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {
@@ -128,6 +129,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkpoint } from "@lionpride/core";
  *
  * let sum = 0;
@@ -135,7 +137,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
  *   sum += i;
  *   if (i % 100 === 0) await checkpoint();
  * }
- * console.assert(sum === 499_500);
+ * assert(sum === 499_500);
  * ```
  */
 export function checkpoint(): Promise<void> {

@@ -33,6 +33,7 @@ let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sleep, taskGroup } from "@lionpride/core";
  *
  * const done: number[] = [];
@@ -44,7 +45,7 @@ let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
  *     });
  *   }
  * });
- * console.assert(done.join() === "10,20,30");
+ * assert(done.join() === "10,20,30");
  * ```
  */
 export class TaskGroup {
@@ -242,6 +243,7 @@ export class TaskGroup {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ExceptionGroup, taskGroup } from "@lionpride/core";
  *
  * try {
@@ -249,7 +251,7 @@ export class TaskGroup {
  *     tg.startSoon(() => Promise.reject(new Error("boom")));
  *   });
  * } catch (err) {
- *   console.assert(err instanceof ExceptionGroup && err.exceptions.length === 1);
+ *   assert(err instanceof ExceptionGroup && err.exceptions.length === 1);
  * }
  * ```
  */

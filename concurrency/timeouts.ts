@@ -80,12 +80,13 @@ function runAt<T>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { failAfter, sleep, TimeoutError } from "@lionpride/core";
  *
  * try {
  *   await failAfter(10, () => sleep(1_000));
  * } catch (err) {
- *   console.assert(err instanceof TimeoutError);
+ *   assert(err instanceof TimeoutError);
  * }
  * ```
  */
@@ -114,13 +115,14 @@ export function failAfter<T>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { moveOnAfter, sleep } from "@lionpride/core";
  *
  * const result = await moveOnAfter(10, async () => {
  *   await sleep(1_000);
  *   return "done";
  * });
- * console.assert(result === undefined);
+ * assert(result === undefined);
  * ```
  */
 export function moveOnAfter<T>(
@@ -149,10 +151,11 @@ export function moveOnAfter<T>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { currentTime, failAt } from "@lionpride/core";
  *
  * const value = await failAt(currentTime() + 1_000, () => 42);
- * console.assert(value === 42);
+ * assert(value === 42);
  * ```
  */
 export function failAt<T>(
@@ -180,10 +183,11 @@ export function failAt<T>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { currentTime, moveOnAt, sleep } from "@lionpride/core";
  *
  * const value = await moveOnAt(currentTime() + 10, () => sleep(1_000));
- * console.assert(value === undefined);
+ * assert(value === undefined);
  * ```
  */
 export function moveOnAt<T>(
@@ -210,6 +214,7 @@ export function moveOnAt<T>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CancelScope, shield, sleep } from "@lionpride/core";
  *
  * const outer = new CancelScope();
@@ -221,7 +226,7 @@ export function moveOnAt<T>(
  *     cleaned = true;
  *   });
  * });
- * console.assert(cleaned);
+ * assert(cleaned);
  * ```
  */
 export function shield<T>(fn: () => T | Promise<T>): Promise<T> {

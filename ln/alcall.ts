@@ -486,14 +486,16 @@ export async function runAlcall<T, R>(
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alcall } from "@lionpride/core";
  *
  * const results = await alcall([1, 2, 3], async (x) => x * 2, { maxConcurrent: 2 });
- * console.assert(results.join() === "2,4,6");
+ * assert(results.join() === "2,4,6");
  * ```
  *
  * @example Retries and returnExceptions
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alcall } from "@lionpride/core";
  *
  * let calls = 0;
@@ -502,7 +504,7 @@ export async function runAlcall<T, R>(
  *   if (x === "b" && ctx.attempt < 2) throw new Error("flaky");
  *   return x.toUpperCase();
  * }, { retryAttempts: 2, returnExceptions: true });
- * console.assert(results.join() === "A,B" && calls === 3);
+ * assert(results.join() === "A,B" && calls === 3);
  * ```
  */
 export function alcall<T, R>(

@@ -5,10 +5,11 @@
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alcall } from "@lionpride/core/ln";
  *
  * const results = await alcall([1, 2, 3], async (x) => x + 1, { maxConcurrent: 2 });
- * console.assert(results.join() === "2,3,4");
+ * assert(results.join() === "2,3,4");
  * ```
  *
  * @module
