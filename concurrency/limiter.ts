@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type CancelScope, currentScope, pendingCancellation } from "./cancel.ts";
-import { OncePermit, type Permit, TokenPool } from "./token_pool.ts";
-import { checkSignalOption } from "./wait_queue.ts";
+import { currentScope, pendingCancellation } from "./cancel.ts";
+import { makePermit, type Permit, TokenPool } from "./token_pool.ts";
+import { checkSignalOption, type Waiter } from "./wait_queue.ts";
 
 export type { Permit } from "./token_pool.ts";
 
@@ -41,6 +41,16 @@ function checkTotal(value: unknown, where: string): number {
   return value;
 }
 
+/** Describes a borrower in an error message without ever throwing. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 /**
  * A pool of `totalTokens` tokens. Waiters are served strictly in arrival
  * order; while anyone waits, no new `acquire()` or `tryAcquire()` takes a
@@ -65,7 +75,9 @@ export class CapacityLimiter {
   readonly #pool: TokenPool;
   /** Tokens taken by acquire/tryAcquire and not yet released. */
   #anonymous = 0;
+  /** Borrower → its permit, or `undefined` while it waits. */
   readonly #borrowers = new Map<unknown, Permit | undefined>();
+  // Bound once per limiter, so the hot path allocates no closure.
   readonly #releaseAnonymous = (): void => {
     if (this.#anonymous > 0) {
       this.#anonymous--;
@@ -75,21 +87,38 @@ export class CapacityLimiter {
   readonly #releaseBorrower = (borrower: unknown): void => {
     if (this.#borrowers.delete(borrower)) this.#pool.put();
   };
+  /** Makes the permit of a waiter handed a token (see `TokenPool`). */
+  readonly #grant = (waiter: Waiter<Permit>): Permit => {
+    const box = waiter.payload as { borrower: unknown } | undefined;
+    if (box === undefined) {
+      this.#anonymous++;
+      return makePermit(this.#releaseAnonymous);
+    }
+    const permit = makePermit(this.#releaseBorrower, box.borrower);
+    this.#borrowers.set(box.borrower, permit);
+    return permit;
+  };
 
   /**
    * Constructs a new limiter.
    *
    * @param totalTokens How many tokens the limiter lends at once.
+   * @throws {TypeError} If `totalTokens` is not a number.
    * @throws {RangeError} If `totalTokens` is not a positive integer or Infinity.
    */
   constructor(totalTokens: number) {
     this.#total = checkTotal(totalTokens, "Cannot create CapacityLimiter");
-    this.#pool = new TokenPool(this.#total);
+    this.#pool = new TokenPool(this.#total, this.#grant);
   }
 
   /**
    * How many tokens the limiter lends at once. Raising it wakes waiters in
-   * FIFO order; lowering it never revokes tokens already held.
+   * FIFO order; lowering it never revokes tokens already held (so
+   * `borrowedTokens` may exceed it until enough are released).
+   *
+   * @throws {TypeError} If set to a non-number (the limiter is unchanged).
+   * @throws {RangeError} If set to anything but a positive integer or
+   * Infinity (the limiter is unchanged).
    */
   get totalTokens(): number {
     return this.#total;
@@ -102,7 +131,7 @@ export class CapacityLimiter {
     pool.wake();
   }
 
-  /** Tokens held now. */
+  /** Tokens held now (including any just handed to a waiter). */
   get borrowedTokens(): number {
     return this.#pool.held;
   }
@@ -122,51 +151,52 @@ export class CapacityLimiter {
    *
    * @param options The abort signal.
    * @returns A permit; release it (or `using` it) to give the token back.
-   * @throws {CancelledError} (or the signal's reason) if cancelled while
-   * waiting; no token is consumed then.
+   * @throws {TypeError} If `options` or `options.signal` has the wrong type.
+   * @throws {CancelledError} (or the signal's reason) if the ambient scope is
+   * cancelled or the signal aborted, before or while waiting; no token is
+   * consumed then.
    */
   acquire(options?: AcquireOptions): Promise<Permit> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       try {
-        signal = checkSignalOption(options, "Cannot acquire");
+        signal = checkSignalOption(options, "Cannot acquire CapacityLimiter");
       } catch (err) {
         return Promise.reject(err);
       }
     }
     const scope = currentScope();
-    const pending = pendingCancellation(scope, signal);
-    if (pending !== undefined) return Promise.reject(pending);
-    if (this.#pool.tryTake()) {
-      this.#anonymous++;
-      return Promise.resolve(new OncePermit(this.#releaseAnonymous));
+    // Kept off the common path (no scope, no signal): the smaller this
+    // function, the better V8 inlines it into the caller's loop.
+    if (scope !== undefined || signal !== undefined) {
+      const pending = pendingCancellation(scope, signal);
+      if (pending !== undefined) return Promise.reject(pending);
     }
-    return this.#acquireSlow(scope, signal);
-  }
-
-  async #acquireSlow(
-    scope: CancelScope | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<Permit> {
-    await this.#pool.wait(scope, signal);
-    this.#anonymous++;
-    return new OncePermit(this.#releaseAnonymous);
+    const pool = this.#pool;
+    if (pool.tryTake()) {
+      this.#anonymous++;
+      return Promise.resolve(makePermit(this.#releaseAnonymous));
+    }
+    return pool.wait(scope, signal);
   }
 
   /**
-   * Takes a token if one is free and nobody is waiting.
+   * Takes a token if one is free and nobody is waiting. It does not wait, so
+   * it is not a cancellation point.
    *
    * @returns A permit, or `undefined` if no token could be taken at once.
    */
   tryAcquire(): Permit | undefined {
     if (!this.#pool.tryTake()) return undefined;
     this.#anonymous++;
-    return new OncePermit(this.#releaseAnonymous);
+    return makePermit(this.#releaseAnonymous);
   }
 
   /**
    * Releases one token taken by `acquire`/`tryAcquire` (borrower tokens are
-   * untouched).
+   * untouched). Tokens taken that way are interchangeable: a permit whose
+   * token was already given back by `release()` finds none left to release
+   * only once every such token is back.
    *
    * @throws {Error} If no such token is held.
    */
@@ -180,65 +210,82 @@ export class CapacityLimiter {
   }
 
   /**
-   * Acquires a token on behalf of `borrower`.
+   * Acquires a token on behalf of `borrower`, waiting in FIFO order.
    *
    * @param borrower Any value that identifies the holder.
    * @param options The abort signal.
    * @returns A permit that releases the borrower's token.
    * @throws {Error} If `borrower` already holds (or waits for) a token.
+   * @throws {TypeError} If `options` or `options.signal` has the wrong type.
+   * @throws {CancelledError} (or the signal's reason) if cancelled before or
+   * while waiting; no token is consumed then.
    */
   async acquireOnBehalfOf(
     borrower: unknown,
     options?: AcquireOptions,
   ): Promise<Permit> {
-    const signal = checkSignalOption(options, "Cannot acquire");
-    if (this.#borrowers.has(borrower)) {
+    const signal = checkSignalOption(options, "Cannot acquire CapacityLimiter");
+    const held = this.#borrowers.get(borrower);
+    if (held !== undefined || this.#borrowers.has(borrower)) {
       throw new Error(
-        `Cannot acquire on behalf of ${String(borrower)}: it already holds a token`,
+        `Cannot acquire CapacityLimiter on behalf of ${describe(borrower)}: it already ${
+          held === undefined ? "waits for" : "holds"
+        } a token`,
       );
     }
     const scope = currentScope();
     const pending = pendingCancellation(scope, signal);
     if (pending !== undefined) throw pending;
-    this.#borrowers.set(borrower, undefined);
-    if (!this.#pool.tryTake()) {
-      try {
-        await this.#pool.wait(scope, signal);
-      } catch (err) {
-        this.#borrowers.delete(borrower);
-        throw err;
-      }
+    const pool = this.#pool;
+    if (pool.tryTake()) {
+      const permit = makePermit(this.#releaseBorrower, borrower);
+      this.#borrowers.set(borrower, permit);
+      return permit;
     }
-    const permit = new OncePermit(this.#releaseBorrower, borrower);
-    this.#borrowers.set(borrower, permit);
-    return permit;
+    this.#borrowers.set(borrower, undefined); // waiting
+    try {
+      return await pool.wait(scope, signal, { borrower });
+    } catch (err) {
+      this.#borrowers.delete(borrower);
+      throw err;
+    }
   }
 
   /**
    * Releases the token held by `borrower`.
    *
    * @param borrower The holder given to `acquireOnBehalfOf`.
-   * @throws {Error} If `borrower` holds no token.
+   * @throws {Error} If `borrower` holds no token (it never acquired one, it
+   * already released it, or it is still waiting).
    */
   releaseOnBehalfOf(borrower: unknown): void {
     const permit = this.#borrowers.get(borrower);
     if (permit === undefined) {
       throw new Error(
-        `Cannot release on behalf of ${String(borrower)}: it holds no token`,
+        `Cannot release CapacityLimiter on behalf of ${describe(borrower)}: it holds no token`,
       );
     }
     permit.release();
   }
 
   /**
-   * Runs `fn` while holding a token.
+   * Runs `fn` while holding a token, and releases it when `fn` settles
+   * (returns, throws or rejects).
    *
    * @typeParam T The type of `fn`'s value.
    * @param fn The work to do.
    * @param options The abort signal for the wait.
    * @returns `fn`'s value.
+   * @throws {TypeError} If `fn` is not a function (as a rejection).
    */
   async use<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot use CapacityLimiter: 'fn' must be a function, received ${
+          fn === null ? "null" : typeof fn
+        }`,
+      );
+    }
     using _permit = await this.acquire(options);
     return await fn();
   }

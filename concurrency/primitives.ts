@@ -6,31 +6,20 @@
  * @module
  */
 
-import { type CancelScope, currentScope, pendingCancellation } from "./cancel.ts";
+import { currentScope, pendingCancellation } from "./cancel.ts";
 import type { AcquireOptions } from "./limiter.ts";
-import { OncePermit, type Permit, TokenPool } from "./token_pool.ts";
-import { checkSignalOption, WaitQueue } from "./wait_queue.ts";
+import { makePermit, type Permit, TokenPool } from "./token_pool.ts";
+import { cancellationOnWake, checkSignalOption, type Waiter, WaitQueue } from "./wait_queue.ts";
 
-/** Validates options and returns the ambient scope, or rejects (internal). */
-function prepareWait(
-  options: unknown,
-  where: string,
-): [CancelScope | undefined, AbortSignal | undefined] {
-  const signal = checkSignalOption(options, where);
-  const scope = currentScope();
-  const pending = pendingCancellation(scope, signal);
+/** Rejects a woken wait whose caller was cancelled since the wake-up (internal). */
+function throwIfCancelledOnWake(woken: unknown): void {
+  const pending = cancellationOnWake(woken as Waiter<unknown>);
   if (pending !== undefined) throw pending;
-  return [scope, signal];
 }
 
-/** Acquires from a pool, level-triggered and FIFO (internal). */
-async function acquireFrom(
-  pool: TokenPool,
-  options: unknown,
-  where: string,
-): Promise<void> {
-  const [scope, signal] = prepareWait(options, where);
-  if (!pool.tryTake()) await pool.wait(scope, signal);
+/** Wakes every waiter of `waiters` (internal). */
+function wakeAll(waiters: WaitQueue<unknown>): void {
+  for (let w = waiters.shift(); w !== undefined; w = waiters.shift()) w.resolve(w);
 }
 
 /** Options of {@linkcode Semaphore}. */
@@ -57,15 +46,19 @@ export interface SemaphoreOptions {
 export class Semaphore {
   readonly #pool: TokenPool;
   readonly #maxValue: number;
+  // Bound once per semaphore, so acquiring allocates no closure.
   readonly #releaseOnce = (): void => this.release();
+  readonly #grant = (): Permit => makePermit(this.#releaseOnce);
 
   /**
    * Constructs a new semaphore.
    *
    * @param initialValue The starting value, a non-negative integer.
    * @param options The maximum value.
+   * @throws {TypeError} If `initialValue` or `maxValue` is not a number, or
+   * `options` not an object.
    * @throws {RangeError} If `initialValue` is not a non-negative integer, or
-   * `maxValue` is below it.
+   * `maxValue` is not an integer (or Infinity) at least `initialValue`.
    */
   constructor(initialValue: number, options?: SemaphoreOptions) {
     if (typeof initialValue !== "number") {
@@ -76,6 +69,13 @@ export class Semaphore {
     if (!Number.isInteger(initialValue) || initialValue < 0) {
       throw new RangeError(
         `Cannot create Semaphore: 'initialValue' must be a non-negative integer, received ${initialValue}`,
+      );
+    }
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw new TypeError(
+        `Cannot create Semaphore: 'options' must be an object, received ${
+          options === null ? "null" : typeof options
+        }`,
       );
     }
     const maxValue = options?.maxValue ?? Infinity;
@@ -92,7 +92,7 @@ export class Semaphore {
         `Cannot create Semaphore: 'maxValue' must be an integer >= initialValue (${initialValue}), received ${maxValue}`,
       );
     }
-    this.#pool = new TokenPool(initialValue);
+    this.#pool = new TokenPool(initialValue, this.#grant);
     this.#maxValue = maxValue;
   }
 
@@ -111,10 +111,27 @@ export class Semaphore {
    *
    * @param options The abort signal.
    * @returns A permit whose `release()` increments the value once.
+   * @throws {TypeError} If `options` or `options.signal` has the wrong type.
+   * @throws {CancelledError} (or the signal's reason) if cancelled before or
+   * while waiting; the value is untouched then.
    */
-  async acquire(options?: AcquireOptions): Promise<Permit> {
-    await acquireFrom(this.#pool, options, "Cannot acquire Semaphore");
-    return new OncePermit(this.#releaseOnce);
+  acquire(options?: AcquireOptions): Promise<Permit> {
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      try {
+        signal = checkSignalOption(options, "Cannot acquire Semaphore");
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const scope = currentScope();
+    if (scope !== undefined || signal !== undefined) {
+      const pending = pendingCancellation(scope, signal);
+      if (pending !== undefined) return Promise.reject(pending);
+    }
+    const pool = this.#pool;
+    if (pool.tryTake()) return Promise.resolve(makePermit(this.#releaseOnce));
+    return pool.wait(scope, signal);
   }
 
   /**
@@ -123,7 +140,7 @@ export class Semaphore {
    * @returns A permit, or `undefined`.
    */
   tryAcquire(): Permit | undefined {
-    return this.#pool.tryTake() ? new OncePermit(this.#releaseOnce) : undefined;
+    return this.#pool.tryTake() ? makePermit(this.#releaseOnce) : undefined;
   }
 
   /**
@@ -155,8 +172,13 @@ export class Semaphore {
   }
 }
 
-/** Reacquires a lock ignoring cancellation (for `Condition.wait`). */
-let reacquire: (lock: Lock) => Promise<void>;
+// Hooks into Lock's private state for Condition (bound in Lock's static block).
+/** True if a holder holds `lock` (not free, not in hand-off). */
+let isHeld: (lock: Lock) => boolean;
+/** Releases `lock` for `Condition.wait`; returns the holding to restore. */
+let detach: (lock: Lock) => number;
+/** Reacquires `lock` in FIFO order ignoring cancellation, restoring `holding`. */
+let reattach: (lock: Lock, holding: number) => Promise<void>;
 
 /**
  * A mutual-exclusion lock with FIFO waiters.
@@ -174,26 +196,71 @@ let reacquire: (lock: Lock) => Promise<void>;
  * ```
  */
 export class Lock {
-  readonly #pool = new TokenPool(1);
-  readonly #releaseOnce = (): void => {
-    if (this.#pool.free === 0) this.#pool.put();
+  /**
+   * The current holding: a number given out at each acquisition, or 0 while
+   * the lock is free or being handed to a waiter. A permit releases the lock
+   * only if its holding is still the current one.
+   */
+  #holding = 0;
+  #holdings = 0;
+  readonly #releaseHolding = (holding: unknown): void => {
+    if (holding === this.#holding) this.#unlock();
   };
+  readonly #grant = (): Permit => this.#hold();
+  readonly #pool = new TokenPool(1, this.#grant);
+
+  static {
+    isHeld = (lock) => lock.#holding !== 0;
+    detach = (lock) => {
+      const holding = lock.#holding;
+      lock.#unlock();
+      return holding;
+    };
+    reattach = async (lock, holding) => {
+      const pool = lock.#pool;
+      if (!pool.tryTake()) await pool.wait(undefined, undefined);
+      lock.#holding = holding;
+    };
+  }
+
+  #hold(): Permit {
+    const holding = ++this.#holdings;
+    this.#holding = holding;
+    return makePermit(this.#releaseHolding, holding);
+  }
+
+  #unlock(): void {
+    this.#holding = 0;
+    this.#pool.put();
+  }
 
   /**
    * Acquires the lock, waiting in FIFO order.
    *
    * @param options The abort signal.
-   * @returns A permit that releases the lock once.
+   * @returns A permit that releases the lock once; it does nothing if the
+   * lock was meanwhile released another way.
+   * @throws {TypeError} If `options` or `options.signal` has the wrong type.
+   * @throws {CancelledError} (or the signal's reason) if cancelled before or
+   * while waiting.
    */
-  async acquire(options?: AcquireOptions): Promise<Permit> {
-    await acquireFrom(this.#pool, options, "Cannot acquire Lock");
-    return new OncePermit(this.#releaseOnce);
-  }
-
-  static {
-    reacquire = async (lock) => {
-      if (!lock.#pool.tryTake()) await lock.#pool.wait(undefined, undefined);
-    };
+  acquire(options?: AcquireOptions): Promise<Permit> {
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      try {
+        signal = checkSignalOption(options, "Cannot acquire Lock");
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const scope = currentScope();
+    if (scope !== undefined || signal !== undefined) {
+      const pending = pendingCancellation(scope, signal);
+      if (pending !== undefined) return Promise.reject(pending);
+    }
+    const pool = this.#pool;
+    if (pool.tryTake()) return Promise.resolve(this.#hold());
+    return pool.wait(scope, signal);
   }
 
   /**
@@ -202,23 +269,28 @@ export class Lock {
    * @returns A permit, or `undefined`.
    */
   tryAcquire(): Permit | undefined {
-    return this.#pool.tryTake() ? new OncePermit(this.#releaseOnce) : undefined;
+    return this.#pool.tryTake() ? this.#hold() : undefined;
   }
 
   /**
    * Releases the lock (to the first waiter, if any).
    *
-   * @throws {Error} If the lock is not locked.
+   * @throws {Error} If the lock is not held: it is free, or it was just
+   * released and is being handed to the next waiter.
    */
   release(): void {
-    if (this.#pool.free !== 0) {
-      throw new Error("Cannot release Lock: it is not locked");
+    if (this.#holding === 0) {
+      throw new Error(
+        this.#pool.free === 0
+          ? "Cannot release Lock: it is not held (it was released and is being handed to the next waiter)"
+          : "Cannot release Lock: it is not locked",
+      );
     }
-    this.#pool.put();
+    this.#unlock();
   }
 
   /**
-   * Tells whether the lock is held.
+   * Tells whether the lock is held (or being handed to a waiter).
    *
    * @returns `true` if held.
    */
@@ -254,13 +326,13 @@ export class Lock {
  */
 export class Event {
   #set = false;
-  readonly #waiters = new WaitQueue<void>();
+  readonly #waiters = new WaitQueue<unknown>();
 
-  /** Sets the flag and wakes every waiter. */
+  /** Sets the flag and wakes every waiter; a no-op once set. */
   set(): void {
     if (this.#set) return;
     this.#set = true;
-    while (this.#waiters.wakeOne(undefined));
+    wakeAll(this.#waiters);
   }
 
   /**
@@ -273,14 +345,30 @@ export class Event {
   }
 
   /**
-   * Waits until the flag is set.
+   * Waits until the flag is set. Like every waiting call it is level-triggered:
+   * inside a cancelled scope (or with an aborted signal) it rejects, even if
+   * the flag is already set, and a wait woken by `set()` rejects if its caller
+   * was cancelled before it could resume.
    *
    * @param options The abort signal.
    * @returns A promise that resolves once the flag is set.
+   * @throws {TypeError} If `options` or `options.signal` has the wrong type.
+   * @throws {CancelledError} (or the signal's reason) if cancelled.
    */
-  async wait(options?: AcquireOptions): Promise<void> {
-    const [scope, signal] = prepareWait(options, "Cannot wait for Event");
-    if (!this.#set) await this.#waiters.wait(scope, signal);
+  wait(options?: AcquireOptions): Promise<void> {
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      try {
+        signal = checkSignalOption(options, "Cannot wait for Event");
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const scope = currentScope();
+    const pending = pendingCancellation(scope, signal);
+    if (pending !== undefined) return Promise.reject(pending);
+    if (this.#set) return Promise.resolve();
+    return this.#waiters.wait(scope, signal).then(throwIfCancelledOnWake);
   }
 
   /**
@@ -294,7 +382,8 @@ export class Event {
 }
 
 /**
- * A condition variable bound to a {@linkcode Lock}.
+ * A condition variable bound to a {@linkcode Lock}. As in AnyIO, `wait`,
+ * `notify` and `notifyAll` require the lock to be held.
  *
  * @example Usage
  * ```ts
@@ -303,20 +392,20 @@ export class Event {
  * const cond = new Condition();
  * let ready = false;
  * const waiter = (async () => {
- *   await cond.acquire();
+ *   using _held = await cond.acquire();
  *   while (!ready) await cond.wait();
- *   cond.release();
  * })();
- * await cond.acquire();
- * ready = true;
- * cond.notifyAll();
- * cond.release();
+ * {
+ *   using _held = await cond.acquire();
+ *   ready = true;
+ *   cond.notifyAll();
+ * }
  * await waiter;
  * ```
  */
 export class Condition {
   readonly #lock: Lock;
-  readonly #waiters = new WaitQueue<void>();
+  readonly #waiters = new WaitQueue<unknown>();
 
   /**
    * Constructs a new condition.
@@ -327,7 +416,9 @@ export class Condition {
   constructor(lock?: Lock) {
     if (lock !== undefined && !(lock instanceof Lock)) {
       throw new TypeError(
-        `Cannot create Condition: 'lock' must be a Lock, received ${typeof lock}`,
+        `Cannot create Condition: 'lock' must be a Lock, received ${
+          lock === null ? "null" : typeof lock
+        }`,
       );
     }
     this.#lock = lock ?? new Lock();
@@ -351,7 +442,7 @@ export class Condition {
   /**
    * Releases the underlying lock.
    *
-   * @throws {Error} If the lock is not locked.
+   * @throws {Error} If the lock is not held.
    */
   release(): void {
     this.#lock.release();
@@ -368,23 +459,41 @@ export class Condition {
 
   /**
    * Releases the lock, waits for a notification, and reacquires the lock
-   * before returning, even when cancelled.
+   * before returning or rejecting, even when cancelled. A notification that
+   * arrives for a caller cancelled before it could resume is passed on to the
+   * next waiter, so none is lost (that waiter may see a spurious wake-up).
    *
    * @param options The abort signal.
    * @returns A promise that resolves once notified (lock held again).
+   * @throws {TypeError} If `options` or `options.signal` has the wrong type.
    * @throws {Error} If the lock is not held.
+   * @throws {CancelledError} (or the signal's reason) if cancelled; the lock
+   * is held again then too.
    */
   async wait(options?: AcquireOptions): Promise<void> {
-    if (!this.#lock.locked()) {
+    const signal = checkSignalOption(options, "Cannot wait on Condition");
+    const lock = this.#lock;
+    if (!isHeld(lock)) {
       throw new Error("Cannot wait on Condition: the lock is not held");
     }
-    const [scope, signal] = prepareWait(options, "Cannot wait on Condition");
+    const scope = currentScope();
+    const pending = pendingCancellation(scope, signal);
+    if (pending !== undefined) throw pending;
     const notified = this.#waiters.wait(scope, signal);
-    this.#lock.release();
+    const holding = detach(lock);
+    let failed = false, failure: unknown;
     try {
       await notified;
-    } finally {
-      await reacquire(this.#lock);
+    } catch (err) {
+      failed = true;
+      failure = err;
+    }
+    await reattach(lock, holding);
+    if (failed) throw failure;
+    const late = pendingCancellation(scope, signal);
+    if (late !== undefined) {
+      this.#wake(1);
+      throw late;
     }
   }
 
@@ -392,26 +501,54 @@ export class Condition {
    * Wakes up to `n` waiters, in FIFO order.
    *
    * @param n How many to wake (default 1).
+   * @throws {TypeError} If `n` is not a number.
    * @throws {RangeError} If `n` is not a non-negative integer.
+   * @throws {Error} If the lock is not held.
    */
   notify(n = 1): void {
+    if (typeof n !== "number") {
+      throw new TypeError(
+        `Cannot notify Condition: 'n' must be a non-negative integer, received ${typeof n}`,
+      );
+    }
     if (!Number.isInteger(n) || n < 0) {
       throw new RangeError(
         `Cannot notify Condition: 'n' must be a non-negative integer, received ${n}`,
       );
     }
-    for (let i = 0; i < n && this.#waiters.wakeOne(undefined); i++);
+    this.#checkHeld("notify");
+    this.#wake(n);
   }
 
-  /** Wakes every waiter. */
+  /**
+   * Wakes every waiter.
+   *
+   * @throws {Error} If the lock is not held.
+   */
   notifyAll(): void {
-    while (this.#waiters.wakeOne(undefined));
+    this.#checkHeld("notifyAll");
+    wakeAll(this.#waiters);
+  }
+
+  #checkHeld(what: string): void {
+    if (!isHeld(this.#lock)) {
+      throw new Error(`Cannot ${what} Condition: the lock is not held`);
+    }
+  }
+
+  #wake(n: number): void {
+    const waiters = this.#waiters;
+    for (let i = 0; i < n; i++) {
+      const w = waiters.shift();
+      if (w === undefined) return;
+      w.resolve(w);
+    }
   }
 
   /**
    * A snapshot of the condition.
    *
-   * @returns How many wait.
+   * @returns How many wait, and whether the lock is held.
    */
   statistics(): { tasksWaiting: number; locked: boolean } {
     return { tasksWaiting: this.#waiters.size, locked: this.#lock.locked() };

@@ -2,13 +2,14 @@
 /**
  * The token-counting core shared by `CapacityLimiter`, `Semaphore` and `Lock`:
  * a count of free tokens and a FIFO list of waiters, with the hand-off rules
- * that keep tokens conserved under cancellation.
+ * that keep tokens conserved under cancellation, and the permit objects that
+ * give a token back once.
  *
  * @module
  */
 
-import { type CancelScope, pendingCancellation } from "./cancel.ts";
-import { WaitQueue } from "./wait_queue.ts";
+import type { CancelScope } from "./cancel.ts";
+import { cancellationOnWake, type Waiter, WaitQueue } from "./wait_queue.ts";
 
 /** What an acquire hands back: a token that can be given back once. */
 export interface Permit extends Disposable {
@@ -16,19 +17,93 @@ export interface Permit extends Disposable {
   release(): void;
 }
 
+/** The fields of a permit object (internal). */
+interface PermitState extends Permit {
+  /** Gives the token back; `undefined` once released. */
+  giveBack: ((key: unknown) => void) | undefined;
+  /** Passed to `giveBack` (a borrower, a lock holding, …). */
+  key: unknown;
+}
+
+// One function shared by every permit: `release` and `[Symbol.dispose]` are
+// the same, and no closure is allocated per permit.
+function releasePermit(this: PermitState): void {
+  const giveBack = this.giveBack;
+  if (giveBack === undefined) return;
+  this.giveBack = undefined;
+  giveBack(this.key);
+}
+
+/**
+ * Makes a permit that calls `giveBack(key)` on its first release. Internal.
+ *
+ * A permit is a plain object literal rather than a class instance on purpose:
+ * V8 resolves a promise with an object whose prototype is `Object.prototype`
+ * without looking `then` up the prototype chain. Measured on Deno 2.9, an
+ * `await` of a promise resolved with a class instance took ~40 ns against
+ * ~25 ns for a literal, more than the rest of an uncontended acquire+release.
+ */
+export function makePermit(giveBack: (key: unknown) => void, key?: unknown): Permit {
+  const permit: PermitState = {
+    giveBack,
+    key,
+    release: releasePermit,
+    [Symbol.dispose]: releasePermit,
+  };
+  return permit;
+}
+
+/** A promise job queue entry point that no fake clock can intercept. */
+const resolved: Promise<void> = Promise.resolve();
+
 /**
  * Free tokens plus FIFO waiters; no barging while anyone waits. A token handed
  * to a waiter stays counted in `held` from the hand-off on. Internal.
+ *
+ * A hand-off to a waiter that can be cancelled (it has a scope or a signal)
+ * does not resolve it at once: the waiter joins a list of waiters resuming,
+ * which one promise job drains right after the code that released the token.
+ * There each waiter is checked for a cancellation that arrived since the
+ * hand-off (its token then passes on to the next waiter and it rejects:
+ * cancellation is level-triggered and no token is lost), or resolved with what
+ * `grant` makes (its permit). A waiter that nothing can cancel is resolved at
+ * the hand-off unless the list is not empty, so resumptions keep FIFO order.
+ * The job goes through the promise job queue rather than `queueMicrotask`,
+ * which fake clocks replace.
  */
-export class TokenPool {
-  /** Free tokens right now. */
+export class TokenPool<P = Permit> {
+  /** Free tokens right now (negative after a limiter was shrunk below `held`). */
   free: number;
   /** Tokens taken and not yet put back (including ones in hand-off). */
   held = 0;
-  readonly waiters: WaitQueue<void> = new WaitQueue<void>();
+  readonly waiters: WaitQueue<P> = new WaitQueue<P>();
+  /** Makes the value a waiter that got a token resolves with. */
+  readonly #grant: (waiter: Waiter<P>) => P;
+  // Waiters handed a token and not yet resumed, linked through `next`, and
+  // whether the job that drains them is pending or running.
+  #resumingHead: Waiter<P> | undefined = undefined;
+  #resumingTail: Waiter<P> | undefined = undefined;
+  #resumeScheduled = false;
+  readonly #resume = (): void => {
+    for (let w = this.#resumingHead; w !== undefined; w = this.#resumingHead) {
+      const next = w.next;
+      this.#resumingHead = next;
+      if (next === undefined) this.#resumingTail = undefined;
+      w.next = undefined;
+      const pending = cancellationOnWake(w);
+      if (pending !== undefined) {
+        this.put(); // may append to the list being drained
+        w.reject(pending);
+      } else {
+        w.resolve(this.#grant(w));
+      }
+    }
+    this.#resumeScheduled = false;
+  };
 
-  constructor(free: number) {
+  constructor(free: number, grant: (waiter: Waiter<P>) => P) {
     this.free = free;
+    this.#grant = grant;
   }
 
   /** Takes a token if one is free and nobody waits. */
@@ -42,59 +117,50 @@ export class TokenPool {
   }
 
   /**
-   * Waits for a token in FIFO order. The caller has checked that no
-   * cancellation is in force and that `tryTake()` failed. If the waiter is
-   * cancelled between the hand-off and its resumption (the same tick), the
-   * token passes to the next waiter and the wait rejects: cancellation is
-   * level-triggered and no token is lost.
+   * Waits in FIFO order; resolves with `grant(waiter)` once a token was handed
+   * to it. The caller has checked that no cancellation is in force and that
+   * `tryTake()` failed.
    */
-  async wait(
+  wait(
     scope: CancelScope | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<void> {
-    await this.waiters.wait(scope, signal);
-    const pending = pendingCancellation(scope, signal);
-    if (pending !== undefined) {
-      this.put();
-      throw pending;
-    }
+    payload?: unknown,
+  ): Promise<P> {
+    return this.waiters.wait(scope, signal, payload);
   }
 
   /** Returns a token and hands free tokens to waiters in FIFO order. */
   put(): void {
     this.held--;
     this.free++;
-    this.wake();
+    if (this.waiters.size > 0) this.wake();
   }
 
   /** Hands free tokens to waiters in FIFO order. */
   wake(): void {
-    while (this.free > 0 && this.waiters.size > 0) {
+    const waiters = this.waiters;
+    while (this.free > 0) {
+      const w = waiters.shift();
+      if (w === undefined) return;
       this.free--;
       this.held++;
-      this.waiters.wakeOne(undefined);
+      const tail = this.#resumingTail;
+      if (tail === undefined && w.scope === undefined && w.signal === undefined) {
+        // Nothing can cancel this waiter, so it needs no check on resumption;
+        // with nobody ahead of it in the list, resolving now keeps the order.
+        w.resolve(this.#grant(w));
+        continue;
+      }
+      this.#resumingTail = w;
+      if (tail !== undefined) {
+        tail.next = w;
+      } else {
+        this.#resumingHead = w;
+        if (!this.#resumeScheduled) {
+          this.#resumeScheduled = true;
+          resolved.then(this.#resume);
+        }
+      }
     }
-  }
-}
-
-/** A permit that calls back its owner once. Internal. */
-export class OncePermit implements Permit {
-  #release: ((borrower: unknown) => void) | undefined;
-  #borrower: unknown;
-
-  constructor(release: (borrower: unknown) => void, borrower?: unknown) {
-    this.#release = release;
-    this.#borrower = borrower;
-  }
-
-  release(): void {
-    const release = this.#release;
-    if (release === undefined) return;
-    this.#release = undefined;
-    release(this.#borrower);
-  }
-
-  [Symbol.dispose](): void {
-    this.release();
   }
 }

@@ -9,51 +9,60 @@
  */
 
 import type { CancelledError } from "./errors.ts";
-import { type CancelScope, CancelWatcher, unwatchScope, watchScope } from "./cancel.ts";
+import {
+  type CancelScope,
+  type CancelWatcher,
+  pendingCancellation,
+  unwatchScope,
+  watchScope,
+} from "./cancel.ts";
 
-/** One waiting call. */
-export class Waiter<T> extends CancelWatcher {
-  prev: Waiter<T> | undefined = undefined;
-  next: Waiter<T> | undefined = undefined;
+/**
+ * One waiting call. A plain object (made in `WaitQueue.wait`) rather than a
+ * class instance: it is allocated on every wait, and V8 builds an object
+ * literal from its boilerplate faster than it runs a constructor chain.
+ */
+export interface Waiter<T> extends CancelWatcher {
+  prev: Waiter<T> | undefined;
+  next: Waiter<T> | undefined;
+  /** The list the waiter is in; `undefined` once it left it. */
   queue: WaitQueue<T> | undefined;
+  /** The ambient scope of the call (kept after the waiter leaves the list). */
+  scope: CancelScope | undefined;
+  /** The signal of the call (kept after the waiter leaves the list). */
   signal: AbortSignal | undefined;
   /** Free slot for the owner (e.g. the item a putter offers). */
   payload: unknown;
-  resolve!: (value: T) => void;
-  reject!: (err: unknown) => void;
-
-  constructor(
-    queue: WaitQueue<T>,
-    signal: AbortSignal | undefined,
-    payload: unknown,
-  ) {
-    super();
-    this.queue = queue;
-    this.signal = signal;
-    this.payload = payload;
-  }
-
-  onCancel(reason: CancelledError): void {
-    this.queue?.cancel(this, reason);
-  }
-
-  handleEvent(): void {
-    this.queue?.cancel(this, this.signal!.reason);
-  }
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+  /** Called by the scope machinery when the waiter's scope is cancelled. */
+  onCancel(reason: CancelledError): void;
+  /** Called when the waiter's signal aborts (the waiter is its listener). */
+  handleEvent(): void;
 }
+
+function onCancel(this: Waiter<unknown>, reason: CancelledError): void {
+  this.queue?.cancel(this, reason);
+}
+
+function handleEvent(this: Waiter<unknown>): void {
+  this.queue?.cancel(this, this.signal!.reason);
+}
+
+function unsettled(): void {}
 
 /** A FIFO list of waiters. */
 export class WaitQueue<T> {
   #head: Waiter<T> | undefined = undefined;
   #tail: Waiter<T> | undefined = undefined;
-  #size = 0;
+  /**
+   * Number of waiters. Read-only outside this class: a plain field rather
+   * than a getter because the limiter's hot path reads it on every acquire
+   * and release.
+   */
+  size = 0;
   /** Called after a waiter left the list because it was cancelled. */
   onCancelled: ((waiter: Waiter<T>) => void) | undefined = undefined;
-
-  /** Number of waiters. */
-  get size(): number {
-    return this.#size;
-  }
 
   /** The first waiter, if any (not removed). */
   get head(): Waiter<T> | undefined {
@@ -69,7 +78,21 @@ export class WaitQueue<T> {
     signal: AbortSignal | undefined,
     payload?: unknown,
   ): Promise<T> {
-    const w = new Waiter<T>(this, signal, payload);
+    const w: Waiter<T> = {
+      watchScope: undefined,
+      watchPrev: undefined,
+      watchNext: undefined,
+      prev: undefined,
+      next: undefined,
+      queue: this,
+      scope,
+      signal,
+      payload,
+      resolve: unsettled,
+      reject: unsettled,
+      onCancel,
+      handleEvent,
+    };
     const promise = new Promise<T>((resolve, reject) => {
       w.resolve = resolve;
       w.reject = reject;
@@ -79,7 +102,7 @@ export class WaitQueue<T> {
     if (tail === undefined) this.#head = w;
     else tail.next = w;
     this.#tail = w;
-    this.#size++;
+    this.size++;
     if (scope !== undefined) watchScope(scope, w);
     if (signal !== undefined) signal.addEventListener("abort", w);
     return promise;
@@ -115,10 +138,21 @@ export class WaitQueue<T> {
     if (next === undefined) this.#tail = prev;
     else next.prev = prev;
     w.prev = w.next = w.queue = undefined;
-    this.#size--;
-    unwatchScope(w);
-    w.signal?.removeEventListener("abort", w);
+    this.size--;
+    if (w.watchScope !== undefined) unwatchScope(w);
+    const signal = w.signal;
+    if (signal !== undefined) signal.removeEventListener("abort", w);
   }
+}
+
+/**
+ * The cancellation in force for a waiter that was woken and is resuming: its
+ * scope's reason if the scope was cancelled since the wake-up, else its
+ * signal's reason if the signal aborted. Waiting calls check it on resumption
+ * so that cancellation stays level-triggered.
+ */
+export function cancellationOnWake<T>(w: Waiter<T>): unknown {
+  return pendingCancellation(w.scope, w.signal);
 }
 
 /** Validates an `options.signal` argument. */
