@@ -58,16 +58,17 @@ function describe(value: unknown): string {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CapacityLimiter } from "@lionpride/core";
  *
  * const limiter = new CapacityLimiter(2);
  * const results = await Promise.all([1, 2, 3, 4].map((n) =>
  *   limiter.use(async () => {
- *     console.assert(limiter.borrowedTokens <= 2);
+ *     assert(limiter.borrowedTokens <= 2);
  *     return n * 2;
  *   })
  * ));
- * console.assert(results.join() === "2,4,6,8");
+ * assert(results.join() === "2,4,6,8");
  * ```
  */
 export class CapacityLimiter {

@@ -33,14 +33,15 @@ export interface SemaphoreOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Semaphore } from "@lionpride/core";
  *
  * const sem = new Semaphore(1, { maxValue: 1 });
  * {
  *   using _permit = await sem.acquire();
- *   console.assert(sem.value === 0);
+ *   assert.equal(sem.value, 0);
  * }
- * console.assert(sem.value === 1);
+ * assert.equal(sem.value, 1);
  * ```
  */
 export class Semaphore {
@@ -185,14 +186,15 @@ let reattach: (lock: Lock, holding: number) => Promise<void>;
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Lock } from "@lionpride/core";
  *
  * const lock = new Lock();
  * {
  *   using _held = await lock.acquire();
- *   console.assert(lock.locked());
+ *   assert(lock.locked());
  * }
- * console.assert(!lock.locked());
+ * assert(!lock.locked());
  * ```
  */
 export class Lock {
@@ -316,12 +318,13 @@ export class Lock {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Event } from "@lionpride/core";
  *
  * const ready = new Event();
  * setTimeout(() => ready.set(), 1);
  * await ready.wait();
- * console.assert(ready.isSet());
+ * assert(ready.isSet());
  * ```
  */
 export class Event {

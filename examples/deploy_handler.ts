@@ -75,10 +75,11 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
   const handler = async (request: Request): Promise<Response> => {
     // Fail fast: an open breaker means that upstream is known to be down.
     for (const [name, breaker] of breakers) {
-      if (breaker.state === "open") {
+      const { state, retryAfter } = breaker.statistics();
+      if (state === "open") {
         return Response.json({ error: `${name} unavailable` }, {
           status: 503,
-          headers: { "retry-after": "10" },
+          headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfter / 1_000))) },
         });
       }
     }
@@ -86,6 +87,8 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
     try {
       const results = await failAfter(budget, (scope) => {
         const onDisconnect = (): void => scope.cancel("client disconnected");
+        // A client already gone never fires "abort" again: cancel before calling anyone.
+        if (request.signal.aborted) onDisconnect();
         request.signal.addEventListener("abort", onDisconnect, { once: true });
         return gather(upstreams.map((u) => () => callUpstream(u, query)))
           .finally(() => request.signal.removeEventListener("abort", onDisconnect));

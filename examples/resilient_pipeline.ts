@@ -13,7 +13,22 @@
  * Flags: `--items N` (100), `--seed S` (random), `--json` (final object only),
  * `--failure-rate R` (0.2: share of requests answered with a 5xx),
  * `--hang-rate R` (0.03: share of first attempts that hang past the timeout),
- * `--latency MS` (100), `--call-timeout MS` (5000), `--store-failure-rate R` (0.1).
+ * `--latency MS` (100), `--call-timeout MS` (5000), `--store-failure-rate R` (0.1),
+ * `--fault-mode none|reset|slow-body` (none), `--fault-rate R` (0.1).
+ *
+ * Fault injection (off by default): with `--fault-mode reset`, a seeded share
+ * (`--fault-rate`) of requests is redirected (307) to a raw TCP listener that
+ * closes the connection at once or writes garbage instead of HTTP; with
+ * `--fault-mode slow-body`, that share gets its headers at once and a body
+ * trickled over twice the per-call timeout. Either way the attempt fails and
+ * is retried; no item leaves the books.
+ *
+ * The books (`--json`): `fetched + fetch_failures + not_fetched = total`,
+ * `processed + unprocessed = fetched`, `stored + storage_errors = processed`;
+ * `not_fetched` and `unprocessed` are 0 unless the run was interrupted.
+ * Every outcome is a function of the seed, except that a circuit breaker
+ * opened by a run of failures (`breaker_opened > 0`) fails calls by timing.
+ * `runPipeline(options, log, stopSignal)` is exported for tests.
  */
 
 import {
@@ -22,6 +37,7 @@ import {
   CircuitBreaker,
   currentTime,
   ExceptionGroup,
+  failAfter,
   GracefulShutdown,
   isCancelled,
   Queue,
@@ -32,19 +48,43 @@ import {
 
 // ---------------------------------------------------------------- options
 
-interface Options {
+/** How the flaky upstream misbehaves beyond slow answers, 5xx and hangs. */
+export type FaultMode = "none" | "reset" | "slow-body";
+
+/** What one item went through; see {@linkcode PipelineOptions.onItem}. */
+export type ItemEvent = "fetched" | "fetch_failed" | "processed" | "stored" | "store_failed";
+
+/** Options of {@linkcode runPipeline}; the CLI flags map onto them. */
+export interface PipelineOptions {
+  /** Items to fetch, process and store (`--items`). */
   items: number;
+  /** Seeds every random choice of the upstream and the store (`--seed`). */
   seed: number;
+  /** Print only the final object as JSON (`--json`). */
   json: boolean;
+  /** Share of requests answered with a 503 (`--failure-rate`). */
   failureRate: number;
+  /** Share of first attempts that hang until the caller gives up (`--hang-rate`). */
   hangRate: number;
+  /** Mean upstream latency in ms (`--latency`). */
   latency: number;
+  /** Ms per fetch attempt, body included (`--call-timeout`). */
   callTimeout: number;
+  /** Share of items whose store fails (`--store-failure-rate`). */
   storeFailureRate: number;
+  /** Extra fault of the upstream (`--fault-mode`). */
+  faultMode: FaultMode;
+  /** Share of requests that get the fault, when `faultMode` is not "none" (`--fault-rate`). */
+  faultRate: number;
+  /** Called for every step of every item (tests keep a per-item ledger with it). */
+  onItem?: (id: number, event: ItemEvent) => void;
 }
 
-function parseArgs(args: string[]): Options {
-  const o: Options = {
+const FAULT_MODES: readonly FaultMode[] = ["none", "reset", "slow-body"];
+
+/** The defaults of every option but `seed` (random unless given). */
+export function defaultOptions(): PipelineOptions {
+  return {
     items: 100,
     seed: Math.floor(Math.random() * 2 ** 31),
     json: false,
@@ -53,8 +93,15 @@ function parseArgs(args: string[]): Options {
     latency: 100,
     callTimeout: 5_000,
     storeFailureRate: 0.1,
+    faultMode: "none",
+    faultRate: 0.1,
   };
-  const numeric: Record<string, keyof Options> = {
+}
+
+/** Parses the CLI flags (see the module doc) into options. */
+export function parseArgs(args: string[]): PipelineOptions {
+  const o = defaultOptions();
+  const numeric: Record<string, keyof PipelineOptions> = {
     "--items": "items",
     "--seed": "seed",
     "--failure-rate": "failureRate",
@@ -62,11 +109,20 @@ function parseArgs(args: string[]): Options {
     "--latency": "latency",
     "--call-timeout": "callTimeout",
     "--store-failure-rate": "storeFailureRate",
+    "--fault-rate": "faultRate",
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--json") {
       o.json = true;
+    } else if (arg === "--fault-mode") {
+      const mode = args[++i] as FaultMode;
+      if (!FAULT_MODES.includes(mode)) {
+        throw new RangeError(
+          `--fault-mode needs one of ${FAULT_MODES.join(", ")}, received ${mode}`,
+        );
+      }
+      o.faultMode = mode;
     } else if (arg in numeric) {
       const value = Number(args[++i]);
       if (!Number.isFinite(value) || value < 0) {
@@ -94,14 +150,133 @@ function chance(seed: number, ...keys: number[]): number {
 
 // ---------------------------------------------------------------- the flaky API
 
-/** Starts the flaky upstream on 127.0.0.1 (port 0) and returns its URL and a stop function. */
-function startFlakyApi(o: Options): { url: string; stop: () => Promise<void> } {
+/** What the upstream saw: requests, faults injected, and callers it saw give up. */
+export interface UpstreamStats {
+  requests: number;
+  faults: number;
+  aborts: number;
+}
+
+interface Server {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * A raw TCP listener on 127.0.0.1 that never speaks HTTP: on `/close…` it
+ * reads a few bytes and closes the connection with the rest of the request
+ * unread (the kernel answers with a reset); on anything else it reads the
+ * request and answers garbage.
+ */
+function startResetServer(): Server {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  const handlers = new Set<Promise<void>>();
+  const garbage = new TextEncoder().encode("HTTP/1.1 2OO \x00\x01 not http\r\n\r\n");
+  const handle = async (conn: Deno.Conn): Promise<void> => {
+    try {
+      const start = new Uint8Array(16);
+      const n = await conn.read(start);
+      if (new TextDecoder().decode(start.subarray(0, n ?? 0)).startsWith("GET /close")) return;
+      await conn.read(new Uint8Array(4_096));
+      await conn.write(garbage);
+    } catch {
+      // The peer gave up first: that is the point of this server.
+    } finally {
+      if (open.delete(conn)) conn.close();
+    }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      const handler = handle(conn);
+      handlers.add(handler);
+      handler.finally(() => handlers.delete(handler));
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    stop: async () => {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const conn of open) {
+        open.delete(conn);
+        conn.close();
+      }
+      await Promise.allSettled(handlers);
+    },
+  };
+}
+
+/**
+ * A 200 whose JSON body is trickled: the first bytes at once, then a space
+ * every tenth of `duration`, the closing brace last. Stops when the caller
+ * goes away (the stream is cancelled or `signal` aborts).
+ */
+function slowBody(
+  json: string,
+  duration: number,
+  signal: AbortSignal,
+  onAbort: () => void,
+): Response {
+  const encoder = new TextEncoder();
+  const gone = new AbortController();
+  const stop = (): void => {
+    if (gone.signal.aborted) return;
+    gone.abort();
+    onAbort();
+  };
+  signal.addEventListener("abort", stop, { once: true });
+  const steps = 10;
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent === 0) {
+        controller.enqueue(encoder.encode(json.slice(0, -1)));
+      } else {
+        try {
+          await sleep(duration / steps, { signal: gone.signal });
+        } catch {
+          // The caller is gone; end the response (a no-op if the stream was cancelled).
+          controller.error(new Error("caller went away"));
+          return;
+        }
+        controller.enqueue(encoder.encode(sent < steps ? " " : "}"));
+      }
+      if (++sent > steps) {
+        signal.removeEventListener("abort", stop);
+        controller.close();
+      }
+    },
+    cancel: stop,
+  });
+  return new Response(body, { headers: { "content-type": "application/json" } });
+}
+
+/**
+ * Starts the flaky upstream on 127.0.0.1 (port 0). `GET /items/:id` with an
+ * `x-attempt` header answers, by a roll of (seed, id, attempt): the fault of
+ * `faultMode`, a hang (first attempts only), a 503, or the item as JSON.
+ */
+function startFlakyApi(o: PipelineOptions): Server & { stats: UpstreamStats } {
+  const stats: UpstreamStats = { requests: 0, faults: 0, aborts: 0 };
+  const reset = o.faultMode === "reset" ? startResetServer() : undefined;
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     async (req) => {
+      stats.requests++;
       const url = new URL(req.url);
       const id = Number(url.pathname.split("/").pop());
       const attempt = Number(req.headers.get("x-attempt") ?? "1");
+      const item = { id, value: Math.round(chance(o.seed, id) * 1_000) };
+      if (o.faultMode !== "none" && chance(o.seed, id, attempt, 31) < o.faultRate) {
+        stats.faults++;
+        if (reset !== undefined) {
+          const how = chance(o.seed, id, attempt, 37) < 0.5 ? "close" : "garbage";
+          return Response.redirect(`${reset.url}/${how}/${id}`, 307);
+        }
+        return slowBody(JSON.stringify(item), 2 * o.callTimeout, req.signal, () => stats.aborts++);
+      }
       const roll = chance(o.seed, id, attempt);
       try {
         if (attempt === 1 && roll < o.hangRate) {
@@ -110,17 +285,22 @@ function startFlakyApi(o: Options): { url: string; stop: () => Promise<void> } {
         }
         await sleep(o.latency * (0.5 + chance(o.seed, id, attempt, 7)), { signal: req.signal });
       } catch {
+        stats.aborts++;
         return new Response(null, { status: 499 });
       }
       if (roll < o.hangRate + o.failureRate) {
         return new Response("upstream overloaded", { status: 503 });
       }
-      return Response.json({ id, value: Math.round(chance(o.seed, id) * 1_000) });
+      return Response.json(item);
     },
   );
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
-    stop: () => server.shutdown(),
+    stats,
+    stop: async () => {
+      await server.shutdown();
+      await reset?.stop();
+    },
   };
 }
 
@@ -142,6 +322,7 @@ interface Processed extends Fetched {
   score: number;
 }
 
+/** What a run did; see the module doc for how the books balance. */
 export interface PipelineResult {
   status: "success" | "partial_success" | "interrupted";
   fetched: number;
@@ -149,9 +330,15 @@ export interface PipelineResult {
   storage_errors: number;
   fetch_failures: number;
   stored: number;
+  /** Items neither fetched nor failed: cancelled or never started (interrupted runs). */
+  not_fetched: number;
+  /** Fetched items left in the queue when the run was interrupted. */
+  unprocessed: number;
   retries: number;
   max_db_connections: number;
   breaker_opened: number;
+  /** What the upstream saw: requests, injected faults, callers that gave up mid-request. */
+  upstream: UpstreamStats;
   sequential_sec: number;
   metrics: {
     total_items: number;
@@ -164,12 +351,20 @@ export interface PipelineResult {
   };
 }
 
-/** Runs the pipeline; `log` receives progress lines. */
+/**
+ * Runs the pipeline against a fresh flaky upstream and stops that upstream
+ * before it settles. Options left out take their defaults (see
+ * {@linkcode defaultOptions}); `log` receives progress lines; aborting
+ * `stopSignal` stops fetching, finishes the batch being processed and
+ * resolves with status "interrupted".
+ */
 export async function runPipeline(
-  o: Options,
+  options: Partial<PipelineOptions>,
   log: (line: string, final?: boolean) => void,
   stopSignal?: AbortSignal,
 ): Promise<PipelineResult> {
+  const o: PipelineOptions = { ...defaultOptions(), ...options };
+  const onItem = o.onItem ?? (() => {});
   const api = startFlakyApi(o);
   const started = currentTime();
   let breakerOpened = 0;
@@ -190,33 +385,37 @@ export async function runPipeline(
   const ids = Array.from({ length: o.items }, (_, i) => i);
   let interrupted = false;
 
-  const fetchItem = (id: number, attempt: number, signal: AbortSignal): Promise<Fetched> =>
-    breaker.call(async () => {
-      const t = currentTime();
-      try {
-        const res = await fetch(`${api.url}/items/${id}`, {
-          signal,
-          headers: { "x-attempt": String(attempt) },
-        });
-        if (!res.ok) {
-          await res.body?.cancel();
-          throw new HttpError(res.status);
+  // One attempt: the timeout covers the body too (a trickled body is a slow call).
+  const fetchItem = (id: number, attempt: number): Promise<Fetched> =>
+    failAfter(o.callTimeout, ({ signal }) =>
+      breaker.call(async () => {
+        const t = currentTime();
+        try {
+          const res = await fetch(`${api.url}/items/${id}`, {
+            signal,
+            headers: { "x-attempt": String(attempt) },
+          });
+          if (!res.ok) {
+            await res.body?.cancel();
+            throw new HttpError(res.status);
+          }
+          return await res.json() as Fetched;
+        } finally {
+          callTime += currentTime() - t;
         }
-        return await res.json() as Fetched;
-      } finally {
-        callTime += currentTime() - t;
-      }
-    });
+      }));
 
   const producer = async (): Promise<void> => {
     try {
-      await alcall(ids, async (id, ctx) => {
-        const item = await fetchItem(id, ctx.attempt, ctx.signal);
+      // The put stays outside the per-call timeout: waiting for queue room is
+      // back-pressure, not a slow upstream, and must never refetch an item.
+      const results = await alcall(ids, async (id, ctx) => {
+        const item = await fetchItem(id, ctx.attempt);
         counts.fetched++;
+        onItem(id, "fetched");
         await queue.put(item);
       }, {
         maxConcurrent: 10,
-        attemptTimeout: o.callTimeout,
         retryAttempts: 2,
         retryInitialDelay: 100,
         retryBackoff: 2,
@@ -232,6 +431,9 @@ export async function runPipeline(
               ` | processed ${counts.processed} | stored ${counts.stored}`,
           );
         },
+      });
+      results.forEach((r, i) => {
+        if (r instanceof Error) onItem(ids[i], "fetch_failed");
       });
     } catch (err) {
       if (!(stopSignal?.aborted && isCancelled(err))) throw err;
@@ -257,6 +459,7 @@ export async function runPipeline(
         return { ...item, score: item.value / 10 } as Processed;
       }, { maxConcurrent: 20 });
       counts.processed += processed.length;
+      for (const item of processed) onItem(item.id, "processed");
       const stored = await alcall(processed, async (item) => {
         await sleep(2);
         if (chance(o.seed, item.id, 1234) < o.storeFailureRate) {
@@ -266,6 +469,9 @@ export async function runPipeline(
       }, { maxConcurrent: 20, returnExceptions: true });
       const errors = stored.filter((r): r is Error => r instanceof Error);
       counts.stored += stored.length - errors.length;
+      stored.forEach((r, i) =>
+        onItem(processed[i].id, r instanceof Error ? "store_failed" : "stored")
+      );
       if (errors.length > 0) {
         const group = new ExceptionGroup("storage failures", errors);
         counts.storageErrors += group.exceptions.length;
@@ -299,9 +505,12 @@ export async function runPipeline(
     storage_errors: counts.storageErrors,
     fetch_failures: counts.fetchFailed,
     stored: counts.stored,
+    not_fetched: total - counts.fetched - counts.fetchFailed,
+    unprocessed: counts.fetched - counts.processed,
     retries,
     max_db_connections: maxDb,
     breaker_opened: breakerOpened,
+    upstream: { ...api.stats },
     sequential_sec: Math.round(callTime) / 1_000 +
       counts.processed * 0.01 + counts.processed * 0.002,
     metrics: {
@@ -339,16 +548,21 @@ if (import.meta.main) {
     console.log(JSON.stringify(result));
   } else {
     if (tty) console.log();
-    console.log(JSON.stringify(
-      {
-        status: result.status,
-        fetched: result.fetched,
-        processed: result.processed,
-        storage_errors: result.storage_errors,
-      },
-      null,
-      2,
-    ));
+    const books = {
+      status: result.status,
+      fetched: result.fetched,
+      processed: result.processed,
+      storage_errors: result.storage_errors,
+    };
+    const interruptedBooks = {
+      fetch_failures: result.fetch_failures,
+      stored: result.stored,
+      not_fetched: result.not_fetched,
+      unprocessed: result.unprocessed,
+    };
+    // An interrupted run also says what was left undone.
+    const summary = result.status === "interrupted" ? { ...books, ...interruptedBooks } : books;
+    console.log(JSON.stringify(summary, null, 2));
     const m = result.metrics;
     console.log("\nReal-World Metrics");
     console.log(`  total_items:     ${m.total_items}`);

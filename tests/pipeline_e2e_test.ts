@@ -1,0 +1,274 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// End-to-end tests of examples/resilient_pipeline.ts against its real flaky
+// HTTP server on 127.0.0.1: the books balance, runs are a function of the
+// seed, injected faults (connection resets, trickled bodies) lose no item,
+// and an interruption (stop signal or a real SIGINT) leaves nothing running.
+import assert from "node:assert/strict";
+import {
+  type ItemEvent,
+  parseArgs,
+  type PipelineResult,
+  runPipeline,
+} from "../examples/resilient_pipeline.ts";
+
+const ROOT = new URL("..", import.meta.url);
+const SCRIPT = new URL("../examples/resilient_pipeline.ts", import.meta.url).pathname;
+
+/** Short latency and timeout, so a run of 100 items takes about a second. */
+const FAST = ["--latency", "20", "--call-timeout", "300"];
+const SEED_1 = ["--items", "100", "--seed", "1", "--json", ...FAST];
+
+const quiet = (): void => {};
+
+/** Rejects if `promise` has not settled within `ms` real milliseconds. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts the pipeline's CLI in a fresh Deno process, killed if it runs past `ms`. */
+function spawnPipeline(args: string[], ms = 8_000): Deno.ChildProcess {
+  const killer = new AbortController();
+  const timer = setTimeout(() => killer.abort(), ms);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net=127.0.0.1", "--unstable-no-legacy-abort", SCRIPT, ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: killer.signal,
+  }).spawn();
+  child.status.finally(() => clearTimeout(timer));
+  return child;
+}
+
+/** Runs the CLI to its end and parses the JSON it prints. */
+async function runCli(args: string[]): Promise<PipelineResult> {
+  const out = await spawnPipeline(args).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, `the pipeline exited with ${out.code}: ${stderr}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/** Records every step of every item, to account for each one. */
+function ledger(): {
+  onItem: (id: number, event: ItemEvent) => void;
+  events: Map<number, ItemEvent[]>;
+} {
+  const events = new Map<number, ItemEvent[]>();
+  return {
+    events,
+    onItem: (id, event) => events.set(id, [...events.get(id) ?? [], event]),
+  };
+}
+
+/** The only histories an item may have; an interrupted run may stop one after "fetched". */
+const COMPLETE = ["fetch_failed", "fetched,processed,stored", "fetched,processed,store_failed"];
+
+/** Checks the books of `r` against each other and, if given, against a per-item ledger. */
+function assertBooks(r: PipelineResult, total: number, events?: Map<number, ItemEvent[]>): void {
+  assert.equal(r.metrics.total_items, total);
+  assert.equal(r.fetched + r.fetch_failures + r.not_fetched, total, "fetch books");
+  assert.equal(r.processed + r.unprocessed, r.fetched, "process books");
+  assert.equal(r.stored + r.storage_errors, r.processed, "store books");
+  for (const n of [r.fetched, r.fetch_failures, r.not_fetched, r.processed, r.unprocessed]) {
+    assert.ok(Number.isInteger(n) && n >= 0, `a count is ${n}`);
+  }
+  if (r.status === "interrupted") {
+    assert.ok(r.fetched + r.fetch_failures <= total);
+  } else {
+    assert.equal(r.not_fetched, 0, "a finished run fetched or failed every item");
+    assert.equal(r.unprocessed, 0, "a finished run processed every fetched item");
+    const partial = r.fetch_failures > 0 || r.storage_errors > 0;
+    assert.equal(r.status, partial ? "partial_success" : "success");
+  }
+  if (events === undefined) return;
+  const tally = new Map<string, number>();
+  for (const [id, history] of events) {
+    assert.ok(Number.isInteger(id) && id >= 0 && id < total, `unknown item ${id}`);
+    const h = history.join();
+    const allowed = r.status === "interrupted" ? [...COMPLETE, "fetched"] : COMPLETE;
+    assert.ok(allowed.includes(h), `item ${id} went through ${h}`);
+    tally.set(h, (tally.get(h) ?? 0) + 1);
+  }
+  const count = (...histories: string[]): number =>
+    histories.reduce((sum, h) => sum + (tally.get(h) ?? 0), 0);
+  assert.equal(count(...COMPLETE.slice(1), "fetched"), r.fetched);
+  assert.equal(count(...COMPLETE.slice(1)), r.processed);
+  assert.equal(count("fetched,processed,stored"), r.stored);
+  assert.equal(count("fetched,processed,store_failed"), r.storage_errors);
+  if (r.status !== "interrupted") {
+    // Failures are only reported per item once the fetch stage has finished.
+    assert.equal(count("fetch_failed"), r.fetch_failures);
+    assert.equal(events.size, total, "every item is accounted for");
+  }
+}
+
+/** The parts of a result that must be a function of the options and the seed. */
+function books(r: PipelineResult): Record<string, unknown> {
+  const { status, fetched, fetch_failures, processed, stored, storage_errors, retries } = r;
+  return { status, fetched, fetch_failures, processed, stored, storage_errors, retries };
+}
+
+// ------------------------------------------------------------------ plain runs
+
+Deno.test("the pipeline run with --items 100 --seed 1 --json balances its books", async () => {
+  const r = await runCli(SEED_1);
+  assertBooks(r, 100);
+  assert.ok(r.retries > 0, "the flaky upstream made the pipeline retry");
+  // With no breaker open, every attempt (first tries and retries) reached the upstream once.
+  assert.equal(r.breaker_opened, 0);
+  assert.equal(r.upstream.requests, 100 + r.retries);
+  assert.ok(
+    r.max_db_connections > 1,
+    `the DB limiter was never contended: ${r.max_db_connections}`,
+  );
+  assert.ok(r.max_db_connections <= 5, `more than 5 DB connections: ${r.max_db_connections}`);
+  assert.ok(r.storage_errors > 0, "seed 1 has storage failures");
+  assert.equal(r.status, "partial_success");
+  assert.ok(r.upstream.aborts > 0, "the hanging requests saw their callers give up");
+});
+
+Deno.test("the same seed gives the same books, from the CLI and from runPipeline", async () => {
+  // Seed 1 opens no breaker (the one timing-dependent part), so its books are fixed.
+  const fromCli = await runCli(SEED_1);
+  const first = ledger();
+  const direct = await runPipeline({ ...parseArgs(SEED_1), onItem: first.onItem }, quiet);
+  assertBooks(direct, 100, first.events);
+  assert.equal(fromCli.breaker_opened, 0);
+  assert.equal(direct.breaker_opened, 0);
+  assert.deepEqual(books(direct), books(fromCli));
+  assert.deepEqual(direct.upstream, fromCli.upstream);
+});
+
+Deno.test("another seed gives other failures", async () => {
+  const failedStores = async (seed: string): Promise<number[]> => {
+    const { onItem, events } = ledger();
+    const r = await runPipeline({ ...parseArgs([...SEED_1, "--seed", seed]), onItem }, quiet);
+    assertBooks(r, 100, events);
+    return [...events].filter(([, h]) => h.includes("store_failed")).map(([id]) => id).sort();
+  };
+  const [one, two] = await Promise.all([failedStores("1"), failedStores("2")]);
+  assert.ok(one.length > 0 && two.length > 0);
+  assert.notDeepEqual(one, two);
+});
+
+Deno.test("back-pressure from a full queue is never mistaken for a slow upstream", async () => {
+  // A fast, reliable upstream outpaces processing, so fetched items wait for
+  // queue room longer than a call may take: that wait must not time the item
+  // out and refetch it (which once counted items as fetched twice).
+  const { onItem, events } = ledger();
+  const r = await runPipeline({
+    ...parseArgs([
+      ...["--items", "200", "--seed", "5", "--failure-rate", "0", "--hang-rate", "0"],
+      ...["--latency", "1", "--call-timeout", "30"],
+    ]),
+    onItem,
+  }, quiet);
+  assertBooks(r, 200, events);
+});
+
+// ------------------------------------------------------------------ fault injection
+
+Deno.test("an upstream that resets connections or answers garbage loses no item", async () => {
+  const { onItem, events } = ledger();
+  const r = await runPipeline(
+    { ...parseArgs([...SEED_1, "--fault-mode", "reset", "--fault-rate", "0.2"]), onItem },
+    quiet,
+  );
+  assertBooks(r, 100, events);
+  assert.ok(r.upstream.faults >= 10, `only ${r.upstream.faults} faults were injected`);
+  // Every injected fault is a failed attempt: retried, or the item's final failure.
+  assert.ok(r.retries + r.fetch_failures >= r.upstream.faults);
+});
+
+Deno.test("an upstream that trickles its body past the call timeout loses no item", async () => {
+  const { onItem, events } = ledger();
+  const r = await runPipeline(
+    { ...parseArgs([...SEED_1, "--fault-mode", "slow-body", "--fault-rate", "0.2"]), onItem },
+    quiet,
+  );
+  assertBooks(r, 100, events);
+  assert.ok(r.upstream.faults >= 10, `only ${r.upstream.faults} faults were injected`);
+  // The timeout covers the body: a trickled body is a failed attempt, never a slow success.
+  assert.ok(r.retries + r.fetch_failures >= r.upstream.faults);
+  // And the upstream saw every trickle abandoned (plus the hangs) before it shut down.
+  assert.ok(r.upstream.aborts >= r.upstream.faults, `aborts ${r.upstream.aborts}`);
+  assert.ok(r.metrics.duration_sec < 4, `took ${r.metrics.duration_sec} s`);
+});
+
+// ------------------------------------------------------------------ interruption
+
+Deno.test("a stop signal mid-run ends it as interrupted, with balanced books", async () => {
+  const stop = new AbortController();
+  const { onItem, events } = ledger();
+  let fetched = 0;
+  let stoppedAt = 0;
+  const r = await within(
+    runPipeline(
+      {
+        ...parseArgs(["--items", "300", "--seed", "3", ...FAST]),
+        onItem: (id, event) => {
+          onItem(id, event);
+          if (event === "fetched" && ++fetched === 30) {
+            stoppedAt = performance.now();
+            stop.abort();
+          }
+        },
+      },
+      quiet,
+      stop.signal,
+    ),
+    5_000,
+    "the interrupted pipeline",
+  );
+  const exit = performance.now() - stoppedAt;
+  assert.ok(stoppedAt > 0, "the run never reached 30 fetched items");
+  assert.equal(r.status, "interrupted");
+  assertBooks(r, 300, events);
+  assert.ok(r.fetched >= 30);
+  assert.ok(r.not_fetched > 0, "the stop came before every item was fetched");
+  assert.ok(exit < 1_500, `the pipeline took ${exit.toFixed(0)} ms to stop`);
+  // The sanitizers check that no timer, fetch or server outlived the run.
+});
+
+Deno.test("a real SIGINT stops the CLI, which prints balanced books of what was done", async () => {
+  const child = spawnPipeline(["--items", "300", "--seed", "4", "--latency", "50"]);
+  const stderr = new Response(child.stderr).text();
+  const decoder = new TextDecoder();
+  let stdout = "";
+  const reader = child.stdout.getReader();
+  const read = async (): Promise<boolean> => {
+    const { value, done } = await reader.read();
+    if (!done) stdout += decoder.decode(value, { stream: true });
+    return !done;
+  };
+  // The banner comes after the SIGINT handler is installed.
+  while (!stdout.includes("resilient pipeline:") && await read());
+  if (!stdout.includes("resilient pipeline:")) {
+    assert.fail(`the CLI ended before its banner: ${stdout}${await stderr}`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.kill("SIGINT");
+  while (await read());
+  const status = await child.status;
+  assert.equal(status.code, 0, `exited with ${status.code}: ${await stderr}`);
+  assert.equal(await stderr, "");
+  const summary = /^\{\n[\s\S]*?\n\}$/m.exec(stdout);
+  assert.ok(summary, `no summary in:\n${stdout}`);
+  const r = JSON.parse(summary[0]);
+  assert.equal(r.status, "interrupted");
+  assert.ok(r.not_fetched > 0, "the run was stopped before it fetched everything");
+  assert.equal(r.fetched + r.fetch_failures + r.not_fetched, 300);
+  assert.equal(r.processed + r.unprocessed, r.fetched);
+  assert.equal(r.stored + r.storage_errors, r.processed);
+});
