@@ -13,7 +13,6 @@
 import {
   CircuitBreaker,
   CircuitOpenError,
-  currentScope,
   ExceptionGroup,
   failAfter,
   gather,
@@ -31,6 +30,13 @@ export interface Upstream {
 export interface HandlerOptions {
   /** Milliseconds for the whole request, all upstream calls included (default 2_000). */
   budget?: number;
+  /**
+   * Milliseconds for one upstream call (default 90% of `budget`). It sits inside the
+   * budget so a slow upstream fails with a `TimeoutError` of its own, which counts
+   * against its breaker; the budget's cancellation alone would not (a cancellation is
+   * never a breaker failure).
+   */
+  callTimeout?: number;
   /** Consecutive failures that open an upstream's breaker (default 3). */
   failureThreshold?: number;
   /** Milliseconds an open breaker waits before a probe (default 10_000). */
@@ -53,6 +59,7 @@ class UpstreamError extends Error {
 /** Builds the fan-out handler for `upstreams`. */
 export function createHandler(upstreams: Upstream[], options: HandlerOptions = {}): FanOutHandler {
   const budget = options.budget ?? 2_000;
+  const callTimeout = options.callTimeout ?? budget * 0.9;
   const breakers = new Map(upstreams.map((u) => [
     u.name,
     new CircuitBreaker({
@@ -62,15 +69,18 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
   ]));
 
   const callUpstream = (u: Upstream, query: string): Promise<unknown> =>
-    breakers.get(u.name)!.call(async () => {
-      // The ambient scope is the request's: its signal aborts on the budget or a disconnect.
-      const res = await fetch(`${u.url}${query}`, { signal: currentScope()?.signal });
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw new UpstreamError(u.name, res.status);
-      }
-      return await res.json();
-    });
+    breakers.get(u.name)!.call(() =>
+      // The call's scope is inside the request's: its signal aborts on the call timeout,
+      // the budget or a disconnect.
+      failAfter(callTimeout, async (call) => {
+        const res = await fetch(`${u.url}${query}`, { signal: call.signal });
+        if (!res.ok) {
+          await res.body?.cancel();
+          throw new UpstreamError(u.name, res.status);
+        }
+        return await res.json();
+      })
+    );
 
   const handler = async (request: Request): Promise<Response> => {
     // Fail fast: an open breaker means that upstream is known to be down.
@@ -100,8 +110,14 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
         return Response.json({ error: "upstreams too slow" }, { status: 504 });
       }
       const errors = err instanceof ExceptionGroup ? err.exceptions : [err];
-      const status = errors.some((e) => e instanceof CircuitOpenError) ? 503 : 502;
-      return Response.json({ error: errors.map(String) }, { status });
+      const details = errors.map(String);
+      if (errors.some((e) => e instanceof CircuitOpenError)) {
+        return Response.json({ error: details }, { status: 503 });
+      }
+      if (errors.some((e) => e instanceof TimeoutError)) {
+        return Response.json({ error: "upstreams too slow", details }, { status: 504 });
+      }
+      return Response.json({ error: details }, { status: 502 });
     }
   };
   return Object.assign(handler, { breakers });
