@@ -7,7 +7,7 @@
 
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { makePermit, type Permit, TokenPool } from "./token_pool.ts";
-import { checkSignalOption, type Waiter } from "./wait_queue.ts";
+import { checkSignalOption, startWait, type Waiter } from "./wait_queue.ts";
 
 export type { Permit } from "./token_pool.ts";
 
@@ -158,21 +158,9 @@ export class CapacityLimiter {
    * consumed then.
    */
   acquire(options?: AcquireOptions): Promise<Permit> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      try {
-        signal = checkSignalOption(options, "Cannot acquire CapacityLimiter");
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
     const scope = currentScope();
-    // Kept off the common path (no scope, no signal): the smaller this
-    // function, the better V8 inlines it into the caller's loop.
-    if (scope !== undefined || signal !== undefined) {
-      const pending = pendingCancellation(scope, signal);
-      if (pending !== undefined) return Promise.reject(pending);
-    }
+    const signal = startWait(options, scope, "Cannot acquire CapacityLimiter");
+    if (signal instanceof Promise) return signal;
     const pool = this.#pool;
     if (pool.tryTake()) {
       this.#anonymous++;

@@ -9,7 +9,13 @@
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import type { AcquireOptions } from "./limiter.ts";
 import { makePermit, type Permit, TokenPool } from "./token_pool.ts";
-import { cancellationOnWake, checkSignalOption, type Waiter, WaitQueue } from "./wait_queue.ts";
+import {
+  cancellationOnWake,
+  checkSignalOption,
+  startWait,
+  type Waiter,
+  WaitQueue,
+} from "./wait_queue.ts";
 
 /** Rejects a woken wait whose caller was cancelled since the wake-up (internal). */
 function throwIfCancelledOnWake(woken: unknown): void {
@@ -117,19 +123,9 @@ export class Semaphore {
    * while waiting; the value is untouched then.
    */
   acquire(options?: AcquireOptions): Promise<Permit> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      try {
-        signal = checkSignalOption(options, "Cannot acquire Semaphore");
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
     const scope = currentScope();
-    if (scope !== undefined || signal !== undefined) {
-      const pending = pendingCancellation(scope, signal);
-      if (pending !== undefined) return Promise.reject(pending);
-    }
+    const signal = startWait(options, scope, "Cannot acquire Semaphore");
+    if (signal instanceof Promise) return signal;
     const pool = this.#pool;
     if (pool.tryTake()) return Promise.resolve(makePermit(this.#releaseOnce));
     return pool.wait(scope, signal);
@@ -247,19 +243,9 @@ export class Lock {
    * while waiting.
    */
   acquire(options?: AcquireOptions): Promise<Permit> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      try {
-        signal = checkSignalOption(options, "Cannot acquire Lock");
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
     const scope = currentScope();
-    if (scope !== undefined || signal !== undefined) {
-      const pending = pendingCancellation(scope, signal);
-      if (pending !== undefined) return Promise.reject(pending);
-    }
+    const signal = startWait(options, scope, "Cannot acquire Lock");
+    if (signal instanceof Promise) return signal;
     const pool = this.#pool;
     if (pool.tryTake()) return Promise.resolve(this.#hold());
     return pool.wait(scope, signal);
@@ -359,17 +345,9 @@ export class Event {
    * @throws {CancelledError} (or the signal's reason) if cancelled.
    */
   wait(options?: AcquireOptions): Promise<void> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      try {
-        signal = checkSignalOption(options, "Cannot wait for Event");
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
     const scope = currentScope();
-    const pending = pendingCancellation(scope, signal);
-    if (pending !== undefined) return Promise.reject(pending);
+    const signal = startWait(options, scope, "Cannot wait for Event");
+    if (signal instanceof Promise) return signal;
     if (this.#set) return Promise.resolve();
     return this.#waiters.wait(scope, signal).then(throwIfCancelledOnWake);
   }

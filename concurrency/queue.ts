@@ -17,7 +17,7 @@
  */
 
 import { type CancelScope, currentScope, pendingCancellation } from "./cancel.ts";
-import { checkSignalOption, WaitQueue } from "./wait_queue.ts";
+import { startWait, WaitQueue } from "./wait_queue.ts";
 
 /**
  * Thrown by {@linkcode Queue.putNowait} when the queue is full.
@@ -404,17 +404,9 @@ export class Queue<T> {
    * is not enqueued then.
    */
   put(item: T, options?: QueueWaitOptions): Promise<void> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      try {
-        signal = checkSignalOption(options, "Cannot put");
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
     const scope = currentScope();
-    const pending = pendingCancellation(scope, signal);
-    if (pending !== undefined) return Promise.reject(pending);
+    const signal = startWait(options, scope, "Cannot put");
+    if (signal instanceof Promise) return signal;
     if (this.#closed) return Promise.reject(new QueueClosed("Cannot put: the queue is closed"));
     if (!this.#canPut()) return this.#putSlow(item, scope, signal);
     try {
@@ -473,17 +465,9 @@ export class Queue<T> {
    * is taken then.
    */
   get(options?: QueueWaitOptions): Promise<T> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      try {
-        signal = checkSignalOption(options, "Cannot get");
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
     const scope = currentScope();
-    const pending = pendingCancellation(scope, signal);
-    if (pending !== undefined) return Promise.reject(pending);
+    const signal = startWait(options, scope, "Cannot get");
+    if (signal instanceof Promise) return signal;
     if (this.#canGet()) {
       try {
         return Promise.resolve(this.#take());

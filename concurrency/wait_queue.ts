@@ -155,6 +155,31 @@ export function cancellationOnWake<T>(w: Waiter<T>): unknown {
   return pendingCancellation(w.scope, w.signal);
 }
 
+/**
+ * The common start of every waiting call: validates `options.signal` and
+ * checks for a cancellation already in force (level-triggered). Returns the
+ * signal, or a rejected promise for the caller to return as is.
+ */
+export function startWait(
+  options: unknown,
+  scope: CancelScope | undefined,
+  where: string,
+): AbortSignal | undefined | Promise<never> {
+  let signal: AbortSignal | undefined;
+  if (options !== undefined) {
+    try {
+      signal = checkSignalOption(options, where);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  if (scope !== undefined || signal !== undefined) {
+    const pending = pendingCancellation(scope, signal);
+    if (pending !== undefined) return Promise.reject(pending);
+  }
+  return signal;
+}
+
 /** Validates an `options.signal` argument. */
 export function checkSignalOption(
   options: unknown,
