@@ -1,0 +1,442 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * `CapacityLimiter` against its peers (p-limit, async-sema, p-queue) and a
+ * hand-written FIFO semaphore, uncontended and contended.
+ *
+ * One bench iteration does the whole workload, so `time/iter` is the time of
+ * 1,000,000 acquire+release pairs (uncontended) or of 100,000 (contended):
+ * divide by the pair count for the time of one. In each group
+ * `CapacityLimiter` is the reference (`baseline: true`), so the summary prints
+ * its ratio to every peer and to the hand-written FIFOs. The contended group
+ * also runs the limiter with every task inside a `CancelScope` (how it is used
+ * in a task group or under `failAfter`): a waiter that can be cancelled takes
+ * the checked path on wake-up, one that cannot (no scope, no signal) does not.
+ * The hand-written FIFO and async-sema run that way too, since any code pays
+ * for an ambient async context on every `await`.
+ *
+ * Run: `deno bench --allow-all bench/limiter_bench.ts`, or interleaved in CPU
+ * time (steadier on a shared machine, see `_interleaved.ts`):
+ * `deno run --allow-all bench/limiter_bench.ts [rounds]`
+ *
+ * @module
+ */
+
+import pLimit from "p-limit";
+import { Sema } from "async-sema";
+import PQueue from "p-queue";
+import { CancelScope, CapacityLimiter } from "../mod.ts";
+import { bench, runInterleaved } from "./_interleaved.ts";
+
+/** Acquire+release pairs per iteration of the uncontended group. */
+export const UNCONTENDED_PAIRS = 1_000_000;
+/** Concurrent tasks of the contended group. */
+export const TASKS = 1_000;
+/** Acquire/`await null`/release cycles per task of the contended group. */
+export const CYCLES = 100;
+/** Tokens (or concurrency) of every limiter. */
+export const CAPACITY = 10;
+
+/** A waiting acquire of {@linkcode FifoSemaphore}: one node of its list. */
+interface WaitNode {
+  resolve: () => void;
+  next: WaitNode | undefined;
+}
+
+/**
+ * The floor: a FIFO-fair counting semaphore with no cancellation, no permit
+ * objects and no validation; a counter and a linked list of resolvers.
+ */
+export class FifoSemaphore {
+  #free: number;
+  #head: WaitNode | undefined = undefined;
+  #tail: WaitNode | undefined = undefined;
+
+  constructor(tokens: number) {
+    this.#free = tokens;
+  }
+
+  acquire(): Promise<void> {
+    if (this.#free > 0 && this.#head === undefined) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const node: WaitNode = { resolve, next: undefined };
+      if (this.#tail === undefined) this.#head = node;
+      else this.#tail.next = node;
+      this.#tail = node;
+    });
+  }
+
+  release(): void {
+    const head = this.#head;
+    if (head === undefined) {
+      this.#free++;
+      return;
+    }
+    this.#head = head.next;
+    if (this.#head === undefined) this.#tail = undefined;
+    head.resolve();
+  }
+
+  get free(): number {
+    return this.#free;
+  }
+}
+
+/** A permit of {@linkcode FifoPermitSemaphore}. */
+export interface FifoPermit {
+  release(): void;
+}
+
+/** A waiting acquire of {@linkcode FifoPermitSemaphore}. */
+interface PermitWaitNode {
+  resolve: (permit: FifoPermit) => void;
+  next: PermitWaitNode | undefined;
+}
+
+/**
+ * {@linkcode FifoSemaphore} with the surface of `CapacityLimiter`: `acquire()`
+ * resolves with a fresh permit object whose `release()` gives the token back
+ * (no double-release guard). The gap between the two is the price of the
+ * permit API itself.
+ */
+export class FifoPermitSemaphore {
+  #free: number;
+  #head: PermitWaitNode | undefined = undefined;
+  #tail: PermitWaitNode | undefined = undefined;
+  readonly #release = (): void => this.#giveBack();
+
+  constructor(tokens: number) {
+    this.#free = tokens;
+  }
+
+  acquire(): Promise<FifoPermit> {
+    if (this.#free > 0 && this.#head === undefined) {
+      this.#free--;
+      return Promise.resolve({ release: this.#release });
+    }
+    return new Promise((resolve) => {
+      const node: PermitWaitNode = { resolve, next: undefined };
+      if (this.#tail === undefined) this.#head = node;
+      else this.#tail.next = node;
+      this.#tail = node;
+    });
+  }
+
+  #giveBack(): void {
+    const head = this.#head;
+    if (head === undefined) {
+      this.#free++;
+      return;
+    }
+    this.#head = head.next;
+    if (this.#head === undefined) this.#tail = undefined;
+    head.resolve({ release: this.#release });
+  }
+
+  get free(): number {
+    return this.#free;
+  }
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`Benchmark invariant broken: ${what}`);
+}
+
+const value = 1;
+const immediate = (): number => value;
+const yieldOnce = async (): Promise<void> => {
+  await null;
+};
+
+/**
+ * Starts `TASKS` copies of `task` at once, each inside `wrap` if given, and
+ * waits for them all.
+ */
+async function startAll(
+  task: () => Promise<void>,
+  wrap?: (task: () => Promise<void>) => Promise<unknown>,
+): Promise<void> {
+  const tasks = new Array<Promise<unknown>>(TASKS);
+  for (let t = 0; t < TASKS; t++) tasks[t] = wrap === undefined ? task() : wrap(task);
+  await Promise.all(tasks);
+}
+
+/**
+ * Runs a task inside its own `CancelScope`, as in real use (inside a task
+ * group or a `failAfter`): a wait there can be cancelled, so a woken waiter
+ * is checked for cancellation before it resumes.
+ */
+const inScope = (task: () => Promise<void>): Promise<unknown> => new CancelScope().run(task);
+
+// As in any program that uses scopes: once a scope has run, looking up the
+// ambient scope (which every acquire does) is no longer free.
+await new CancelScope().run(() => undefined);
+
+// Every limiter is made once per bench and reused by its iterations (each
+// iteration ends with every token back, which `check` verifies): a limiter
+// made per iteration would hand V8 new closures every time and measure
+// deoptimizations rather than the limiter. For the same reason every bench
+// has its own loop instead of sharing one.
+
+// Uncontended: one caller, acquire then release, 1M times.
+const U = { group: "uncontended ×1M", n: 12, warmup: 3, ops: UNCONTENDED_PAIRS } as const;
+
+const limiterU = new CapacityLimiter(CAPACITY);
+bench({
+  ...U,
+  name: "CapacityLimiter: await acquire(); permit.release()",
+  baseline: true,
+  async fn() {
+    const limiter = limiterU;
+    for (let i = 0; i < UNCONTENDED_PAIRS; i++) {
+      const permit = await limiter.acquire();
+      permit.release();
+    }
+    check(limiter.borrowedTokens === 0, "tokens still held");
+  },
+});
+
+const fifoU = new FifoSemaphore(CAPACITY);
+bench({
+  ...U,
+  name: "hand-written FIFO: await acquire(); release()",
+  async fn() {
+    const sem = fifoU;
+    for (let i = 0; i < UNCONTENDED_PAIRS; i++) {
+      await sem.acquire();
+      sem.release();
+    }
+    check(sem.free === CAPACITY, "tokens still held");
+  },
+});
+
+const fifoPermitU = new FifoPermitSemaphore(CAPACITY);
+bench({
+  ...U,
+  name: "hand-written FIFO + permit: await acquire(); permit.release()",
+  async fn() {
+    const sem = fifoPermitU;
+    for (let i = 0; i < UNCONTENDED_PAIRS; i++) {
+      const permit = await sem.acquire();
+      permit.release();
+    }
+    check(sem.free === CAPACITY, "tokens still held");
+  },
+});
+
+const semaU = new Sema(CAPACITY);
+bench({
+  ...U,
+  name: "async-sema: await s.acquire(); s.release()",
+  async fn() {
+    const sema = semaU;
+    for (let i = 0; i < UNCONTENDED_PAIRS; i++) {
+      await sema.acquire();
+      sema.release();
+    }
+    check(sema.nrWaiting() === 0, "waiters left");
+  },
+});
+
+const limitU = pLimit(CAPACITY);
+bench({
+  ...U,
+  name: "p-limit: await limit(() => x)",
+  n: 4,
+  warmup: 1,
+  async fn() {
+    const limit = limitU;
+    for (let i = 0; i < UNCONTENDED_PAIRS; i++) await limit(immediate);
+    check(limit.activeCount === 0, "tasks still active");
+  },
+});
+
+const queueU = new PQueue({ concurrency: CAPACITY });
+bench({
+  ...U,
+  name: "p-queue: await queue.add(() => x)",
+  n: 4,
+  warmup: 1,
+  skipInterleaved: true, // 4-5 s a round
+  async fn() {
+    const queue = queueU;
+    for (let i = 0; i < UNCONTENDED_PAIRS; i++) await queue.add(immediate);
+    check(queue.size === 0 && queue.pending === 0, "tasks left");
+  },
+});
+
+// Contended: 1,000 tasks × 100 cycles of (acquire, await null, release) on 10 tokens.
+const ALL_CYCLES = TASKS * CYCLES;
+const C = { group: "contended 1k tasks × 100 cycles", n: 12, warmup: 3, ops: ALL_CYCLES } as const;
+
+const limiterC = new CapacityLimiter(CAPACITY);
+bench({
+  ...C,
+  name: "CapacityLimiter",
+  baseline: true,
+  async fn() {
+    const limiter = limiterC;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        const permit = await limiter.acquire();
+        await null;
+        permit.release();
+        done++;
+      }
+    });
+    check(done === ALL_CYCLES && limiter.borrowedTokens === 0, "cycles or tokens");
+  },
+});
+
+const fifoC = new FifoSemaphore(CAPACITY);
+bench({
+  ...C,
+  name: "hand-written FIFO",
+  async fn() {
+    const sem = fifoC;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        await sem.acquire();
+        await null;
+        sem.release();
+        done++;
+      }
+    });
+    check(done === ALL_CYCLES && sem.free === CAPACITY, "cycles or tokens");
+  },
+});
+
+const fifoPermitC = new FifoPermitSemaphore(CAPACITY);
+bench({
+  ...C,
+  name: "hand-written FIFO + permit",
+  async fn() {
+    const sem = fifoPermitC;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        const permit = await sem.acquire();
+        await null;
+        permit.release();
+        done++;
+      }
+    });
+    check(done === ALL_CYCLES && sem.free === CAPACITY, "cycles or tokens");
+  },
+});
+
+const semaC = new Sema(CAPACITY);
+bench({
+  ...C,
+  name: "async-sema",
+  async fn() {
+    const sema = semaC;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        await sema.acquire();
+        await null;
+        sema.release();
+        done++;
+      }
+    });
+    check(done === ALL_CYCLES && sema.nrWaiting() === 0, "cycles or waiters");
+  },
+});
+
+const limiterS = new CapacityLimiter(CAPACITY);
+bench({
+  ...C,
+  name: "CapacityLimiter, every task in a CancelScope",
+  async fn() {
+    const limiter = limiterS;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        const permit = await limiter.acquire();
+        await null;
+        permit.release();
+        done++;
+      }
+    }, inScope);
+    check(done === ALL_CYCLES && limiter.borrowedTokens === 0, "cycles or tokens");
+  },
+});
+
+const fifoS = new FifoSemaphore(CAPACITY);
+bench({
+  ...C,
+  name: "hand-written FIFO, every task in a CancelScope",
+  async fn() {
+    const sem = fifoS;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        await sem.acquire();
+        await null;
+        sem.release();
+        done++;
+      }
+    }, inScope);
+    check(done === ALL_CYCLES && sem.free === CAPACITY, "cycles or tokens");
+  },
+});
+
+const semaS = new Sema(CAPACITY);
+bench({
+  ...C,
+  name: "async-sema, every task in a CancelScope",
+  async fn() {
+    const sema = semaS;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        await sema.acquire();
+        await null;
+        sema.release();
+        done++;
+      }
+    }, inScope);
+    check(done === ALL_CYCLES && sema.nrWaiting() === 0, "cycles or waiters");
+  },
+});
+
+const limitC = pLimit(CAPACITY);
+bench({
+  ...C,
+  name: "p-limit",
+  async fn() {
+    const limit = limitC;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        await limit(yieldOnce);
+        done++;
+      }
+    });
+    check(done === ALL_CYCLES && limit.activeCount === 0, "cycles or tasks");
+  },
+});
+
+const queueC = new PQueue({ concurrency: CAPACITY });
+bench({
+  ...C,
+  name: "p-queue",
+  async fn() {
+    const queue = queueC;
+    let done = 0;
+    await startAll(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        await queue.add(yieldOnce);
+        done++;
+      }
+    });
+    check(done === ALL_CYCLES && queue.size === 0 && queue.pending === 0, "cycles or tasks");
+  },
+});
+
+if (import.meta.main) await runInterleaved(Number(Deno.args[0] ?? 10));
