@@ -102,9 +102,12 @@ export class TaskGroup {
     try {
       // Children started from the body already run with the group's scope
       // ambient: skip the (costly) context switch then.
-      result = currentScope() === this.cancelScope
-        ? fn(...args)
-        : runInScope(this.cancelScope, fn, ...args);
+      // A spread of no arguments still builds an array: skip it.
+      result = currentScope() !== this.cancelScope
+        ? runInScope(this.cancelScope, fn, ...args)
+        : args.length === 0
+        ? (fn as () => unknown)()
+        : fn(...args);
     } catch (err) {
       this.#childFailed(err);
       return;
