@@ -20,18 +20,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
-
-async function flushMicrotasks(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
-
-/** "pending" if `p` has not settled once the microtask queue has drained. */
-async function state(p: Promise<unknown>): Promise<"pending" | "fulfilled" | "rejected"> {
-  let s: "pending" | "fulfilled" | "rejected" = "pending";
-  p.then(() => (s = "fulfilled"), () => (s = "rejected"));
-  await flushMicrotasks();
-  return s;
-}
+import { flushMicrotasks, state } from "./_helpers.ts";
 
 /** One macrotask turn on the real clock. */
 function macrotask(): Promise<void> {

@@ -15,6 +15,7 @@ import {
 } from "../mod.ts";
 import { addDeadline, DeadlineEntry, pendingDeadlines } from "../concurrency/clock.ts";
 import { withFakeTime } from "./_fake_time.ts";
+import { flushMicrotasks, state } from "./_helpers.ts";
 
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -99,18 +100,6 @@ class FakeTimeDouble implements Disposable {
     globalThis.setTimeout = this.#saved.setTimeout;
     globalThis.clearTimeout = this.#saved.clearTimeout;
   }
-}
-
-async function flushMicrotasks(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
-
-/** Settles to "pending" if `p` has not settled after the microtask queue drained. */
-async function state(p: Promise<unknown>): Promise<"pending" | "fulfilled" | "rejected"> {
-  let s: "pending" | "fulfilled" | "rejected" = "pending";
-  p.then(() => (s = "fulfilled"), () => (s = "rejected"));
-  await flushMicrotasks();
-  return s;
 }
 
 // ---------------------------------------------------------------- currentTime

@@ -4,21 +4,7 @@
 // or raw TCP for connection faults) that count their hits and watch for aborts.
 import assert from "node:assert/strict";
 import { createHandler, type HandlerOptions, type Upstream } from "../examples/deploy_handler.ts";
-
-/** Rejects if `promise` has not settled within `ms` real milliseconds. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { within } from "./_helpers.ts";
 
 /** Polls `condition` every 10 ms; rejects if it is still false after `ms` real milliseconds. */
 async function waitUntil(condition: () => boolean, ms: number, what: string): Promise<void> {

@@ -11,35 +11,7 @@ import {
 } from "../mod.ts";
 import FakeTimers from "@sinonjs/fake-timers";
 import { withFakeTime } from "./_fake_time.ts";
-
-/** Lets pending promise reactions run (no macrotask turn). */
-async function flush(turns = 10): Promise<void> {
-  for (let i = 0; i < turns; i++) await Promise.resolve();
-}
-
-/** The outcome of a promise, readable without awaiting it. */
-interface Tracked<T> {
-  settled: boolean;
-  rejected: boolean;
-  value: T | undefined;
-  error: unknown;
-}
-
-function track<T>(promise: Promise<T>): Tracked<T> {
-  const t: Tracked<T> = { settled: false, rejected: false, value: undefined, error: undefined };
-  promise.then(
-    (value) => {
-      t.settled = true;
-      t.value = value;
-    },
-    (error) => {
-      t.settled = true;
-      t.rejected = true;
-      t.error = error;
-    },
-  );
-  return t;
-}
+import { flush, track, type Tracked } from "./_helpers.ts";
 
 /** Takes every token of `limiter` with tryAcquire. */
 function drain(limiter: CapacityLimiter): Permit[] {

@@ -10,6 +10,7 @@ import {
   type PipelineResult,
   runPipeline,
 } from "../examples/resilient_pipeline.ts";
+import { within } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const SCRIPT = new URL("../examples/resilient_pipeline.ts", import.meta.url).pathname;
@@ -19,21 +20,6 @@ const FAST = ["--latency", "20", "--call-timeout", "300"];
 const SEED_1 = ["--items", "100", "--seed", "1", "--json", ...FAST];
 
 const quiet = (): void => {};
-
-/** Rejects if `promise` has not settled within `ms` real milliseconds. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Starts the pipeline's CLI in a fresh Deno process, killed if it runs past `ms`. */
 function spawnPipeline(args: string[], ms = 8_000): Deno.ChildProcess {
