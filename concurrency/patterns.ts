@@ -182,7 +182,7 @@ async function attemptLoop<T>(
     } catch (err) {
       if (
         attempt >= config.attempts || isCancelled(err) ||
-        config.retryOn !== undefined && !config.retryOn(err)
+        config.retryOn !== undefined && !retryAllowed(config.retryOn, err)
       ) {
         throw err;
       }
@@ -214,6 +214,21 @@ async function retryWithSignal<T>(
     return value as T;
   } finally {
     signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Asks `retryOn` whether to retry after `err`. If the predicate itself
+ * throws, both errors are kept (neither is lost): an `AggregateError` of
+ * `[err, thrown]` is thrown. Internal; shared with `alcall`.
+ */
+export function retryAllowed(retryOn: (err: unknown) => boolean, err: unknown): boolean {
+  try {
+    return retryOn(err);
+  } catch (thrown) {
+    throw new AggregateError([err, thrown], "retryOn threw while deciding whether to retry", {
+      cause: err,
+    });
   }
 }
 

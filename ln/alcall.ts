@@ -12,6 +12,7 @@ import { CancelledError, ExceptionGroup, isCancelled } from "../concurrency/erro
 import { sleep } from "../concurrency/sleep.ts";
 import { type TaskGroup, taskGroup } from "../concurrency/task_group.ts";
 import { failAfter } from "../concurrency/timeouts.ts";
+import { retryAllowed } from "../concurrency/patterns.ts";
 import { checkBoolean, describe, isListLike, listItems, UniqueFilter } from "./to_list.ts";
 
 /** What the function given to {@linkcode alcall} receives beside the item. */
@@ -411,7 +412,7 @@ class Run<T, R> {
         if (
           attempt > plan.retryAttempts || isCancelled(err) ||
           scopeReason(itemScope) !== undefined ||
-          (plan.retryOn !== undefined && !plan.retryOn(err))
+          (plan.retryOn !== undefined && !retryAllowed(plan.retryOn, err))
         ) {
           throw err;
         }
@@ -438,7 +439,11 @@ export async function runAlcall<T, R>(
   const { signal } = plan;
   if (signal?.aborted) throw signal.reason;
   const run = new Run(items, fn, plan, offset, books);
-  const onAbort = (): void => run.scope?.cancel(signal!.reason);
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    run.scope?.cancel(signal!.reason);
+  };
   signal?.addEventListener("abort", onAbort);
   try {
     await taskGroup((tg) => run.execute(tg));
@@ -448,6 +453,9 @@ export async function runAlcall<T, R>(
   if (run.failures.length > 0) {
     throw new ExceptionGroup("alcall: items failed", run.failures);
   }
+  // An abort during the call rejects it even if every item still settled
+  // (items that ignore ctx.signal finish anyway): the caller asked to stop.
+  if (aborted) throw signal!.reason;
   if (run.settled < items.length) {
     // The call's own scope was cancelled before every item settled; only the
     // signal does that (an enclosing cancellation rejected above).

@@ -975,3 +975,35 @@ Deno.test("alcall accounts for every one of 100,000 items with 20% failures and 
   assert.equal(maxRunning, 64);
   assert.ok(elapsed < 2_000, `${elapsed.toFixed(0)} ms`);
 });
+
+Deno.test("alcall rejects with the signal's reason even when every item finishes despite the abort", async () => {
+  await withFakeTime(async (clock) => {
+    const controller = new AbortController();
+    const reason = new Error("user aborted");
+    // Items that ignore ctx.signal: they all settle after the abort.
+    const p = alcall([1, 2, 3], async (x) => {
+      await new Promise((r) => setTimeout(r, 50));
+      return x * 2;
+    }, { signal: controller.signal });
+    const outcome = p.then(() => "resolved", (e: unknown) => e);
+    await clock.tickAsync(10);
+    controller.abort(reason);
+    await clock.tickAsync(100);
+    assert.equal(await outcome, reason);
+  });
+});
+
+Deno.test("a retryOn that throws keeps both the item's error and its own", async () => {
+  const err = await alcall([1], () => {
+    throw new Error("item failed");
+  }, {
+    retryAttempts: 2,
+    retryOn: () => {
+      throw new Error("bug in retryOn");
+    },
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof ExceptionGroup);
+  const inner = err.exceptions[0];
+  assert.ok(inner instanceof AggregateError);
+  assert.deepEqual(inner.errors.map((e: Error) => e.message), ["item failed", "bug in retryOn"]);
+});

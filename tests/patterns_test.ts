@@ -1335,3 +1335,17 @@ Deno.test("asCompleted validates its arguments synchronously", () => {
   assert.throws(() => asCompleted([], untyped({ limit: "1" })), TypeError);
   assert.throws(() => asCompleted([], untyped({ returnExceptions: 0 })), TypeError);
 });
+
+Deno.test("retry: a retryOn that throws keeps both the last error and its own", async () => {
+  const err = await retry(() => {
+    throw new Error("attempt failed");
+  }, {
+    attempts: 3,
+    retryOn: () => {
+      throw new Error("bug in retryOn");
+    },
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof AggregateError);
+  assert.deepEqual(err.errors.map((e: Error) => e.message), ["attempt failed", "bug in retryOn"]);
+  assert.equal((err.cause as Error).message, "attempt failed");
+});
