@@ -114,13 +114,38 @@ export class TaskGroup {
     }
     if (result instanceof Promise) {
       result.then(this.#childDone, this.#childFailed);
-    } else if (
-      result !== null && typeof result === "object" &&
-      typeof (result as PromiseLike<unknown>).then === "function"
-    ) {
-      Promise.resolve(result).then(this.#childDone, this.#childFailed);
+    } else if (result !== null && (typeof result === "object" || typeof result === "function")) {
+      this.#followThenable(result);
     } else {
       this.#childDone();
+    }
+  }
+
+  /**
+   * A child returned a non-native object: treat it as a thenable if it has a
+   * `then`, exactly once, without an extra tick (so failures keep their order)
+   * and without letting a throwing `then` getter leak the child's count.
+   */
+  #followThenable(result: object): void {
+    let settled = false;
+    const done = (): void => {
+      if (!settled) {
+        settled = true;
+        this.#childDone();
+      }
+    };
+    const failed = (err: unknown): void => {
+      if (!settled) {
+        settled = true;
+        this.#childFailed(err);
+      }
+    };
+    try {
+      const then = (result as PromiseLike<unknown>).then;
+      if (typeof then === "function") then.call(result, done, failed);
+      else done();
+    } catch (err) {
+      failed(err);
     }
   }
 

@@ -669,3 +669,31 @@ Deno.test("start waits for the child to call started", async () => {
     assert.equal(await p, "ready");
   });
 });
+
+Deno.test("a child returning an object whose then getter throws is a failure, and the group settles", async () => {
+  const err = await taskGroup((tg) => {
+    tg.startSoon(() => ({
+      get then(): never {
+        throw new Error("then getter throws");
+      },
+    }));
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof ExceptionGroup);
+  assert.equal((err.exceptions[0] as Error).message, "then getter throws");
+});
+
+Deno.test("a thenable child's synchronous rejection is recorded before later children's failures", async () => {
+  const err = await taskGroup((tg) => {
+    tg.startSoon(() => ({
+      then(_ok: unknown, fail: (e: unknown) => void) {
+        fail(new Error("thenable-first"));
+      },
+    }));
+    tg.startSoon(() => Promise.reject(new Error("promise-second")));
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof ExceptionGroup);
+  assert.deepEqual(err.exceptions.map((e) => (e as Error).message), [
+    "thenable-first",
+    "promise-second",
+  ]);
+});
