@@ -27,12 +27,14 @@ export interface CircuitBreakerOptions {
   /**
    * Tells which errors count as failures (default: every error). Cancellations
    * never count, whatever it says. If it throws, the error counts as a failure
-   * and what it threw is reported with `reportError`.
+   * and `call` rejects with an `AggregateError` of `[error, what isFailure
+   * threw]` (cause: the call's error), so neither is lost and nothing crashes.
    */
   isFailure?: (err: unknown) => boolean;
   /**
-   * Called after every change of state. Errors it throws are reported with
-   * `reportError` (as an event listener's are) and change nothing.
+   * Called after every change of state. Errors it throws are logged with
+   * `console.error` and change nothing (a broken logger must not crash the
+   * process nor the call).
    */
   onStateChange?: (from: CircuitState, to: CircuitState) => void;
 }
@@ -110,17 +112,6 @@ function callback<F>(value: unknown, name: string): F | undefined {
     throw new TypeError(`${WHERE}: '${name}' must be a function, received ${describe(value)}`);
   }
   return value as F;
-}
-
-function report(err: unknown): void {
-  const reportError = (globalThis as { reportError?: (err: unknown) => void }).reportError;
-  if (typeof reportError === "function") {
-    reportError(err);
-  } else {
-    queueMicrotask(() => {
-      throw err;
-    });
-  }
 }
 
 /**
@@ -256,8 +247,7 @@ export class CircuitBreaker {
     try {
       value = await fn(...args);
     } catch (err) {
-      this.#recordError(err, generation, probe);
-      throw err;
+      throw this.#recordError(err, generation, probe);
     }
     if (generation === this.#generation) {
       this.#failures = 0;
@@ -288,26 +278,31 @@ export class CircuitBreaker {
     };
   }
 
-  #recordError(err: unknown, generation: number, probe: boolean): void {
+  /** Books a failed call; returns the error the call rejects with. */
+  #recordError(err: unknown, generation: number, probe: boolean): unknown {
     let failure = !isCancelled(err);
+    let rejection = err;
     if (failure && this.#isFailure !== undefined) {
       try {
         failure = Boolean(this.#isFailure(err));
       } catch (filterError) {
-        // A broken filter must not hide the call's error: count it, report the bug.
-        report(filterError);
+        // A broken filter must not hide the call's error: count it, keep both.
+        rejection = new AggregateError([err, filterError], "CircuitBreaker: isFailure threw", {
+          cause: err,
+        });
       }
     }
-    if (generation !== this.#generation) return;
+    if (generation !== this.#generation) return rejection;
     if (!failure) {
       if (probe) this.#probes--;
-      return;
+      return rejection;
     }
     this.#failures++;
     if (probe || this.#failures >= this.#failureThreshold) {
       this.#openedAt = currentTime();
       this.#transition("open");
     }
+    return rejection;
   }
 
   #retryAfter(now: number): number {
@@ -330,7 +325,7 @@ export class CircuitBreaker {
       try {
         this.#onStateChange(from, to);
       } catch (err) {
-        report(err);
+        console.error("CircuitBreaker: onStateChange threw", err);
       }
     }
   }
