@@ -28,9 +28,10 @@ import {
  * @param fn The function to apply.
  * @param options The options of `alcall`, plus `batchSize` (a positive integer).
  * @returns An async generator of result batches.
- * @throws {TypeError} If `fn`, `options` or an option has the wrong type.
+ * @throws {TypeError} If `fn`, `options` or an option has the wrong type
+ * (synchronously, before anything runs).
  * @throws {RangeError} If `batchSize` is not a positive integer, or an option
- * is out of range.
+ * is out of range (synchronously).
  *
  * @example Usage
  * ```ts
@@ -44,7 +45,7 @@ import {
  * assert(JSON.stringify(batches) === "[[10,20],[30,40],[50]]");
  * ```
  */
-export async function* bcall<T, R>(
+export function bcall<T, R>(
   input: Iterable<T> | T,
   fn: (item: T, ctx: CallContext) => R | Promise<R>,
   options: AlcallOptions<R> & { batchSize: number },
@@ -73,6 +74,16 @@ export async function* bcall<T, R>(
   }
   const plan = planOf(options as AlcallOptions, where);
   const items = itemsOf(input, plan) as T[];
+  return batches(items, fn, plan, batchSize);
+}
+
+/** The batches of a validated `bcall`. */
+async function* batches<T, R>(
+  items: T[],
+  fn: (item: T, ctx: CallContext) => R | Promise<R>,
+  plan: ReturnType<typeof planOf>,
+  batchSize: number,
+): AsyncGenerator<R[]> {
   // One set of books for the whole input, so onProgress counts across batches.
   const books = new Books(items.length);
   for (let start = 0; start < items.length; start += batchSize) {

@@ -123,7 +123,7 @@ Deno.test("bcall applies the input options to the whole input and the output opt
   assert.deepEqual(batches, [[1, 2], [3]]);
 });
 
-Deno.test("bcall rejects a missing or wrong batchSize, naming it and the value", async () => {
+Deno.test("bcall throws at once for a missing or wrong batchSize, naming it and the value", () => {
   const fn = (x: number) => x;
   const cases: Array<[unknown, typeof TypeError | typeof RangeError, RegExp]> = [
     [undefined, TypeError, /'batchSize' must be a positive integer, received undefined/],
@@ -134,23 +134,23 @@ Deno.test("bcall rejects a missing or wrong batchSize, naming it and the value",
     [NaN, RangeError, /received NaN/],
   ];
   for (const [batchSize, type, message] of cases) {
-    await assert.rejects(
-      bcall([1], fn, { batchSize } as never).next(),
+    assert.throws(
+      () => bcall([1], fn, { batchSize } as never),
       (err: unknown) => err instanceof type && message.test((err as Error).message),
     );
   }
-  await assert.rejects(bcall([1], fn, undefined as never).next(), TypeError);
-  await assert.rejects(bcall([1], "fn" as never, { batchSize: 1 }).next(), TypeError);
+  assert.throws(() => bcall([1], fn, undefined as never), TypeError);
+  assert.throws(() => bcall([1], "fn" as never, { batchSize: 1 }), TypeError);
 });
 
-Deno.test("bcall validates the alcall options before running anything", async () => {
+Deno.test("bcall validates the alcall options before running anything", () => {
   let calls = 0;
-  await assert.rejects(
-    bcall([1, 2], () => calls++, { batchSize: 1, maxConcurrent: 0 }).next(),
+  assert.throws(
+    () => bcall([1, 2], () => calls++, { batchSize: 1, maxConcurrent: 0 }),
     (err: unknown) => err instanceof RangeError && /bcall: 'maxConcurrent'/.test(err.message),
   );
-  await assert.rejects(
-    bcall([1, 2], () => calls++, { batchSize: 1, retryOn: 1 as never }).next(),
+  assert.throws(
+    () => bcall([1, 2], () => calls++, { batchSize: 1, retryOn: 1 as never }),
     TypeError,
   );
   assert.equal(calls, 0);
