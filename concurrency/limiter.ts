@@ -5,6 +5,8 @@
  * @module
  */
 
+import { describeValue } from "./errors.ts";
+
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { makePermit, type Permit, TokenPool } from "./token_pool.ts";
 import { checkSignalOption, startWait, type Waiter } from "./wait_queue.ts";
@@ -30,7 +32,9 @@ export interface LimiterStatistics {
 function checkTotal(value: unknown, where: string): number {
   if (typeof value !== "number") {
     throw new TypeError(
-      `${where}: 'totalTokens' must be a positive integer or Infinity, received ${typeof value}`,
+      `${where}: 'totalTokens' must be a positive integer or Infinity, received ${
+        describeValue(value)
+      }`,
     );
   }
   if (!(value === Infinity || Number.isInteger(value) && value >= 1)) {

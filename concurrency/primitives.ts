@@ -6,6 +6,8 @@
  * @module
  */
 
+import { describeValue } from "./errors.ts";
+
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import type { AcquireOptions } from "./limiter.ts";
 import { makePermit, type Permit, TokenPool } from "./token_pool.ts";
@@ -70,7 +72,9 @@ export class Semaphore {
   constructor(initialValue: number, options?: SemaphoreOptions) {
     if (typeof initialValue !== "number") {
       throw new TypeError(
-        `Cannot create Semaphore: 'initialValue' must be a non-negative integer, received ${typeof initialValue}`,
+        `Cannot create Semaphore: 'initialValue' must be a non-negative integer, received ${
+          describeValue(initialValue)
+        }`,
       );
     }
     if (!Number.isInteger(initialValue) || initialValue < 0) {
@@ -88,7 +92,7 @@ export class Semaphore {
     const maxValue = options?.maxValue ?? Infinity;
     if (typeof maxValue !== "number") {
       throw new TypeError(
-        `Cannot create Semaphore: 'maxValue' must be a number, received ${typeof maxValue}`,
+        `Cannot create Semaphore: 'maxValue' must be a number, received ${describeValue(maxValue)}`,
       );
     }
     if (

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { CancelledError } from "./errors.ts";
+import { type CancelledError, describeValue } from "./errors.ts";
 import {
   type CancelScope,
   type CancelWatcher,
@@ -188,18 +188,14 @@ export function checkSignalOption(
   if (options === undefined) return undefined;
   if (options === null || typeof options !== "object") {
     throw new TypeError(
-      `${where}: 'options' must be an object, received ${
-        options === null ? "null" : typeof options
-      }`,
+      `${where}: 'options' must be an object, received ${describeValue(options)}`,
     );
   }
   const signal = (options as { signal?: unknown }).signal;
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) {
     throw new TypeError(
-      `${where}: 'signal' must be an AbortSignal, received ${
-        signal === null ? "null" : typeof signal
-      }`,
+      `${where}: 'signal' must be an AbortSignal, received ${describeValue(signal)}`,
     );
   }
   return signal;

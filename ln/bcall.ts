@@ -5,6 +5,8 @@
  * @module
  */
 
+import { describeValue } from "../concurrency/errors.ts";
+
 import {
   type AlcallOptions,
   Books,
@@ -64,7 +66,7 @@ export function bcall<T, R>(
   const { batchSize } = options;
   if (typeof batchSize !== "number") {
     throw new TypeError(
-      `${where}: 'batchSize' must be a positive integer, received ${typeof batchSize}`,
+      `${where}: 'batchSize' must be a positive integer, received ${describeValue(batchSize)}`,
     );
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {

@@ -127,7 +127,7 @@ Deno.test("bcall throws at once for a missing or wrong batchSize, naming it and 
   const fn = (x: number) => x;
   const cases: Array<[unknown, typeof TypeError | typeof RangeError, RegExp]> = [
     [undefined, TypeError, /'batchSize' must be a positive integer, received undefined/],
-    ["2", TypeError, /'batchSize' .*received string/],
+    ["2", TypeError, /'batchSize' .*received string "2"/],
     [0, RangeError, /'batchSize' .*received 0/],
     [-1, RangeError, /received -1/],
     [1.5, RangeError, /received 1.5/],

@@ -828,3 +828,16 @@ Deno.test("acquireOnBehalfOf inside a cancelled scope rejects at once and record
   await limiter.acquireOnBehalfOf("b");
   limiter.releaseOnBehalfOf("b");
 });
+
+Deno.test("argument type errors show the value received, not only its type", async () => {
+  assert.throws(() => new CapacityLimiter("3" as never), /'totalTokens'.*received string "3"/);
+  const limiter = new CapacityLimiter(1);
+  await assert.rejects(
+    limiter.acquire({ signal: 5 as never }),
+    /'signal' must be an AbortSignal, received number 5/,
+  );
+  await assert.rejects(
+    limiter.acquire(7 as never),
+    /'options' must be an object, received number 7/,
+  );
+});
