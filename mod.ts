@@ -8,7 +8,6 @@
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CapacityLimiter, failAfter, taskGroup } from "@lionpride/core";
  *
  * const limiter = new CapacityLimiter(5);
@@ -19,7 +18,7 @@
  *       tg.startSoon(() => limiter.use(() => results.push(i)));
  *     }
  *   }));
- * assert(results.length === 10);
+ * if (!(results.length === 10)) throw new Error("unexpected result");
  * ```
  *
  * @module

@@ -128,7 +128,6 @@ export interface CancelScopeOptions {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CancelScope, sleep } from "@lionpride/core";
  *
  * const scope = new CancelScope();
@@ -137,7 +136,7 @@ export interface CancelScopeOptions {
  *   await sleep(1_000); // rejects at once: the scope is cancelled
  *   return "not reached";
  * });
- * assert(result === undefined && scope.cancelledCaught);
+ * if (!(result === undefined && scope.cancelledCaught)) throw new Error("unexpected result");
  * ```
  */
 export class CancelScope {
@@ -560,12 +559,11 @@ export class CancelScope {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { currentScope, moveOnAfter } from "@lionpride/core";
  *
- * assert(currentScope() === undefined);
+ * if (!(currentScope() === undefined)) throw new Error("unexpected result");
  * await moveOnAfter(1_000, () => {
- *   assert(currentScope() !== undefined);
+ *   if (!(currentScope() !== undefined)) throw new Error("unexpected result");
  * });
  * ```
  */
@@ -598,12 +596,11 @@ export function pendingCancellation(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { currentTime, effectiveDeadline, failAfter } from "@lionpride/core";
  *
  * await failAfter(5_000, () => {
  *   const left = effectiveDeadline() - currentTime();
- *   assert(left > 0 && left <= 5_000);
+ *   if (!(left > 0 && left <= 5_000)) throw new Error("unexpected result");
  * });
  * ```
  */

@@ -63,11 +63,10 @@ export interface CircuitOpenErrorOptions extends ErrorOptions {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CircuitOpenError } from "@lionpride/core";
  *
  * const err = new CircuitOpenError("open", { retryAfter: 1_000 });
- * assert(err.name === "CircuitOpenError" && err.retryAfter === 1_000);
+ * if (!(err.name === "CircuitOpenError" && err.retryAfter === 1_000)) throw new Error("unexpected result");
  * ```
  */
 export class CircuitOpenError extends Error {
@@ -131,15 +130,14 @@ function callback<F>(value: unknown, name: string): F | undefined {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CircuitBreaker, CircuitOpenError } from "@lionpride/core";
  *
  * const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 30_000 });
  * const flaky = () => Promise.reject(new Error("down"));
  * for (let i = 0; i < 2; i++) await breaker.call(flaky).catch(() => {});
- * assert(breaker.state === "open");
+ * if (!(breaker.state === "open")) throw new Error("unexpected result");
  * await breaker.call(flaky).catch((err) => {
- *   assert(err instanceof CircuitOpenError && err.retryAfter > 0);
+ *   if (!(err instanceof CircuitOpenError && err.retryAfter > 0)) throw new Error("unexpected result");
  * });
  * ```
  */

@@ -29,11 +29,10 @@ const outsideAnyScope = AsyncLocalStorage.snapshot();
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { currentTime } from "@lionpride/core";
  *
  * const start = currentTime();
- * assert(currentTime() >= start);
+ * if (!(currentTime() >= start)) throw new Error("unexpected result");
  * ```
  */
 export function currentTime(): number {

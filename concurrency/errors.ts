@@ -38,11 +38,10 @@ export function describeValue(value: unknown): string {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { TimeoutError } from "@lionpride/core";
  *
  * const err = new TimeoutError("too slow");
- * assert(err.name === "TimeoutError");
+ * if (!(err.name === "TimeoutError")) throw new Error("unexpected result");
  * ```
  */
 export class TimeoutError extends Error {
@@ -63,12 +62,11 @@ export class TimeoutError extends Error {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CancelScope, CancelledError } from "@lionpride/core";
  *
  * const scope = new CancelScope();
  * scope.cancel("no longer needed");
- * assert(scope.signal.reason instanceof CancelledError);
+ * if (!(scope.signal.reason instanceof CancelledError)) throw new Error("unexpected result");
  * ```
  */
 export class CancelledError extends Error {
@@ -94,12 +92,11 @@ export class CancelledError extends Error {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CancelledError, isCancelled } from "@lionpride/core";
  *
- * assert(isCancelled(new CancelledError()));
- * assert(isCancelled(new DOMException("aborted", "AbortError")));
- * assert(!isCancelled(new Error("boom")));
+ * if (!(isCancelled(new CancelledError()))) throw new Error("unexpected result");
+ * if (!(isCancelled(new DOMException("aborted", "AbortError")))) throw new Error("unexpected result");
+ * if (!(!isCancelled(new Error("boom")))) throw new Error("unexpected result");
  * ```
  */
 export function isCancelled(err: unknown): boolean {
@@ -148,13 +145,12 @@ function toPredicate<E>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { ExceptionGroup } from "@lionpride/core";
  *
  * const eg = new ExceptionGroup("two failures", [new TypeError("a"), new RangeError("b")]);
  * const [types, rest] = eg.split(TypeError);
- * assert(types?.exceptions.length === 1 && rest?.exceptions.length === 1);
- * assert(String(eg).endsWith("(2 sub-exceptions)"));
+ * if (!(types?.exceptions.length === 1 && rest?.exceptions.length === 1)) throw new Error("unexpected result");
+ * if (!(String(eg).endsWith("(2 sub-exceptions)"))) throw new Error("unexpected result");
  * ```
  */
 export class ExceptionGroup<E = unknown> extends AggregateError {
@@ -291,12 +287,11 @@ function splitGroup<E>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CancelledError, ExceptionGroup, splitCancellation } from "@lionpride/core";
  *
  * const eg = new ExceptionGroup("mixed", [new CancelledError(), new Error("boom")]);
  * const [cancels, rest] = splitCancellation(eg);
- * assert(cancels?.exceptions.length === 1 && rest?.exceptions.length === 1);
+ * if (!(cancels?.exceptions.length === 1 && rest?.exceptions.length === 1)) throw new Error("unexpected result");
  * ```
  */
 export function splitCancellation<E>(
@@ -313,11 +308,10 @@ export function splitCancellation<E>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CancelledError, ExceptionGroup, nonCancelSubgroup } from "@lionpride/core";
  *
  * const eg = new ExceptionGroup("only cancels", [new CancelledError()]);
- * assert(nonCancelSubgroup(eg) === undefined);
+ * if (!(nonCancelSubgroup(eg) === undefined)) throw new Error("unexpected result");
  * ```
  */
 export function nonCancelSubgroup<E>(

@@ -62,17 +62,16 @@ function describe(value: unknown): string {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CapacityLimiter } from "@lionpride/core";
  *
  * const limiter = new CapacityLimiter(2);
  * const results = await Promise.all([1, 2, 3, 4].map((n) =>
  *   limiter.use(async () => {
- *     assert(limiter.borrowedTokens <= 2);
+ *     if (!(limiter.borrowedTokens <= 2)) throw new Error("unexpected result");
  *     return n * 2;
  *   })
  * ));
- * assert(results.join() === "2,4,6,8");
+ * if (!(results.join() === "2,4,6,8")) throw new Error("unexpected result");
  * ```
  */
 export class CapacityLimiter {

@@ -257,7 +257,6 @@ export function retryAllowed(retryOn: (err: unknown) => boolean, err: unknown): 
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { retry } from "@lionpride/core";
  *
  * let calls = 0;
@@ -266,7 +265,7 @@ export function retryAllowed(retryOn: (err: unknown) => boolean, err: unknown): 
  *   if (attempt < 3) throw new Error("flaky");
  *   return "ok";
  * }, { baseDelay: 1, jitter: 0 });
- * assert(value === "ok" && calls === 3);
+ * if (!(value === "ok" && calls === 3)) throw new Error("unexpected result");
  * ```
  */
 export function retry<T>(
@@ -429,14 +428,13 @@ export interface GatherOptions {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { gather, sleep } from "@lionpride/core";
  *
  * const values = await gather([
  *   async () => { await sleep(2); return "slow"; },
  *   () => "fast",
  * ]);
- * assert(values.join() === "slow,fast");
+ * if (!(values.join() === "slow,fast")) throw new Error("unexpected result");
  * ```
  */
 export function gather<T>(
@@ -531,7 +529,6 @@ export function gather<T>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { race, sleep } from "@lionpride/core";
  *
  * let loserAborted = false;
@@ -546,7 +543,7 @@ export function gather<T>(
  *   },
  *   async () => { await sleep(1); return "fast"; },
  * ]);
- * assert(winner === "fast" && loserAborted);
+ * if (!(winner === "fast" && loserAborted)) throw new Error("unexpected result");
  * ```
  */
 export function race<T>(fns: Iterable<(signal: AbortSignal) => T | Promise<T>>): Promise<T>;
@@ -647,7 +644,6 @@ export interface BoundedMapOptions {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { boundedMap, sleep } from "@lionpride/core";
  *
  * let running = 0, peak = 0;
@@ -657,7 +653,7 @@ export interface BoundedMapOptions {
  *   running--;
  *   return n * 2;
  * }, { limit: 2 });
- * assert(doubled.join() === "2,4,6,8,10" && peak === 2);
+ * if (!(doubled.join() === "2,4,6,8,10" && peak === 2)) throw new Error("unexpected result");
  * ```
  */
 export function boundedMap<T, R>(
@@ -876,14 +872,13 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { asCompleted, sleep } from "@lionpride/core";
  *
  * const order: number[] = [];
  * for await (const [index] of asCompleted([() => sleep(60), () => sleep(20), () => sleep(40)])) {
  *   order.push(index);
  * }
- * assert(order.join() === "1,2,0");
+ * if (!(order.join() === "1,2,0")) throw new Error("unexpected result");
  * ```
  */
 export function asCompleted<T>(

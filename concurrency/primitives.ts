@@ -41,15 +41,15 @@ export interface SemaphoreOptions {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { Semaphore } from "@lionpride/core";
  *
  * const sem = new Semaphore(1, { maxValue: 1 });
+ * let inside = -1;
  * {
  *   using _permit = await sem.acquire();
- *   assert.equal(sem.value, 0);
+ *   inside = sem.value;
  * }
- * assert.equal(sem.value, 1);
+ * if (inside !== 0 || sem.value !== 1) throw new Error("unexpected result");
  * ```
  */
 export class Semaphore {
@@ -186,15 +186,14 @@ let reattach: (lock: Lock, holding: number) => Promise<void>;
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { Lock } from "@lionpride/core";
  *
  * const lock = new Lock();
  * {
  *   using _held = await lock.acquire();
- *   assert(lock.locked());
+ *   if (!(lock.locked())) throw new Error("unexpected result");
  * }
- * assert(!lock.locked());
+ * if (!(!lock.locked())) throw new Error("unexpected result");
  * ```
  */
 export class Lock {
@@ -308,13 +307,12 @@ export class Lock {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { Event } from "@lionpride/core";
  *
  * const ready = new Event();
  * setTimeout(() => ready.set(), 1);
  * await ready.wait();
- * assert(ready.isSet());
+ * if (!(ready.isSet())) throw new Error("unexpected result");
  * ```
  */
 export class Event {

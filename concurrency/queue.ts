@@ -24,7 +24,6 @@ import { startWait, WaitQueue } from "./wait_queue.ts";
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { Queue, QueueFull } from "@lionpride/core";
  *
  * const queue = new Queue<number>({ maxSize: 1 });
@@ -32,7 +31,7 @@ import { startWait, WaitQueue } from "./wait_queue.ts";
  * try {
  *   queue.putNowait(2);
  * } catch (err) {
- *   assert(err instanceof QueueFull);
+ *   if (!(err instanceof QueueFull)) throw new Error("unexpected result");
  * }
  * ```
  */
@@ -54,13 +53,12 @@ export class QueueFull extends Error {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { Queue, QueueEmpty } from "@lionpride/core";
  *
  * try {
  *   new Queue<number>().getNowait();
  * } catch (err) {
- *   assert(err instanceof QueueEmpty);
+ *   if (!(err instanceof QueueEmpty)) throw new Error("unexpected result");
  * }
  * ```
  */
@@ -83,12 +81,13 @@ export class QueueEmpty extends Error {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { Queue, QueueClosed } from "@lionpride/core";
  *
  * const queue = new Queue<number>();
  * queue.close();
- * await queue.put(1).catch((err) => assert(err instanceof QueueClosed));
+ * await queue.put(1).catch((err) => {
+ *   if (!(err instanceof QueueClosed)) throw new Error("unexpected result");
+ * });
  * ```
  */
 export class QueueClosed extends Error {
@@ -318,7 +317,6 @@ let useStore: <T>(queue: Queue<T>, store: ItemStore<T>) => void;
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { Queue, taskGroup } from "@lionpride/core";
  *
  * const queue = new Queue<number>({ maxSize: 2 });
@@ -332,7 +330,7 @@ let useStore: <T>(queue: Queue<T>, store: ItemStore<T>) => void;
  *     queue.close();
  *   });
  * });
- * assert(seen.join() === "0,1,2,3,4");
+ * if (!(seen.join() === "0,1,2,3,4")) throw new Error("unexpected result");
  * ```
  */
 export class Queue<T> {
@@ -607,7 +605,6 @@ function rejectAll(waiters: WaitQueue<void>, message: string): void {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { PriorityQueue } from "@lionpride/core";
  *
  * const jobs = new PriorityQueue<{ priority: number; name: string }>({
@@ -617,7 +614,7 @@ function rejectAll(waiters: WaitQueue<void>, message: string): void {
  * jobs.putNowait({ priority: 1, name: "first" });
  * jobs.putNowait({ priority: 2, name: "last" });
  * const order = [jobs.getNowait(), jobs.getNowait(), jobs.getNowait()].map((j) => j.name);
- * assert(order.join() === "first,later,last");
+ * if (!(order.join() === "first,later,last")) throw new Error("unexpected result");
  * ```
  */
 export class PriorityQueue<T> extends Queue<T> {

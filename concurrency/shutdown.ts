@@ -93,7 +93,6 @@ function checkSignals(value: unknown): string[] {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { GracefulShutdown, isCancelled, sleep } from "@lionpride/core";
  *
  * using shutdown = new GracefulShutdown({ signals: ["SIGINT", "SIGTERM"] });
@@ -101,7 +100,7 @@ function checkSignals(value: unknown): string[] {
  * try {
  *   await sleep(Infinity, { signal: shutdown.signal }); // serve until asked to stop
  * } catch (err) {
- *   assert(isCancelled(err) && shutdown.requestedBy === "demo");
+ *   if (!(isCancelled(err) && shutdown.requestedBy === "demo")) throw new Error("unexpected result");
  * }
  * ```
  */
@@ -197,11 +196,10 @@ export class GracefulShutdown implements Disposable {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { chunks } from "@lionpride/core";
  *
  * const batches = [...chunks([1, 2, 3, 4, 5], 2)];
- * assert(JSON.stringify(batches) === "[[1,2],[3,4],[5]]");
+ * if (!(JSON.stringify(batches) === "[[1,2],[3,4],[5]]")) throw new Error("unexpected result");
  * ```
  */
 export function chunks<T>(items: readonly T[], size: number): Generator<T[], void, undefined> {

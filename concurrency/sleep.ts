@@ -77,12 +77,11 @@ class SleepDeadline extends DeadlineEntry {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { currentTime, sleep } from "@lionpride/core";
  *
  * const start = currentTime();
  * await sleep(10);
- * assert(currentTime() - start >= 9);
+ * if (!(currentTime() - start >= 9)) throw new Error("unexpected result");
  * ```
  */
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {
@@ -129,7 +128,6 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { checkpoint } from "@lionpride/core";
  *
  * let sum = 0;
@@ -137,7 +135,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
  *   sum += i;
  *   if (i % 100 === 0) await checkpoint();
  * }
- * assert(sum === 499_500);
+ * if (!(sum === 499_500)) throw new Error("unexpected result");
  * ```
  */
 export function checkpoint(): Promise<void> {

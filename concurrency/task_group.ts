@@ -33,7 +33,6 @@ let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { sleep, taskGroup } from "@lionpride/core";
  *
  * const done: number[] = [];
@@ -45,7 +44,7 @@ let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
  *     });
  *   }
  * });
- * assert(done.join() === "10,20,30");
+ * if (!(done.join() === "10,20,30")) throw new Error("unexpected result");
  * ```
  */
 export class TaskGroup {
@@ -271,7 +270,6 @@ export class TaskGroup {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { ExceptionGroup, taskGroup } from "@lionpride/core";
  *
  * try {
@@ -279,7 +277,7 @@ export class TaskGroup {
  *     tg.startSoon(() => Promise.reject(new Error("boom")));
  *   });
  * } catch (err) {
- *   assert(err instanceof ExceptionGroup && err.exceptions.length === 1);
+ *   if (!(err instanceof ExceptionGroup && err.exceptions.length === 1)) throw new Error("unexpected result");
  * }
  * ```
  */

@@ -80,13 +80,12 @@ function runAt<T>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { failAfter, sleep, TimeoutError } from "@lionpride/core";
  *
  * try {
  *   await failAfter(10, () => sleep(1_000));
  * } catch (err) {
- *   assert(err instanceof TimeoutError);
+ *   if (!(err instanceof TimeoutError)) throw new Error("unexpected result");
  * }
  * ```
  */
@@ -115,14 +114,13 @@ export function failAfter<T>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { moveOnAfter, sleep } from "@lionpride/core";
  *
  * const result = await moveOnAfter(10, async () => {
  *   await sleep(1_000);
  *   return "done";
  * });
- * assert(result === undefined);
+ * if (!(result === undefined)) throw new Error("unexpected result");
  * ```
  */
 export function moveOnAfter<T>(
@@ -151,11 +149,10 @@ export function moveOnAfter<T>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { currentTime, failAt } from "@lionpride/core";
  *
  * const value = await failAt(currentTime() + 1_000, () => 42);
- * assert(value === 42);
+ * if (!(value === 42)) throw new Error("unexpected result");
  * ```
  */
 export function failAt<T>(
@@ -183,11 +180,10 @@ export function failAt<T>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { currentTime, moveOnAt, sleep } from "@lionpride/core";
  *
  * const value = await moveOnAt(currentTime() + 10, () => sleep(1_000));
- * assert(value === undefined);
+ * if (!(value === undefined)) throw new Error("unexpected result");
  * ```
  */
 export function moveOnAt<T>(
@@ -214,7 +210,6 @@ export function moveOnAt<T>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { CancelScope, shield, sleep } from "@lionpride/core";
  *
  * const outer = new CancelScope();
@@ -226,7 +221,7 @@ export function moveOnAt<T>(
  *     cleaned = true;
  *   });
  * });
- * assert(cleaned);
+ * if (!(cleaned)) throw new Error("unexpected result");
  * ```
  */
 export function shield<T>(fn: () => T | Promise<T>): Promise<T> {

@@ -494,16 +494,14 @@ export async function runAlcall<T, R>(
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { alcall } from "@lionpride/core";
  *
  * const results = await alcall([1, 2, 3], async (x) => x * 2, { maxConcurrent: 2 });
- * assert(results.join() === "2,4,6");
+ * if (!(results.join() === "2,4,6")) throw new Error("unexpected result");
  * ```
  *
  * @example Retries and returnExceptions
  * ```ts
- * import assert from "node:assert/strict";
  * import { alcall } from "@lionpride/core";
  *
  * let calls = 0;
@@ -512,7 +510,7 @@ export async function runAlcall<T, R>(
  *   if (x === "b" && ctx.attempt < 2) throw new Error("flaky");
  *   return x.toUpperCase();
  * }, { retryAttempts: 2, returnExceptions: true });
- * assert(results.join() === "A,B" && calls === 3);
+ * if (!(results.join() === "A,B" && calls === 3)) throw new Error("unexpected result");
  * ```
  */
 export function alcall<T, R>(

@@ -37,14 +37,13 @@ import {
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { bcall } from "@lionpride/core";
  *
  * const batches: number[][] = [];
  * for await (const batch of bcall([1, 2, 3, 4, 5], (x) => x * 10, { batchSize: 2 })) {
  *   batches.push(batch);
  * }
- * assert(JSON.stringify(batches) === "[[10,20],[30,40],[50]]");
+ * if (!(JSON.stringify(batches) === "[[10,20],[30,40],[50]]")) throw new Error("unexpected result");
  * ```
  */
 export function bcall<T, R>(

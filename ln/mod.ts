@@ -5,11 +5,10 @@
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { alcall } from "@lionpride/core/ln";
  *
  * const results = await alcall([1, 2, 3], async (x) => x + 1, { maxConcurrent: 2 });
- * assert(results.join() === "2,3,4");
+ * if (!(results.join() === "2,3,4")) throw new Error("unexpected result");
  * ```
  *
  * @module

@@ -191,7 +191,6 @@ export function checkBoolean(value: unknown, name: string, where: string): boole
  *
  * @example Usage
  * ```ts
- * import assert from "node:assert/strict";
  * import { toList } from "@lionpride/core";
  *
  * const list = toList([1, [2, [3, null]], "ab", { a: 1 }, { a: 1 }], {
@@ -199,7 +198,7 @@ export function checkBoolean(value: unknown, name: string, where: string): boole
  *   dropna: true,
  *   unique: true,
  * });
- * assert(JSON.stringify(list) === '[1,2,3,"ab",{"a":1}]');
+ * if (!(JSON.stringify(list) === '[1,2,3,"ab",{"a":1}]')) throw new Error("unexpected result");
  * ```
  */
 export function toList(input: unknown, options?: ToListOptions): unknown[] {
