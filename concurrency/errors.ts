@@ -319,3 +319,87 @@ export function nonCancelSubgroup<E>(
 ): ExceptionGroup<E> | undefined {
   return splitGroup(eg, isCancelled)[1];
 }
+
+/**
+ * Thrown by `Queue.putNowait` when the queue is full.
+ *
+ * @example Usage
+ * ```ts
+ * import { Queue, QueueFull } from "@lionpride/core";
+ *
+ * const queue = new Queue<number>({ maxSize: 1 });
+ * queue.putNowait(1);
+ * try {
+ *   queue.putNowait(2);
+ * } catch (err) {
+ *   if (!(err instanceof QueueFull)) throw new Error("unexpected result");
+ * }
+ * ```
+ */
+export class QueueFull extends Error {
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message = "Queue is full", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "QueueFull";
+  }
+}
+
+/**
+ * Thrown by `Queue.getNowait` when no item can be taken at once.
+ *
+ * @example Usage
+ * ```ts
+ * import { Queue, QueueEmpty } from "@lionpride/core";
+ *
+ * try {
+ *   new Queue<number>().getNowait();
+ * } catch (err) {
+ *   if (!(err instanceof QueueEmpty)) throw new Error("unexpected result");
+ * }
+ * ```
+ */
+export class QueueEmpty extends Error {
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message = "Queue is empty", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "QueueEmpty";
+  }
+}
+
+/**
+ * Thrown by `put` on a closed queue, and by `get` on a closed queue once it
+ * is drained.
+ *
+ * @example Usage
+ * ```ts
+ * import { Queue, QueueClosed } from "@lionpride/core";
+ *
+ * const queue = new Queue<number>();
+ * queue.close();
+ * await queue.put(1).catch((err) => {
+ *   if (!(err instanceof QueueClosed)) throw new Error("unexpected result");
+ * });
+ * ```
+ */
+export class QueueClosed extends Error {
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message = "Queue is closed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "QueueClosed";
+  }
+}
