@@ -8,7 +8,7 @@
 
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
-import { isCancelled } from "./errors.ts";
+import { CircuitOpenError, isCancelled } from "./errors.ts";
 
 /** The state of a {@linkcode CircuitBreaker}. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -49,41 +49,6 @@ export interface CircuitBreakerStatistics {
   probes: number;
   /** Milliseconds until an open breaker lets a probe through; 0 unless open. */
   retryAfter: number;
-}
-
-/** Options of the {@linkcode CircuitOpenError} constructor. */
-export interface CircuitOpenErrorOptions extends ErrorOptions {
-  /** Milliseconds after which a call may be let through again. */
-  retryAfter?: number;
-}
-
-/**
- * Thrown by {@linkcode CircuitBreaker.call} when the breaker does not let the
- * call through. `retryAfter` says in how many milliseconds to try again.
- *
- * @example Usage
- * ```ts
- * import { CircuitOpenError } from "@lionpride/core";
- *
- * const err = new CircuitOpenError("open", { retryAfter: 1_000 });
- * if (!(err.name === "CircuitOpenError" && err.retryAfter === 1_000)) throw new Error("unexpected result");
- * ```
- */
-export class CircuitOpenError extends Error {
-  /** Milliseconds after which a call may be let through again. */
-  readonly retryAfter: number;
-
-  /**
-   * Constructs a new instance.
-   *
-   * @param message The error message.
-   * @param options `retryAfter` (default 0) and the standard `cause`.
-   */
-  constructor(message = "Circuit breaker is open", options?: CircuitOpenErrorOptions) {
-    super(message, options);
-    this.name = "CircuitOpenError";
-    this.retryAfter = options?.retryAfter ?? 0;
-  }
 }
 
 const WHERE = "Cannot create CircuitBreaker";

@@ -403,3 +403,38 @@ export class QueueClosed extends Error {
     this.name = "QueueClosed";
   }
 }
+
+/** Options of the {@linkcode CircuitOpenError} constructor. */
+export interface CircuitOpenErrorOptions extends ErrorOptions {
+  /** Milliseconds after which a call may be let through again. */
+  retryAfter?: number;
+}
+
+/**
+ * Thrown by `CircuitBreaker.call` when the breaker does not let the
+ * call through. `retryAfter` says in how many milliseconds to try again.
+ *
+ * @example Usage
+ * ```ts
+ * import { CircuitOpenError } from "@lionpride/core";
+ *
+ * const err = new CircuitOpenError("open", { retryAfter: 1_000 });
+ * if (!(err.name === "CircuitOpenError" && err.retryAfter === 1_000)) throw new Error("unexpected result");
+ * ```
+ */
+export class CircuitOpenError extends Error {
+  /** Milliseconds after which a call may be let through again. */
+  readonly retryAfter: number;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options `retryAfter` (default 0) and the standard `cause`.
+   */
+  constructor(message = "Circuit breaker is open", options?: CircuitOpenErrorOptions) {
+    super(message, options);
+    this.name = "CircuitOpenError";
+    this.retryAfter = options?.retryAfter ?? 0;
+  }
+}

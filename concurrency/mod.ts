@@ -21,6 +21,8 @@ export { checkpoint, sleep, type SleepOptions } from "./sleep.ts";
 export { currentTime } from "./clock.ts";
 export {
   CancelledError,
+  CircuitOpenError,
+  type CircuitOpenErrorOptions,
   type ExceptionCondition,
   ExceptionGroup,
   isCancelled,
@@ -65,8 +67,6 @@ export {
   CircuitBreaker,
   type CircuitBreakerOptions,
   type CircuitBreakerStatistics,
-  CircuitOpenError,
-  type CircuitOpenErrorOptions,
   type CircuitState,
 } from "./circuit_breaker.ts";
 export { chunks, GracefulShutdown, type GracefulShutdownOptions } from "./shutdown.ts";
