@@ -40,6 +40,7 @@ import { PromisePool } from "@supercharge/promise-pool";
 import { Effect } from "effect";
 import pTimeout from "p-timeout";
 import { alcall } from "../mod.ts";
+import { floorMap } from "./_floor_map.ts";
 
 /** Items of W1 and of the attemptTimeout group. */
 export const W1_ITEMS = 100_000;
@@ -51,31 +52,6 @@ export const W2_ITEMS = 10_000;
 export const W2_CONCURRENCY = 100;
 /** The per-attempt timeout of the attemptTimeout group (never reached). */
 export const ATTEMPT_TIMEOUT = 5_000;
-
-/**
- * The floor: `concurrency` workers pulling indexes from a shared counter into
- * a preallocated results array. No cancellation, no error handling, no
- * options: what any bounded map has to do at least.
- */
-export async function floorMap<T, R>(
-  items: readonly T[],
-  fn: (item: T) => Promise<R>,
-  concurrency: number,
-): Promise<R[]> {
-  const n = items.length;
-  const results = new Array<R>(n);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  const workers = new Array<Promise<void>>(Math.min(concurrency, n));
-  for (let w = 0; w < workers.length; w++) workers[w] = worker();
-  await Promise.all(workers);
-  return results;
-}
 
 /** A bounded map over `items`: one contender. */
 type Mapper = (

@@ -21,32 +21,12 @@
 
 import pMap from "p-map";
 import { alcall } from "../mod.ts";
+import { floorMap } from "./_floor_map.ts";
 
 /** Items mapped. */
 export const ITEMS = 1_000_000;
 /** Workers / concurrency. */
 export const CONCURRENCY = 64;
-
-/** The floor: workers pulling indexes into a preallocated array (as in alcall_bench.ts). */
-async function floorMap<T, R>(
-  items: readonly T[],
-  fn: (item: T) => Promise<R>,
-  concurrency: number,
-): Promise<R[]> {
-  const n = items.length;
-  const results = new Array<R>(n);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  const workers = new Array<Promise<void>>(Math.min(concurrency, n));
-  for (let w = 0; w < workers.length; w++) workers[w] = worker();
-  await Promise.all(workers);
-  return results;
-}
 
 // The workload of the issue: a native async function (async.mapLimit needs one).
 // deno-lint-ignore require-await

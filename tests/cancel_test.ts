@@ -20,22 +20,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
-import { flushMicrotasks, state } from "./_helpers.ts";
-
-/** One macrotask turn on the real clock. */
-function macrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/** A promise and the functions that settle it. */
-function deferred<T = void>() {
-  let resolve!: (value: T) => void, reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred, flushMicrotasks, macrotask, state } from "./_helpers.ts";
 
 // ------------------------------------------------------------- construction
 

@@ -10,6 +10,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
+import { deferred } from "./_helpers.ts";
 
 const boom = (): Promise<never> => Promise.reject(new Error("boom"));
 const ok = (): Promise<string> => Promise.resolve("ok");
@@ -17,20 +18,6 @@ const ok = (): Promise<string> => Promise.resolve("ok");
 /** Fails the breaker `n` times. */
 async function fail(breaker: CircuitBreaker, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await assert.rejects(breaker.call(boom), /boom/);
-}
-
-/** A call that settles when the test says so. */
-function deferred<T>(): {
-  promise: Promise<T>;
-  resolve: (v: T) => void;
-  reject: (e: unknown) => void;
-} {
-  let resolve!: (v: T) => void, reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 Deno.test("a new breaker is closed and passes calls and arguments through", async () => {

@@ -8,11 +8,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CancelScope, CapacityLimiter, type Permit } from "../mod.ts";
-
-/** Lets pending promise reactions run (no macrotask turn). */
-async function flush(turns = 20): Promise<void> {
-  for (let i = 0; i < turns; i++) await Promise.resolve();
-}
+import { flush } from "./_helpers.ts";
 
 /**
  * How an acquire can be cancelled: not at all, by its own signal, by its own
@@ -316,7 +312,7 @@ class Harness {
       this.limiter.borrowedTokens <= Math.max(borrowedBefore, total),
       `borrowed ${this.limiter.borrowedTokens} > max(${borrowedBefore}, ${total})`,
     );
-    await flush();
+    await flush(20);
     this.check();
   }
 
@@ -342,7 +338,7 @@ class Harness {
         this.actors[id].state = "released";
         this.model.release(id);
       }
-      await flush();
+      await flush(20);
       this.check();
     }
     assert.equal(this.limiter.waiting, 0, "nothing left waiting");
@@ -408,7 +404,7 @@ Deno.test("waiters aborted in the same tick as tokens are released reject, and t
             if (spec.abort) cancels.push(() => controller.abort());
           }
         });
-        await flush();
+        await flush(20);
         assert.equal(limiter.waiting, waiterSpecs.length);
         // In one synchronous stretch: release k tokens and cancel the chosen
         // waiters, in a random interleaving.
@@ -448,7 +444,7 @@ Deno.test("waiters aborted in the same tick as tokens are released reject, and t
         for (const p of holders.slice(k)) p.release();
         for (let round = 0; round < 20 && limiter.borrowedTokens > 0; round++) {
           for (const p of permits.splice(0)) p.release();
-          await flush();
+          await flush(20);
         }
         assert.equal(outcomes.filter((o) => o === "waiting").length, 0);
         assert.equal(limiter.waiting, 0);

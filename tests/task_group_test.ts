@@ -16,20 +16,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
-import { state } from "./_helpers.ts";
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void, reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-function macrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
+import { deferred, macrotask, state } from "./_helpers.ts";
 
 /** Asserts `err` is an ExceptionGroup holding exactly `expected`, in order. */
 function assertGroupOf(err: unknown, expected: unknown[]): true {
