@@ -8,7 +8,7 @@
 
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
-import { CircuitOpenError, isCancelled } from "./errors.ts";
+import { CircuitOpenError, describeReceived, isCancelled } from "./errors.ts";
 
 /** The state of a {@linkcode CircuitBreaker}. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -53,15 +53,11 @@ export interface CircuitBreakerStatistics {
 
 const WHERE = "Cannot create CircuitBreaker";
 
-function describe(value: unknown): string {
-  return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
-}
-
 function positiveInteger(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number") {
     throw new TypeError(
-      `${WHERE}: '${name}' must be a positive integer, received ${describe(value)}`,
+      `${WHERE}: '${name}' must be a positive integer, received ${describeReceived(value)}`,
     );
   }
   if (!Number.isInteger(value) || value < 1) {
@@ -73,7 +69,9 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
 function callback<F>(value: unknown, name: string): F | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "function") {
-    throw new TypeError(`${WHERE}: '${name}' must be a function, received ${describe(value)}`);
+    throw new TypeError(
+      `${WHERE}: '${name}' must be a function, received ${describeReceived(value)}`,
+    );
   }
   return value as F;
 }
@@ -129,7 +127,9 @@ export class CircuitBreaker {
    */
   constructor(options?: CircuitBreakerOptions) {
     if (options !== undefined && (options === null || typeof options !== "object")) {
-      throw new TypeError(`${WHERE}: 'options' must be an object, received ${describe(options)}`);
+      throw new TypeError(
+        `${WHERE}: 'options' must be an object, received ${describeReceived(options)}`,
+      );
     }
     this.#failureThreshold = positiveInteger(options?.failureThreshold, "failureThreshold", 5);
     this.#halfOpenMaxCalls = positiveInteger(options?.halfOpenMaxCalls, "halfOpenMaxCalls", 1);
@@ -137,7 +137,7 @@ export class CircuitBreaker {
     if (typeof resetTimeout !== "number") {
       throw new TypeError(
         `${WHERE}: 'resetTimeout' must be a number of milliseconds, received ${
-          describe(resetTimeout)
+          describeReceived(resetTimeout)
         }`,
       );
     }
@@ -181,7 +181,9 @@ export class CircuitBreaker {
   async call<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, ...args: A): Promise<R> {
     if (typeof fn !== "function") {
       throw new TypeError(
-        `Cannot call through CircuitBreaker: 'fn' must be a function, received ${describe(fn)}`,
+        `Cannot call through CircuitBreaker: 'fn' must be a function, received ${
+          describeReceived(fn)
+        }`,
       );
     }
     const pending = pendingCancellation(currentScope(), undefined);

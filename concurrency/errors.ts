@@ -33,6 +33,17 @@ export function describeValue(value: unknown): string {
 }
 
 /**
+ * Names a received value in a range or type error: a number as itself, `null`,
+ * or else its type (internal; for messages like `received -1`).
+ *
+ * @param value The value received.
+ * @returns E.g. `-1`, `null`, `string`.
+ */
+export function describeReceived(value: unknown): string {
+  return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
+}
+
+/**
  * Thrown when a deadline set by {@linkcode failAfter} or {@linkcode failAt}
  * (or a timeout option of `alcall`) expires.
  *

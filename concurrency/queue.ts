@@ -18,7 +18,7 @@
 
 import { type CancelScope, currentScope, pendingCancellation } from "./cancel.ts";
 import { startWait, WaitQueue } from "./wait_queue.ts";
-import { QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
+import { describeReceived, QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
 
 /** Options of the {@linkcode Queue} constructor. */
 export interface QueueOptions {
@@ -188,20 +188,20 @@ class BinaryHeap<T> implements ItemStore<T> {
   }
 }
 
-function describe(value: unknown): string {
-  return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
-}
-
 function checkOptions(options: unknown, where: string): number {
   if (options === undefined) return Infinity;
   if (options === null || typeof options !== "object") {
-    throw new TypeError(`${where}: 'options' must be an object, received ${describe(options)}`);
+    throw new TypeError(
+      `${where}: 'options' must be an object, received ${describeReceived(options)}`,
+    );
   }
   const maxSize = (options as QueueOptions).maxSize;
   if (maxSize === undefined) return Infinity;
   if (typeof maxSize !== "number") {
     throw new TypeError(
-      `${where}: 'maxSize' must be a positive integer or Infinity, received ${describe(maxSize)}`,
+      `${where}: 'maxSize' must be a positive integer or Infinity, received ${
+        describeReceived(maxSize)
+      }`,
     );
   }
   if (!(maxSize === Infinity || Number.isInteger(maxSize) && maxSize >= 1)) {
@@ -549,7 +549,7 @@ export class PriorityQueue<T> extends Queue<T> {
     if (typeof compare !== "function") {
       throw new TypeError(
         `Cannot create ${new.target.name}: 'compare' must be a function, received ${
-          describe(compare)
+          describeReceived(compare)
         }`,
       );
     }

@@ -8,12 +8,17 @@
 
 import { type CancelScope, scopeReason } from "../concurrency/cancel.ts";
 import { currentTime } from "../concurrency/clock.ts";
-import { CancelledError, ExceptionGroup, isCancelled } from "../concurrency/errors.ts";
+import {
+  CancelledError,
+  describeReceived,
+  ExceptionGroup,
+  isCancelled,
+} from "../concurrency/errors.ts";
 import { sleep } from "../concurrency/sleep.ts";
 import { type TaskGroup, taskGroup } from "../concurrency/task_group.ts";
 import { failAfter } from "../concurrency/timeouts.ts";
 import { retryAllowed } from "../concurrency/patterns.ts";
-import { checkBoolean, describe, isListLike, listItems, UniqueFilter } from "./to_list.ts";
+import { checkBoolean, isListLike, listItems, UniqueFilter } from "./to_list.ts";
 
 /** What the function given to {@linkcode alcall} receives beside the item. */
 export interface CallContext {
@@ -121,7 +126,7 @@ function numberOption(
 ): number {
   const value = o[name];
   if (value === undefined) return fallback;
-  const message = `${where}: '${name}' must be ${expected}, received ${describe(value)}`;
+  const message = `${where}: '${name}' must be ${expected}, received ${describeReceived(value)}`;
   if (typeof value !== "number") throw new TypeError(message);
   if (!ok(value)) throw new RangeError(message);
   return value;
@@ -138,17 +143,21 @@ const positiveOrInfinity = (v: number): boolean => v > 0;
  */
 export function planOf(options: AlcallOptions | undefined, where = "Cannot call alcall"): Plan {
   if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(`${where}: 'options' must be an object, received ${describe(options)}`);
+    throw new TypeError(
+      `${where}: 'options' must be an object, received ${describeReceived(options)}`,
+    );
   }
   const o = (options ?? {}) as Record<string, unknown>;
   for (const name of ["retryOn", "onProgress"]) {
     if (o[name] !== undefined && typeof o[name] !== "function") {
-      throw new TypeError(`${where}: '${name}' must be a function, received ${describe(o[name])}`);
+      throw new TypeError(
+        `${where}: '${name}' must be a function, received ${describeReceived(o[name])}`,
+      );
     }
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new TypeError(
-      `${where}: 'signal' must be an AbortSignal, received ${describe(o.signal)}`,
+      `${where}: 'signal' must be an AbortSignal, received ${describeReceived(o.signal)}`,
     );
   }
   const timeout = (name: string): number | undefined => {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { describeReceived } from "../concurrency/errors.ts";
+
 /** Options of {@linkcode toList}. */
 export interface ToListOptions {
   /** Flatten nested arrays and other iterables (strings stay whole). */
@@ -163,16 +165,13 @@ export function* listItems(
   }
 }
 
-/** How a received value is named in an error message (internal). */
-export function describe(value: unknown): string {
-  return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
-}
-
 /** Validates a boolean option; `undefined` is false (internal). */
 export function checkBoolean(value: unknown, name: string, where: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") {
-    throw new TypeError(`${where}: '${name}' must be a boolean, received ${describe(value)}`);
+    throw new TypeError(
+      `${where}: '${name}' must be a boolean, received ${describeReceived(value)}`,
+    );
   }
   return value;
 }
@@ -204,7 +203,9 @@ export function checkBoolean(value: unknown, name: string, where: string): boole
 export function toList(input: unknown, options?: ToListOptions): unknown[] {
   const where = "Cannot call toList";
   if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(`${where}: 'options' must be an object, received ${describe(options)}`);
+    throw new TypeError(
+      `${where}: 'options' must be an object, received ${describeReceived(options)}`,
+    );
   }
   const flatten = checkBoolean(options?.flatten, "flatten", where);
   const dropna = checkBoolean(options?.dropna, "dropna", where);
