@@ -8,7 +8,7 @@
  * @module
  */
 
-export { retry, retryAllowed, type RetryContext, type RetryOptions } from "./retry.ts";
+export { retry, type RetryContext, type RetryOptions } from "./retry.ts";
 export { gather, type GatherOptions } from "./gather.ts";
 export { race } from "./race.ts";
 export { boundedMap, type BoundedMapOptions } from "./bounded_map.ts";

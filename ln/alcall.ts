@@ -17,7 +17,7 @@ import {
 import { sleep } from "../concurrency/sleep.ts";
 import { type TaskGroup, taskGroup } from "../concurrency/task_group.ts";
 import { failAfter } from "../concurrency/timeouts.ts";
-import { retryAllowed } from "../concurrency/patterns.ts";
+import { retryAllowed } from "../concurrency/retry.ts";
 import { checkBoolean, isListLike, listItems, UniqueFilter } from "./to_list.ts";
 
 /** What the function given to {@linkcode alcall} receives beside the item. */
