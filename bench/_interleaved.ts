@@ -62,6 +62,10 @@ function fmtNs(ns: number): string {
  * per operation, and the median [quartiles] of the per-round ratio
  * `time ÷ baseline`.
  *
+ * `filter` (by default the second command-line argument) is a regular
+ * expression: only the benches whose "group: name" matches it run, e.g.
+ * `"^contended.*: (CapacityLimiter|hand-written FIFO)$"`.
+ *
  * With `gcBeforeEach` (and `--v8-flags=--expose-gc`), a full GC runs before
  * each timed run, so that no run pays for the garbage of the one before. Use
  * it only where each run's garbage dominates (100k objects at once): after a
@@ -71,7 +75,11 @@ function fmtNs(ns: number): string {
  */
 export async function runInterleaved(
   rounds: number,
-  { warmup = 2, gcBeforeEach = false }: { warmup?: number; gcBeforeEach?: boolean } = {},
+  { warmup = 2, gcBeforeEach = false, filter = Deno.args[1] }: {
+    warmup?: number;
+    gcBeforeEach?: boolean;
+    filter?: string;
+  } = {},
 ): Promise<void> {
   const collectGarbage = gcBeforeEach ? exposedGc : undefined;
   console.log(
@@ -82,6 +90,7 @@ export async function runInterleaved(
   const groups = new Map<string, BenchDef[]>();
   for (const def of defs) {
     if (def.skipInterleaved) continue;
+    if (filter !== undefined && !new RegExp(filter).test(`${def.group}: ${def.name}`)) continue;
     const list = groups.get(def.group) ?? [];
     list.push(def);
     groups.set(def.group, list);

@@ -2,7 +2,8 @@
 /**
  * The cost of a timeout around work that finishes at once: `failAfter`
  * against p-timeout, `AbortSignal.timeout` + `Promise.race`,
- * `setTimeout`/`clearTimeout` + `Promise.race`, and a bare `await`.
+ * `setTimeout`/`clearTimeout` + `Promise.race`, a bare `await`, and
+ * `AsyncLocalStorage.run` alone (what making a scope ambient costs at least).
  *
  * One bench iteration runs 100,000 calls one after the other, so `time/iter`
  * is the time of 100,000 calls (1 ms/iter = 10 ns/call). `failAfter` is the
@@ -20,6 +21,7 @@
  * @module
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import pTimeout from "p-timeout";
 import { failAfter, TimeoutError } from "../mod.ts";
 import { bench, runInterleaved } from "./_interleaved.ts";
@@ -59,6 +61,22 @@ bench({
   async fn() {
     let sum = 0;
     for (let i = 0; i < CALLS; i++) sum += await fn();
+    check(sum);
+  },
+});
+
+// The runtime's floor for any scope that is ambient (seen by `sleep`,
+// `acquire`, ... inside `fn` without passing it): entering a new value of an
+// AsyncLocalStorage for the call. On Deno 2.9.6 `run` copies the whole async
+// context into a new object and records the value in a WeakMap, every call.
+const storage = new AsyncLocalStorage<object>();
+const store = {};
+bench({
+  ...G,
+  name: "AsyncLocalStorage.run(store, fn) alone",
+  async fn() {
+    let sum = 0;
+    for (let i = 0; i < CALLS; i++) sum += await storage.run(store, fn);
     check(sum);
   },
 });
