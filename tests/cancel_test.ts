@@ -863,6 +863,74 @@ Deno.test("a scope run from a timer callback nests under the scope the timer was
   assert.equal(await done.promise, 8_000_000);
 });
 
+Deno.test("code that outlives a scope which finished normally belongs to the enclosing scope", async () => {
+  await withFakeTime(async (clock) => {
+    const outer = new CancelScope({ deadline: 50_000 });
+    const inner = new CancelScope({ deadline: 20_000 });
+    const gate = deferred();
+    let leaked!: Promise<[CancelScope | undefined, number, string]>;
+    await outer.run(async () => {
+      await inner.run(() => {
+        // Nobody awaits this: it runs on after `inner` has finished.
+        leaked = (async () => {
+          await gate.promise;
+          const ambient = currentScope();
+          const deadline = effectiveDeadline();
+          const outcome = await sleep(30_000).then(
+            () => "slept",
+            (err) => isCancelled(err) ? "cancelled" : String(err),
+          );
+          return [ambient, deadline, outcome];
+        })();
+      });
+      gate.resolve();
+      await flushMicrotasks();
+      outer.cancel(); // reaches the sleep the leaked code started after `inner` ended
+    });
+    await clock.tickAsync(60_000);
+    const [ambient, deadline, outcome] = await leaked;
+    assert.equal(ambient, outer);
+    assert.equal(deadline, 50_000);
+    assert.equal(outcome, "cancelled");
+  });
+});
+
+Deno.test("code that outlives a cancelled scope stays in it, cancelled", async () => {
+  const scope = new CancelScope();
+  const gate = deferred();
+  let leaked!: Promise<[CancelScope | undefined, number, string]>;
+  await scope.run(() => {
+    leaked = (async () => {
+      await gate.promise;
+      return [currentScope(), effectiveDeadline(), await state(sleep(10_000))];
+    })();
+    scope.cancel();
+  });
+  gate.resolve();
+  const [ambient, deadline, outcome] = await leaked;
+  assert.equal(ambient, scope);
+  assert.equal(deadline, -Infinity);
+  assert.equal(outcome, "rejected");
+});
+
+Deno.test("code that outlives a task group which finished normally belongs to the enclosing scope", async () => {
+  const outer = new CancelScope();
+  const gate = deferred();
+  let leaked!: Promise<CancelScope | undefined>;
+  let group: CancelScope | undefined;
+  await outer.run(async () => {
+    await taskGroup((tg) => {
+      group = tg.cancelScope;
+      tg.startSoon(() => {
+        leaked = gate.promise.then(() => currentScope());
+      });
+    });
+    gate.resolve();
+  });
+  assert.notEqual(group, undefined);
+  assert.equal(await leaked, outer);
+});
+
 // --------------------------------------------------------------------- shield
 
 Deno.test("shield runs its body out of reach of an enclosing cancellation", async () => {
