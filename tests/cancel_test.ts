@@ -895,6 +895,27 @@ Deno.test("code that outlives a scope which finished normally belongs to the enc
   });
 });
 
+Deno.test("code that outlives two nested scopes which finished normally belongs to the scope around both", async () => {
+  const outer = new CancelScope({ deadline: 9_000_000 });
+  const gate = deferred();
+  let leaked!: Promise<[CancelScope | undefined, number]>;
+  await outer.run(async () => {
+    await new CancelScope({ deadline: 8_000_000 }).run(async () => {
+      await new CancelScope({ deadline: 7_000_000 }).run(() => {
+        leaked = (async () => {
+          await gate.promise;
+          return [currentScope(), effectiveDeadline()];
+        })();
+      });
+    });
+    gate.resolve();
+    await leaked;
+  });
+  const [ambient, deadline] = await leaked;
+  assert.equal(ambient, outer);
+  assert.equal(deadline, 9_000_000);
+});
+
 Deno.test("code that outlives a cancelled scope stays in it, cancelled", async () => {
   const scope = new CancelScope();
   const gate = deferred();
