@@ -3,13 +3,15 @@
 // shields and manual cancels, on fake time, checked against a model.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { CancelScope, currentTime, effectiveDeadline, sleep } from "../mod.ts";
+import { CancelScope, currentScope, currentTime, effectiveDeadline, sleep } from "../mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
 
 /**
  * One scope of the tree. Node 0 is the root; node i > 0 is a child of
  * `parent` (< i). Its body sleeps `pre` ms, records effectiveDeadline(), runs
- * its children concurrently, waits for them, then sleeps `post` ms.
+ * its children concurrently, waits for them, then sleeps `post` ms. It also
+ * leaves behind work that nobody awaits, which records currentScope() once
+ * the whole tree has finished.
  *
  * Times: bodies start and record at multiples of 1000; every deadline and
  * manual cancel falls on 1000k + 500 + a sub-offset unique to the node and the
@@ -59,6 +61,19 @@ function childrenOf(nodes: NodeSpec[]): number[][] {
     if (i > 0) children[n.parent].push(i);
   });
   return children;
+}
+
+/**
+ * The scope that work left behind by node i's body sees once the whole tree
+ * has finished: the nearest scope from i up to the root that was cancelled
+ * before it exited (a scope that finished normally hands such work to the
+ * scope around it); `-1` for none.
+ */
+function leftoverScope(nodes: NodeSpec[], expected: Map<number, Expected>, i: number): number {
+  for (let j = i; j >= 0; j = nodes[j].parent) {
+    if (expected.get(j)!.outcome !== "done") return j;
+  }
+  return -1;
 }
 
 /** What the contract says happens, computed without the library. */
@@ -123,12 +138,20 @@ interface Observed {
 /** Runs the tree with the library on fake time. */
 async function observe(
   nodes: NodeSpec[],
-): Promise<{ seen: Map<number, Observed>; scopes: CancelScope[]; timersLeft: number }> {
+): Promise<{
+  seen: Map<number, Observed>;
+  scopes: CancelScope[];
+  timersLeft: number;
+  leftovers: Map<number, CancelScope | undefined>;
+}> {
   const children = childrenOf(nodes);
   const scopes = nodes.map((n) => new CancelScope({ deadline: n.deadline, shield: n.shield }));
   const records = new Map<number, number>();
   const seen = new Map<number, Observed>();
   let timersLeft = -1;
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const leftoverWork = new Map<number, Promise<CancelScope | undefined>>();
 
   await withFakeTime(async (clock) => {
     nodes.forEach((n, i) => {
@@ -146,6 +169,7 @@ async function observe(
           cancelCalled: scope.cancelCalled,
         });
       return scope.run(async () => {
+        leftoverWork.set(i, gate.then(() => currentScope()));
         try {
           await sleep(nodes[i].pre);
         } catch (err) {
@@ -169,15 +193,27 @@ async function observe(
     await root;
     timersLeft = clock.countTimers();
   });
-  return { seen, scopes, timersLeft };
+  openGate();
+  const leftovers = new Map<number, CancelScope | undefined>();
+  for (const [i, work] of leftoverWork) leftovers.set(i, await work);
+  return { seen, scopes, timersLeft, leftovers };
 }
 
-Deno.test("in random trees of scopes, effective deadlines, catching scopes and exit times follow the model", async () => {
+Deno.test("in random trees of scopes, effective deadlines, catching scopes, exit times and where leftover work lands follow the model", async () => {
   await fc.assert(
     fc.asyncProperty(treeArb, async (nodes) => {
       const expected = model(nodes);
-      const { seen, scopes, timersLeft } = await observe(nodes);
+      const { seen, scopes, timersLeft, leftovers } = await observe(nodes);
       assert.equal(timersLeft, 0, "no timer left behind");
+      for (const [i, ambient] of leftovers) {
+        const j = leftoverScope(nodes, expected, i);
+        assert.equal(ambient, j < 0 ? undefined : scopes[j], `node ${i}: work left behind`);
+      }
+      assert.equal(
+        leftovers.size,
+        [...expected.values()].filter((e) => e.record !== undefined).length,
+        "every body that ran left work behind",
+      );
       for (const [i, exp] of expected) {
         const obs = seen.get(i);
         assert.ok(obs, `node ${i} ran`);
@@ -205,13 +241,26 @@ Deno.test("the model of the property test is not vacuous", () => {
   const outcomes = new Set<string>();
   fc.assert(
     fc.property(treeArb, (nodes) => {
-      for (const e of model(nodes).values()) {
+      const expected = model(nodes);
+      for (const [i, e] of expected) {
         outcomes.add(e.outcome);
         if (e.record === -Infinity) outcomes.add("-Infinity");
         else if (e.record !== undefined && e.record !== Infinity) outcomes.add("finite");
+        if (e.record === undefined) continue;
+        const j = leftoverScope(nodes, expected, i);
+        outcomes.add(j < 0 ? "leftover: none" : j === i ? "leftover: own" : "leftover: enclosing");
       }
     }),
     { numRuns: 300, seed: 42 },
   );
-  assert.deepEqual([...outcomes].sort(), ["-Infinity", "caught", "done", "finite", "parent"]);
+  assert.deepEqual([...outcomes].sort(), [
+    "-Infinity",
+    "caught",
+    "done",
+    "finite",
+    "leftover: enclosing",
+    "leftover: none",
+    "leftover: own",
+    "parent",
+  ]);
 });
