@@ -43,28 +43,68 @@ export function describeReceived(value: unknown): string {
   return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
 }
 
+/** Options of the {@linkcode TimeoutError} constructor. */
+export interface TimeoutErrorOptions extends ErrorOptions {
+  /**
+   * The budget that fired, in milliseconds as given, or `NaN` for an absolute
+   * deadline.
+   *
+   * @default {NaN}
+   */
+  timeout?: number;
+  /**
+   * The name of the call or option whose budget fired: `"failAfter"`,
+   * `"failAt"`, `"attemptTimeout"`, `"retryTimeout"`, or a user's own label.
+   *
+   * @default {"unknown"}
+   */
+  source?: string;
+}
+
 /**
  * Thrown when a deadline set by {@linkcode failAfter} or {@linkcode failAt}
- * (or a timeout option of `alcall`) expires.
+ * (or a timeout option of `alcall`) expires. It says which budget fired:
+ * `timeout` (ms as given, `NaN` for an absolute deadline) and `source`.
  *
  * @example Usage
  * ```ts
  * import { TimeoutError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * const err = new TimeoutError("too slow");
- * if (!(err.name === "TimeoutError")) throw new Error("unexpected result");
+ * const err = new TimeoutError("timed out after 5000 ms (failAfter)", {
+ *   timeout: 5000,
+ *   source: "failAfter",
+ * });
+ * assert.equal(err.name, "TimeoutError");
+ * assert.equal(err.timeout, 5000);
+ * assert.equal(err.source, "failAfter");
  * ```
  */
 export class TimeoutError extends Error {
+  /** The budget that fired, in ms as given; `NaN` for an absolute deadline. */
+  readonly timeout: number;
+  /** The name of the call or option whose budget fired, e.g. `"attemptTimeout"`. */
+  readonly source: string;
+
   /**
    * Constructs a new instance.
    *
-   * @param message The error message.
-   * @param options The standard error options (`cause`).
+   * @param message The error message; by default it names `timeout` and `source`.
+   * @param options `timeout`, `source` and the standard `cause`.
    */
-  constructor(message = "Deadline exceeded", options?: ErrorOptions) {
-    super(message, options);
+  constructor(message?: string, options?: TimeoutErrorOptions) {
+    const timeout = options?.timeout ?? NaN;
+    const source = options?.source ?? "unknown";
+    super(
+      message ??
+        (Number.isNaN(timeout)
+          ? `deadline exceeded (${source})`
+          : `timed out after ${timeout} ms (${source})`),
+      options,
+    );
     this.name = "TimeoutError";
+    this.timeout = timeout;
+    this.source = source;
   }
 }
 
@@ -446,6 +486,48 @@ export class CircuitOpenError extends Error {
   constructor(message = "Circuit breaker is open", options?: CircuitOpenErrorOptions) {
     super(message, options);
     this.name = "CircuitOpenError";
+    this.retryAfter = options?.retryAfter ?? 0;
+  }
+}
+
+/** Options of the {@linkcode RateLimitError} constructor. */
+export interface RateLimitErrorOptions extends ErrorOptions {
+  /**
+   * Milliseconds from now until the request would be admitted.
+   *
+   * @default {0}
+   */
+  retryAfter?: number;
+}
+
+/**
+ * Thrown when a rate limit refuses a request, e.g. by `RateLimiter.acquire`
+ * when the grant would come only after the ambient deadline. `retryAfter`
+ * says in how many milliseconds to try again.
+ *
+ * @example Usage
+ * ```ts
+ * import { RateLimitError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new RateLimitError("slow down", { retryAfter: 250 });
+ * assert.equal(err.name, "RateLimitError");
+ * assert.equal(err.retryAfter, 250);
+ * ```
+ */
+export class RateLimitError extends Error {
+  /** Milliseconds from now until the request would be admitted. */
+  readonly retryAfter: number;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options `retryAfter` (default 0) and the standard `cause`.
+   */
+  constructor(message = "Rate limit exceeded", options?: RateLimitErrorOptions) {
+    super(message, options);
+    this.name = "RateLimitError";
     this.retryAfter = options?.retryAfter ?? 0;
   }
 }

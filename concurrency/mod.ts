@@ -30,8 +30,11 @@ export {
   QueueClosed,
   QueueEmpty,
   QueueFull,
+  RateLimitError,
+  type RateLimitErrorOptions,
   splitCancellation,
   TimeoutError,
+  type TimeoutErrorOptions,
 } from "./errors.ts";
 export { CancelScope, type CancelScopeOptions, currentScope, effectiveDeadline } from "./cancel.ts";
 export { failAfter, failAt, moveOnAfter, moveOnAt, shield } from "./timeouts.ts";
