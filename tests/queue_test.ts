@@ -415,6 +415,78 @@ Deno.test("cancelling a put at any await point enqueues its item at most once", 
   }
 });
 
+// ------------------------------------------------------------------ hand-off (issue 12)
+
+/** Records how a promise settled, so a test can see one that never settles. */
+function track<T>(p: Promise<T>): { state: string } {
+  const seen = { state: "pending" };
+  p.then((v) => seen.state = `resolved:${v}`, (e) => seen.state = `rejected:${(e as Error).name}`);
+  return seen;
+}
+
+Deno.test("a get arriving while an earlier getter is handed its item gets the next free item", async () => {
+  for (const q of [new Queue<number>(), new PriorityQueue<number>()]) {
+    const a = track(q.get());
+    q.putNowait(1); // handed to a, which has not resumed yet
+    q.putNowait(2); // free
+    const b = track(q.get());
+    await flush();
+    assert.deepEqual([a.state, b.state], ["resolved:1", "resolved:2"], q.constructor.name);
+    assert.deepEqual(q.statistics().tasksWaitingGet, 0);
+  }
+});
+
+Deno.test("getNowait takes a free item while an earlier getter is handed its own", async () => {
+  const q = new Queue<number>();
+  const a = q.get();
+  q.putNowait(1);
+  q.putNowait(2);
+  assert.equal(q.getNowait(), 2);
+  assert.equal(await a, 1);
+});
+
+Deno.test("a consumer pool iterating with for await gets every item, then ends on close", async () => {
+  const q = new Queue<string>();
+  const out: string[] = [];
+  const consumer = async (name: string): Promise<void> => {
+    for await (const x of q) out.push(`${name}:${x}`);
+  };
+  const c1 = track(consumer("c1")); // waits on an empty queue
+  q.putNowait("a"); // handed to c1
+  q.putNowait("b"); // free
+  const c2 = track(consumer("c2")); // arrives during c1's hand-off
+  q.close();
+  await flush();
+  assert.deepEqual([c1.state, c2.state], ["resolved:undefined", "resolved:undefined"]);
+  assert.deepEqual(out.toSorted(), ["c1:a", "c2:b"]);
+});
+
+Deno.test("a put arriving while an earlier putter is handed its slot takes the next free slot", async () => {
+  for (const q of [new Queue<number>({ maxSize: 2 }), new PriorityQueue<number>({ maxSize: 2 })]) {
+    q.putNowait(1);
+    q.putNowait(2);
+    const p1 = track(q.put(3)); // waits: full
+    assert.equal(q.getNowait(), 1); // the freed slot is handed to p1
+    assert.equal(q.getNowait(), 2); // free
+    const p2 = track(q.put(4));
+    await flush();
+    assert.deepEqual([p1.state, p2.state], ["resolved:undefined", "resolved:undefined"]);
+    assert.deepEqual([q.getNowait(), q.getNowait()], [3, 4], q.constructor.name);
+  }
+});
+
+Deno.test("putNowait uses a free slot while an earlier putter is handed its own", async () => {
+  const q = new Queue<number>({ maxSize: 2 });
+  q.putNowait(1);
+  q.putNowait(2);
+  const p1 = q.put(3);
+  q.getNowait();
+  q.getNowait();
+  q.putNowait(4); // the put of 3 is in line first, so 3 leaves first
+  await p1;
+  assert.deepEqual([q.getNowait(), q.getNowait()], [3, 4]);
+});
+
 // ------------------------------------------------------------------ PriorityQueue
 
 Deno.test("a priority queue hands out the lowest item first", async () => {
