@@ -197,6 +197,26 @@ Deno.test("statistics() reports size, bound, closed flag and waiting calls", asy
   await assert.rejects(p, QueueClosed);
 });
 
+Deno.test("a queue prints its size, bound, waiting calls and closed flag in the console", async () => {
+  const q = new Queue<number>({ maxSize: 3 });
+  for (let i = 0; i < 3; i++) q.putNowait(i);
+  const puts = [q.put(3), q.put(4)];
+  assert.equal(
+    Deno.inspect(q),
+    "Queue { size: 3/3, getters: 0, putters: 2, closed: false }",
+  );
+  q.close();
+  await Promise.allSettled(puts);
+  const pq = new PriorityQueue<number>();
+  const waiting = pq.get();
+  assert.equal(
+    Deno.inspect(pq),
+    "PriorityQueue { size: 0/Infinity, getters: 1, putters: 0, closed: false }",
+  );
+  pq.close();
+  await assert.rejects(waiting, QueueClosed);
+});
+
 // ------------------------------------------------------------------ close
 
 Deno.test("after close, put rejects and putNowait throws QueueClosed", async () => {
