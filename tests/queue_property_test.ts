@@ -276,42 +276,41 @@ async function runScript(maxSize: number, priority: boolean, steps: Step[]): Pro
     }
   };
 
+  const newCall = (s: Step): Call => {
+    const item = s.kind.startsWith("put") ? nextId++ * KEYS + s.key : undefined;
+    const call: Call = {
+      label: `#${calls.length} ${s.kind}(${item ?? ""})`,
+      real: "pending",
+      model: { outcome: "pending", item, cancelled: false },
+    };
+    calls.push(call);
+    return call;
+  };
+
   const burst = (s: Step): Step[] => Array(/put|get/i.test(s.kind) ? s.repeat : 1).fill(s);
   for (const [i, s] of steps.flatMap(burst).entries()) {
     const where = `step ${i} (${s.kind})`;
     switch (s.kind) {
       case "put":
       case "get": {
-        const item = s.kind === "put" ? nextId++ * KEYS + s.key : undefined;
-        const call: Call = {
-          label: `#${calls.length} ${s.kind}(${item ?? ""})`,
-          real: "pending",
-          model: { outcome: "pending", item, cancelled: false },
-        };
-        calls.push(call);
+        const call = newCall(s), item = call.model.item;
         cancellable.push(call);
         if (s.pre === 0) call.model.outcome = "cancelled";
-        else if (s.kind === "put") m.put(call.model, false);
+        else if (item !== undefined) m.put(call.model, false);
         else m.get(call.model, false);
-        if (s.kind === "put") startWaiting(s, call, (signal) => q.put(item!, { signal }));
+        if (item !== undefined) startWaiting(s, call, (signal) => q.put(item, { signal }));
         else startWaiting(s, call, (signal) => q.get({ signal }));
         break;
       }
       case "putNowait":
       case "getNowait": {
-        const item = s.kind === "putNowait" ? nextId++ * KEYS + s.key : undefined;
-        const call: Call = {
-          label: `#${calls.length} ${s.kind}(${item ?? ""})`,
-          real: "pending",
-          model: { outcome: "pending", item, cancelled: false },
-        };
-        calls.push(call);
+        const call = newCall(s), item = call.model.item;
         try {
-          call.real = s.kind === "putNowait" ? `ok:${q.putNowait(item!)}` : `ok:${q.getNowait()}`;
+          call.real = item !== undefined ? `ok:${q.putNowait(item)}` : `ok:${q.getNowait()}`;
         } catch (e) {
           call.real = describeError(e);
         }
-        if (s.kind === "putNowait") m.put(call.model, true);
+        if (item !== undefined) m.put(call.model, true);
         else m.get(call.model, true);
         assert.equal(call.real, call.model.outcome, `${where}: ${call.label}`);
         break;
