@@ -36,7 +36,7 @@ import { QueueClosed } from "./errors.ts";
 import { cancellationOnWake, type Waiter, WaitQueue } from "./wait_queue.ts";
 import type { ItemStore } from "./_queue_store.ts";
 
-export const PUT_CLOSED = "Cannot put: the queue was closed";
+const PUT_CLOSED = "Cannot put: the queue was closed";
 const GET_DRAINED = "Cannot get: the queue was closed and is drained";
 
 /** A promise job queue entry point that no fake clock can intercept. */

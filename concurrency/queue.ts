@@ -1,18 +1,9 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
  * `Queue` and `PriorityQueue`: bounded, closable queues whose waiting getters
- * and putters line up on the shared FIFO waiter list.
- *
- * The hand-off rule (the same as the limiter's tokens): a waiting call is
- * granted its turn (an item for a getter, a free slot for a putter) in FIFO
- * order, and takes effect when the hand-off is committed, after a check for
- * cancellation. A call cancelled between the grant and the commit rejects
- * with no effect, and its turn passes to the next waiter in line. So a `put`
- * that rejects never enqueued its item, a `get` that rejects never took one,
- * and a call that resolves always had its effect: no item is lost or
- * delivered twice. A later call never overtakes a granted one, and never
- * waits while an item (a slot) is free for it. The algorithm and its
- * invariants are in `_queue_core.ts`.
+ * and putters line up on the shared FIFO waiter list. The public surface and
+ * its checks live here; the hand-off algorithm and its invariants in
+ * `_queue_core.ts`, the item stores in `_queue_store.ts`.
  *
  * @module
  */
@@ -22,7 +13,7 @@ import { startWait } from "./wait_queue.ts";
 import { describeReceived, QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
 import { defineInspect } from "./_inspect.ts";
 import { BinaryHeap, type ItemStore, RingBuffer } from "./_queue_store.ts";
-import { PUT_CLOSED, QueueCore } from "./_queue_core.ts";
+import { QueueCore } from "./_queue_core.ts";
 
 /** Options of the {@linkcode Queue} constructor. */
 export interface QueueOptions {
@@ -95,6 +86,7 @@ interface StoreOption<T> extends QueueOptions {
   [STORE]?: ItemStore<T>;
 }
 
+const PUT_CLOSED = "Cannot put: the queue is closed";
 const GET_CLOSED = "Cannot get: the queue is closed and drained";
 
 /**
@@ -183,7 +175,7 @@ export class Queue<T> {
    */
   putNowait(item: T): void {
     const core = this.#core;
-    if (core.closed) throw new QueueClosed("Cannot put: the queue is closed");
+    if (core.closed) throw new QueueClosed(PUT_CLOSED);
     if (!core.canPut()) {
       throw new QueueFull(`Cannot put: the queue is full (maxSize ${core.maxSize})`);
     }

@@ -507,6 +507,29 @@ Deno.test("putNowait uses a free slot while an earlier putter is handed its own"
   assert.deepEqual([q.getNowait(), q.getNowait()], [3, 4]);
 });
 
+Deno.test("getNowait right after a granted getter was cancelled takes the item it gave back", async () => {
+  const q = new Queue<number>();
+  const ac = new AbortController();
+  const a = outcome(q.get({ signal: ac.signal }));
+  q.putNowait(1); // granted to a...
+  ac.abort(); // ...which is cancelled before the hand-off takes effect
+  assert.equal(q.getNowait(), 1);
+  assert.equal(await a, "rejected:AbortError");
+  assert.equal(q.size, 0);
+});
+
+Deno.test("putNowait right after a granted putter was cancelled takes the slot it gave back", async () => {
+  const q = new Queue<number>({ maxSize: 1 });
+  q.putNowait(1);
+  const ac = new AbortController();
+  const p = outcome(q.put(2, { signal: ac.signal }));
+  assert.equal(q.getNowait(), 1); // the slot is granted to p...
+  ac.abort(); // ...which is cancelled before the hand-off takes effect
+  q.putNowait(3);
+  assert.equal(await p, "rejected:AbortError");
+  assert.deepEqual([q.getNowait(), q.size], [3, 0]);
+});
+
 // ------------------------------------------------------------------ PriorityQueue
 
 Deno.test("a priority queue hands out the lowest item first", async () => {
