@@ -248,17 +248,108 @@ function assertSameOutcomes(calls: Call[], where: string): void {
   for (const c of calls) assert.equal(c.real, c.model.outcome, `${where}: ${c.label}`);
 }
 
-async function runScript(maxSize: number, priority: boolean, steps: Step[]): Promise<void> {
-  const q = priority
-    ? new PriorityQueue<number>({ maxSize, compare: byKey })
-    : new Queue<number>({ maxSize });
-  const m = new Model(maxSize, priority);
-  const calls: Call[] = [];
-  const cancellable: Call[] = [];
-  let nextId = 0;
+/** Plays one script on a queue and on the model side by side, checking as it goes. */
+class Script {
+  readonly q: Queue<number>;
+  readonly m: Model;
+  readonly calls: Call[] = [];
+  /** Waiting calls not cancelled yet, for "cancel" steps to pick from. */
+  readonly cancellable: Call[] = [];
+  #nextId = 0;
 
-  // A waiting call, cancellable by a signal or by a scope ambient when it is made.
-  const startWaiting = (s: Step, call: Call, fn: (signal?: AbortSignal) => Promise<unknown>) => {
+  constructor(readonly maxSize: number, readonly priority: boolean) {
+    this.q = priority
+      ? new PriorityQueue<number>({ maxSize, compare: byKey })
+      : new Queue<number>({ maxSize });
+    this.m = new Model(maxSize, priority);
+  }
+
+  /**
+   * Plays one step. Returns a promise only for the steps that let promise jobs run: awaiting
+   * any other step would itself let the queue's hand-offs take effect behind the model's back.
+   */
+  step(s: Step, where: string): Promise<void> | void {
+    const { q, m } = this;
+    switch (s.kind) {
+      case "put":
+      case "get":
+        return this.#wait(s);
+      case "putNowait":
+      case "getNowait":
+        return this.#nowait(s, where);
+      case "cancel": {
+        if (this.cancellable.length === 0) return;
+        const [call] = this.cancellable.splice(s.pick % this.cancellable.length, 1);
+        call.cancel!();
+        return m.cancel(call.model);
+      }
+      case "close":
+        q.close();
+        return m.close();
+      case "hop": // one promise turn: the grants made so far take effect
+        return Promise.resolve().then(() => m.turn());
+      case "settle": // promise turns until every chain of hand-offs has run out
+        return (async () => {
+          for (let t = 0; t < 64; t++) await Promise.resolve();
+          m.turn();
+          assertQuiet(q, where);
+        })();
+      case "flush":
+        return this.flush(where);
+    }
+  }
+
+  /** Lets everything pending run, then checks the queue against the model and the contract. */
+  async flush(where: string): Promise<void> {
+    await flush();
+    this.m.turn();
+    assertSameCounts(this.q, this.m, where);
+    assertSameOutcomes(this.calls, where);
+    assertQuiet(this.q, where);
+  }
+
+  /** The end: cancel what still waits, close, drain, and check every item's fate. */
+  async finish(): Promise<void> {
+    await this.flush("after the script");
+    for (const call of this.cancellable) {
+      call.cancel!();
+      this.m.cancel(call.model);
+    }
+    await this.flush("after cancelling the rest");
+    this.q.close();
+    this.m.close();
+    await this.flush("after close");
+    const scripted = this.calls.length, drained: number[] = [];
+    for (;;) {
+      const call = this.#newCall("getNowait");
+      this.#nowait({ kind: "getNowait" } as Step, "draining a closed queue", call);
+      if (!call.real.startsWith("ok:")) break;
+      drained.push(Number(call.real.slice(3)));
+    }
+    assertContract(this.calls.slice(0, scripted), drained, this.priority);
+  }
+
+  #newCall(kind: Kind, key = 0): Call {
+    const item = kind.startsWith("put") ? this.#nextId++ * KEYS + key : undefined;
+    const call: Call = {
+      label: `#${this.calls.length} ${kind}(${item ?? ""})`,
+      real: "pending",
+      model: { outcome: "pending", item, cancelled: false },
+    };
+    this.calls.push(call);
+    return call;
+  }
+
+  /** A waiting call, cancellable by a signal or by a scope ambient when it is made. */
+  #wait(s: Step): void {
+    const call = this.#newCall(s.kind, s.key), item = call.model.item;
+    this.cancellable.push(call);
+    if (s.pre === 0) call.model.outcome = "cancelled";
+    else if (item !== undefined) this.m.put(call.model, false);
+    else this.m.get(call.model, false);
+    const q = this.q;
+    const fn = (signal?: AbortSignal): Promise<unknown> =>
+      item !== undefined ? q.put(item, { signal }) : q.get({ signal });
     const record = (p: Promise<unknown>): Promise<void> =>
       p.then((v) => void (call.real = `ok:${v}`), (e) => void (call.real = describeError(e)));
     if (s.viaScope) {
@@ -274,113 +365,32 @@ async function runScript(maxSize: number, priority: boolean, steps: Step[]): Pro
       if (s.pre === 0) ac.abort();
       record(fn(ac.signal));
     }
-  };
+  }
 
-  const newCall = (s: Step): Call => {
-    const item = s.kind.startsWith("put") ? nextId++ * KEYS + s.key : undefined;
-    const call: Call = {
-      label: `#${calls.length} ${s.kind}(${item ?? ""})`,
-      real: "pending",
-      model: { outcome: "pending", item, cancelled: false },
-    };
-    calls.push(call);
-    return call;
-  };
+  #nowait(s: Step, where: string, call = this.#newCall(s.kind, s.key)): void {
+    const item = call.model.item;
+    try {
+      call.real = item !== undefined ? `ok:${this.q.putNowait(item)}` : `ok:${this.q.getNowait()}`;
+    } catch (e) {
+      call.real = describeError(e);
+    }
+    if (item !== undefined) this.m.put(call.model, true);
+    else this.m.get(call.model, true);
+    assert.equal(call.real, call.model.outcome, `${where}: ${call.label}`);
+  }
+}
 
+async function runScript(maxSize: number, priority: boolean, steps: Step[]): Promise<void> {
+  const script = new Script(maxSize, priority);
   const burst = (s: Step): Step[] => Array(/put|get/i.test(s.kind) ? s.repeat : 1).fill(s);
   for (const [i, s] of steps.flatMap(burst).entries()) {
     const where = `step ${i} (${s.kind})`;
-    switch (s.kind) {
-      case "put":
-      case "get": {
-        const call = newCall(s), item = call.model.item;
-        cancellable.push(call);
-        if (s.pre === 0) call.model.outcome = "cancelled";
-        else if (item !== undefined) m.put(call.model, false);
-        else m.get(call.model, false);
-        if (item !== undefined) startWaiting(s, call, (signal) => q.put(item, { signal }));
-        else startWaiting(s, call, (signal) => q.get({ signal }));
-        break;
-      }
-      case "putNowait":
-      case "getNowait": {
-        const call = newCall(s), item = call.model.item;
-        try {
-          call.real = item !== undefined ? `ok:${q.putNowait(item)}` : `ok:${q.getNowait()}`;
-        } catch (e) {
-          call.real = describeError(e);
-        }
-        if (item !== undefined) m.put(call.model, true);
-        else m.get(call.model, true);
-        assert.equal(call.real, call.model.outcome, `${where}: ${call.label}`);
-        break;
-      }
-      case "cancel": {
-        if (cancellable.length === 0) break;
-        const [call] = cancellable.splice(s.pick % cancellable.length, 1);
-        call.cancel!();
-        m.cancel(call.model);
-        break;
-      }
-      case "close":
-        q.close();
-        m.close();
-        break;
-      case "hop":
-        // One promise turn: the grants made so far take effect.
-        await Promise.resolve();
-        m.turn();
-        break;
-      case "settle":
-        // Promise turns until every chain of hand-offs has run out.
-        for (let t = 0; t < 64; t++) await Promise.resolve();
-        m.turn();
-        assertQuiet(q, where);
-        break;
-      case "flush":
-        await flush();
-        m.turn();
-        assertQuiet(q, where);
-        assertSameOutcomes(calls, where);
-        break;
-    }
-    assertSameCounts(q, m, where);
-    assert.ok(q.size <= maxSize, `${where}: size within maxSize`);
+    const turns = script.step(s, where);
+    if (turns !== undefined) await turns;
+    assertSameCounts(script.q, script.m, where);
+    assert.ok(script.q.size <= maxSize, `${where}: size within maxSize`);
   }
-  await flush();
-  m.turn();
-  assertSameCounts(q, m, "after the script");
-  assertSameOutcomes(calls, "after the script");
-  assertQuiet(q, "after the script");
-
-  // The end: cancel what still waits, close, and drain.
-  for (const call of cancellable) {
-    call.cancel!();
-    m.cancel(call.model);
-  }
-  await flush();
-  m.turn();
-  q.close();
-  m.close();
-  await flush();
-  assertSameCounts(q, m, "after close");
-  assertSameOutcomes(calls, "after close");
-  assertQuiet(q, "after close");
-  const drained: number[] = [];
-  for (;;) {
-    const model: ModelCall = { outcome: "pending", cancelled: false };
-    m.get(model, true);
-    let real: Outcome;
-    try {
-      real = `ok:${q.getNowait()}`;
-    } catch (e) {
-      real = describeError(e);
-    }
-    assert.equal(real, model.outcome, "draining a closed queue");
-    if (!real.startsWith("ok:")) break;
-    drained.push(Number(real.slice(3)));
-  }
-  assertContract(calls, drained, priority);
+  await script.finish();
 }
 
 /** Independent of the model: each item delivered exactly once, in order. */
