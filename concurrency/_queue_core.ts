@@ -19,7 +19,10 @@
  * with no effect and its grant passes to the next in line; otherwise the
  * getter takes the front item (the putter adds its item) and resolves. A call
  * thus completes or rejects, never both, and every item is delivered once, to
- * getters in line order.
+ * getters in line order. Commit is not done at the grant itself because a
+ * cancellation that arrives before the granted caller could run must still
+ * win (the limiter's rule too; `tests/queue_test.ts`, "cancelling a get at
+ * any await point").
  *
  * Invariants, checked against a reference model by
  * `tests/queue_property_test.ts`:
