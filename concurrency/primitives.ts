@@ -145,13 +145,18 @@ export class Semaphore {
   }
 
   /**
-   * Increments the value, or hands it to the first waiter.
+   * Increments the value, or hands it to the first waiter. A unit handed to a
+   * waiter that has not resumed yet still counts towards `maxValue`: if that
+   * waiter is cancelled, the unit comes back.
    *
-   * @throws {RangeError} If the value would go past `maxValue`.
+   * @throws {RangeError} If the value (units free or in hand-off) would go
+   * past `maxValue`.
    */
   release(): void {
     const pool = this.#pool;
-    if (pool.waiters.size === 0 && pool.free >= this.#maxValue) {
+    if (
+      pool.free + pool.handingOff >= this.#maxValue && !pool.putGoesStraightToHolder()
+    ) {
       throw new RangeError(
         `Cannot release Semaphore: value would exceed maxValue ${this.#maxValue}`,
       );

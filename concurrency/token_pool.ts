@@ -76,6 +76,8 @@ export class TokenPool<P = Permit> {
   free: number;
   /** Tokens taken and not yet put back (including ones in hand-off). */
   held = 0;
+  /** Tokens handed to waiters that have not resumed yet (a part of `held`). */
+  handingOff = 0;
   readonly waiters: WaitQueue<P> = new WaitQueue<P>();
   /** Makes the value a waiter that got a token resolves with. */
   readonly #grant: (waiter: Waiter<P>) => P;
@@ -90,6 +92,7 @@ export class TokenPool<P = Permit> {
       this.#resumingHead = next;
       if (next === undefined) this.#resumingTail = undefined;
       w.next = undefined;
+      this.handingOff--;
       const pending = cancellationOnWake(w);
       if (pending !== undefined) {
         this.put(); // may append to the list being drained
@@ -136,6 +139,17 @@ export class TokenPool<P = Permit> {
     if (this.waiters.size > 0) this.wake();
   }
 
+  /**
+   * Tells whether a token put back now would go straight to a waiter that
+   * resumes at once (one nothing can cancel, with nobody resuming ahead of
+   * it), so that it is neither free nor in hand-off afterwards.
+   */
+  putGoesStraightToHolder(): boolean {
+    if (this.free > 0 || this.#resumingTail !== undefined) return false;
+    const first = this.waiters.head;
+    return first !== undefined && first.scope === undefined && first.signal === undefined;
+  }
+
   /** Hands free tokens to waiters in FIFO order. */
   wake(): void {
     const waiters = this.waiters;
@@ -151,6 +165,7 @@ export class TokenPool<P = Permit> {
         w.resolve(this.#grant(w));
         continue;
       }
+      this.handingOff++;
       this.#resumingTail = w;
       if (tail !== undefined) {
         tail.next = w;

@@ -99,6 +99,32 @@ Deno.test("Semaphore release at maxValue is allowed when it hands the value to a
   assert.equal(sem.value, 0);
 });
 
+Deno.test("Semaphore counts a unit in hand-off to a cancelled waiter, so release cannot pass maxValue", async () => {
+  const sem = new Semaphore(0, { maxValue: 1 });
+  const controller = new AbortController();
+  const waiter = track(sem.acquire({ signal: controller.signal }));
+  sem.release(); // handed to the waiter, which has not resumed yet
+  controller.abort(new Error("gone"));
+  assert.throws(() => sem.release(), /would exceed maxValue 1/);
+  await flush();
+  assert.equal(waiter.rejected, true);
+  assert.equal(sem.value, 1); // the cancelled waiter gave its unit back
+});
+
+Deno.test("Semaphore with two cancellable waiters in hand-off never rises past maxValue", async () => {
+  const sem = new Semaphore(0, { maxValue: 1 });
+  const a = new AbortController(), b = new AbortController();
+  const first = track(sem.acquire({ signal: a.signal }));
+  const second = track(sem.acquire({ signal: b.signal }));
+  sem.release(); // to the first waiter
+  assert.throws(() => sem.release(), /would exceed maxValue 1/);
+  a.abort();
+  b.abort();
+  await flush();
+  assert.equal(first.rejected && second.rejected, true);
+  assert.equal(sem.value, 1);
+});
+
 Deno.test("Semaphore without maxValue can be released above its initial value", () => {
   const sem = new Semaphore(0);
   sem.release();
