@@ -266,18 +266,17 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
   }
 
   /**
-   * Makes a new group with the same message (and `cause`) holding `exceptions`.
+   * Makes a new group with the same message holding `exceptions`; it keeps
+   * this group's `stack`, `cause` and `notes` (as PEP 654's `split` copies the
+   * traceback, cause, context and notes), so a part that is re-thrown still
+   * points at the code that raised the group.
    *
    * @typeParam F The type of the errors of the new group.
    * @param exceptions The errors of the new group.
    * @returns The new group.
    */
   derive<F>(exceptions: Iterable<F>): ExceptionGroup<F> {
-    const group = new ExceptionGroup<F>(this.message, exceptions, {
-      cause: this.cause,
-    });
-    if (this.cause === undefined) delete (group as { cause?: unknown }).cause;
-    return group;
+    return keepOrigin(this, new ExceptionGroup<F>(this.message, exceptions));
   }
 
   /**
@@ -305,6 +304,30 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
   }
 }
 
+/** The fields a part of a group takes from the group it was split from. */
+const ORIGIN_FIELDS = ["stack", "cause", "notes", "context"] as const;
+
+/**
+ * Copies `from`'s origin (stack, cause, notes, context: whichever it has as
+ * own properties) onto `to`, a part derived from it. Runs after `derive`, so
+ * a subclass whose `derive` builds the part its own way keeps them too.
+ */
+function keepOrigin<G extends ExceptionGroup<unknown>>(from: ExceptionGroup<unknown>, to: G): G {
+  for (const key of ORIGIN_FIELDS) {
+    const own = Object.getOwnPropertyDescriptor(from, key);
+    if (own === undefined) continue;
+    // `stack` is an accessor in some engines: copy what it reads.
+    const value: unknown = (from as unknown as Record<string, unknown>)[key];
+    Object.defineProperty(to, key, {
+      value: Array.isArray(value) ? [...value] : value,
+      writable: true,
+      configurable: true,
+      enumerable: own.enumerable ?? false,
+    });
+  }
+  return to;
+}
+
 function splitGroup<E>(
   group: ExceptionGroup<E>,
   matches: (e: unknown) => boolean,
@@ -324,8 +347,12 @@ function splitGroup<E>(
     }
   }
   return [
-    hit.length === 0 ? undefined : miss.length === 0 ? group : group.derive(hit),
-    miss.length === 0 ? undefined : hit.length === 0 ? group : group.derive(miss),
+    hit.length === 0 ? undefined : miss.length === 0 ? group : keepOrigin(group, group.derive(hit)),
+    miss.length === 0
+      ? undefined
+      : hit.length === 0
+      ? group
+      : keepOrigin(group, group.derive(miss)),
   ];
 }
 
