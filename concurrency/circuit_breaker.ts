@@ -8,7 +8,9 @@
 
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
-import { CircuitOpenError, describeReceived, isCancelled } from "./errors.ts";
+import { defineInspect } from "./_inspect.ts";
+import { CircuitOpenError, isCancelled } from "./errors.ts";
+import { describeValue } from "./_validate.ts";
 import { retryAfterOf } from "./_retry_after.ts";
 
 /** The state of a {@linkcode CircuitBreaker}. */
@@ -58,7 +60,7 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
   if (value === undefined) return fallback;
   if (typeof value !== "number") {
     throw new TypeError(
-      `${WHERE}: '${name}' must be a positive integer, received ${describeReceived(value)}`,
+      `${WHERE}: '${name}' must be a positive integer, received ${describeValue(value)}`,
     );
   }
   if (!Number.isInteger(value) || value < 1) {
@@ -71,7 +73,7 @@ function callback<F>(value: unknown, name: string): F | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "function") {
     throw new TypeError(
-      `${WHERE}: '${name}' must be a function, received ${describeReceived(value)}`,
+      `${WHERE}: '${name}' must be a function, received ${describeValue(value)}`,
     );
   }
   return value as F;
@@ -107,14 +109,21 @@ interface Probe {
  * @example Usage
  * ```ts
  * import { CircuitBreaker, CircuitOpenError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 30_000 });
- * const flaky = () => Promise.reject(new Error("down"));
- * for (let i = 0; i < 2; i++) await breaker.call(flaky).catch(() => {});
- * if (!(breaker.state === "open")) throw new Error("unexpected result");
- * await breaker.call(flaky).catch((err) => {
- *   if (!(err instanceof CircuitOpenError && err.retryAfter > 0)) throw new Error("unexpected result");
- * });
+ * let calls = 0;
+ * const flaky = () => {
+ *   calls++;
+ *   return Promise.reject(new Error("down"));
+ * };
+ * for (let i = 0; i < 2; i++) await assert.rejects(breaker.call(flaky), /down/);
+ * assert.equal(breaker.state, "open");
+ * await assert.rejects(
+ *   breaker.call(flaky),
+ *   (err) => err instanceof CircuitOpenError && err.retryAfter > 29_000,
+ * );
+ * assert.equal(calls, 2); // the open breaker did not call flaky
  * ```
  */
 export class CircuitBreaker {
@@ -143,7 +152,7 @@ export class CircuitBreaker {
   constructor(options?: CircuitBreakerOptions) {
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw new TypeError(
-        `${WHERE}: 'options' must be an object, received ${describeReceived(options)}`,
+        `${WHERE}: 'options' must be an object, received ${describeValue(options)}`,
       );
     }
     this.#failureThreshold = positiveInteger(options?.failureThreshold, "failureThreshold", 5);
@@ -152,7 +161,7 @@ export class CircuitBreaker {
     if (typeof resetTimeout !== "number") {
       throw new TypeError(
         `${WHERE}: 'resetTimeout' must be a number of milliseconds, received ${
-          describeReceived(resetTimeout)
+          describeValue(resetTimeout)
         }`,
       );
     }
@@ -197,7 +206,7 @@ export class CircuitBreaker {
     if (typeof fn !== "function") {
       throw new TypeError(
         `Cannot call through CircuitBreaker: 'fn' must be a function, received ${
-          describeReceived(fn)
+          describeValue(fn)
         }`,
       );
     }
@@ -344,3 +353,13 @@ export class CircuitBreaker {
     }
   }
 }
+
+defineInspect(CircuitBreaker, (breaker) => {
+  const { state, failures, probes, retryAfter } = breaker.statistics();
+  const shown = JSON.stringify(state);
+  if (state === "open") {
+    return `state: ${shown}, failures: ${failures}, retryAfter: ${retryAfter} ms`;
+  }
+  if (state === "half-open") return `state: ${shown}, failures: ${failures}, probes: ${probes}`;
+  return `state: ${shown}, failures: ${failures}`;
+});

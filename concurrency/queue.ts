@@ -17,7 +17,7 @@
  */
 
 import { type CancelScope, currentScope, pendingCancellation } from "./cancel.ts";
-import { startWait, WaitQueue } from "./wait_queue.ts";
+import { startWait, WaitQueue } from "./_wait_queue.ts";
 import { describeReceived, QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
 
 /** Options of the {@linkcode Queue} constructor. */

@@ -561,3 +561,26 @@ Deno.test("a cancellation carrying a retryAfter is still not a failure", async (
   assert.equal(breaker.state, "closed");
   assert.equal(breaker.failures, 0);
 });
+
+Deno.test("a CircuitBreaker prints its state, failures and, while open, its retryAfter", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 2_000 });
+    await fail(breaker, 1);
+    assert.equal(Deno.inspect(breaker), 'CircuitBreaker { state: "closed", failures: 1 }');
+    await fail(breaker, 1);
+    await clock.tickAsync(800);
+    assert.equal(
+      Deno.inspect(breaker),
+      'CircuitBreaker { state: "open", failures: 2, retryAfter: 1200 ms }',
+    );
+    await clock.tickAsync(1_200);
+    const probe = deferred<string>();
+    const running = breaker.call(() => probe.promise);
+    assert.equal(
+      Deno.inspect(breaker),
+      'CircuitBreaker { state: "half-open", failures: 2, probes: 1 }',
+    );
+    probe.resolve("up");
+    await running;
+  });
+});

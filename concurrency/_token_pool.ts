@@ -9,7 +9,7 @@
  */
 
 import type { CancelScope } from "./cancel.ts";
-import { cancellationOnWake, type Waiter, WaitQueue } from "./wait_queue.ts";
+import { cancellationOnWake, type Waiter, WaitQueue } from "./_wait_queue.ts";
 
 /** What an acquire hands back: a token that can be given back once. */
 export interface Permit extends Disposable {
