@@ -76,8 +76,6 @@ export class TokenPool<P = Permit> {
   free: number;
   /** Tokens taken and not yet put back (including ones in hand-off). */
   held = 0;
-  /** Tokens handed to waiters that have not resumed yet (a part of `held`). */
-  handingOff = 0;
   readonly waiters: WaitQueue<P> = new WaitQueue<P>();
   /** Makes the value a waiter that got a token resolves with. */
   readonly #grant: (waiter: Waiter<P>) => P;
@@ -92,7 +90,6 @@ export class TokenPool<P = Permit> {
       this.#resumingHead = next;
       if (next === undefined) this.#resumingTail = undefined;
       w.next = undefined;
-      this.handingOff--;
       const pending = cancellationOnWake(w);
       if (pending !== undefined) {
         this.put(); // may append to the list being drained
@@ -140,6 +137,20 @@ export class TokenPool<P = Permit> {
   }
 
   /**
+   * Counts the tokens handed to waiters that have not resumed yet (a part of
+   * `held`). It walks the list of waiters resuming, which one promise job
+   * empties, so that the hot path keeps no counter for the one caller that
+   * needs it (`Semaphore.release` with a finite `maxValue`).
+   *
+   * @returns How many waiters are resuming.
+   */
+  handingOff(): number {
+    let n = 0;
+    for (let w = this.#resumingHead; w !== undefined; w = w.next) n++;
+    return n;
+  }
+
+  /**
    * Tells whether a token put back now would go straight to a waiter that
    * resumes at once (one nothing can cancel, with nobody resuming ahead of
    * it), so that it is neither free nor in hand-off afterwards.
@@ -165,7 +176,6 @@ export class TokenPool<P = Permit> {
         w.resolve(this.#grant(w));
         continue;
       }
-      this.handingOff++;
       this.#resumingTail = w;
       if (tail !== undefined) {
         tail.next = w;

@@ -139,9 +139,13 @@ export class Semaphore {
    */
   release(): void {
     const pool = this.#pool;
-    if (pool.free + pool.handingOff >= this.#maxValue && !pool.putGoesStraightToHolder()) {
+    const maxValue = this.#maxValue;
+    if (
+      maxValue !== Infinity && pool.free + pool.handingOff() >= maxValue &&
+      !pool.putGoesStraightToHolder()
+    ) {
       throw new RangeError(
-        `Cannot release Semaphore: value would exceed maxValue ${this.#maxValue}`,
+        `Cannot release Semaphore: value would exceed maxValue ${maxValue}`,
       );
     }
     pool.put();
