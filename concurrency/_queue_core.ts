@@ -36,7 +36,7 @@
  */
 
 import { QueueClosed } from "./errors.ts";
-import { cancellationOnWake, type Waiter, WaitQueue } from "./wait_queue.ts";
+import { cancellationOnWake, type Waiter, WaitQueue } from "./_wait_queue.ts";
 import type { ItemStore } from "./_queue_store.ts";
 
 const PUT_CLOSED = "Cannot put: the queue was closed";

@@ -13,7 +13,7 @@ import {
   checkTasks,
   isLimit,
   LIMIT,
-} from "./pattern_checks.ts";
+} from "./_validate.ts";
 import { callTask, Feeder, regroup } from "./task_pool.ts";
 
 /** Options of {@linkcode asCompleted}. */

@@ -14,7 +14,7 @@ import {
   isIterable,
   isLimit,
   LIMIT,
-} from "./pattern_checks.ts";
+} from "./_validate.ts";
 import { collect } from "./task_pool.ts";
 
 /** Options of {@linkcode boundedMap}. */

@@ -8,7 +8,10 @@
 
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
-import { CircuitOpenError, describeReceived, isCancelled } from "./errors.ts";
+import { defineInspect } from "./_inspect.ts";
+import { CircuitOpenError, isCancelled } from "./errors.ts";
+import { describeValue } from "./_validate.ts";
+import { retryAfterOf } from "./_retry_after.ts";
 
 /** The state of a {@linkcode CircuitBreaker}. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -45,7 +48,7 @@ export interface CircuitBreakerStatistics {
   state: CircuitState;
   /** Consecutive failures so far. */
   failures: number;
-  /** Probes running now (half-open only). */
+  /** Probes holding a half-open slot now (one running longer than `resetTimeout` holds none). */
   probes: number;
   /** Milliseconds until an open breaker lets a probe through; 0 unless open. */
   retryAfter: number;
@@ -57,7 +60,7 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
   if (value === undefined) return fallback;
   if (typeof value !== "number") {
     throw new TypeError(
-      `${WHERE}: '${name}' must be a positive integer, received ${describeReceived(value)}`,
+      `${WHERE}: '${name}' must be a positive integer, received ${describeValue(value)}`,
     );
   }
   if (!Number.isInteger(value) || value < 1) {
@@ -70,10 +73,15 @@ function callback<F>(value: unknown, name: string): F | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "function") {
     throw new TypeError(
-      `${WHERE}: '${name}' must be a function, received ${describeReceived(value)}`,
+      `${WHERE}: '${name}' must be a function, received ${describeValue(value)}`,
     );
   }
   return value as F;
+}
+
+/** A call let through while half-open: it holds a slot until it settles or `resetTimeout` passes. */
+interface Probe {
+  readonly startedAt: number;
 }
 
 /**
@@ -81,8 +89,15 @@ function callback<F>(value: unknown, name: string): F | undefined {
  * open, `call` rejects at once with {@linkcode CircuitOpenError} without
  * calling `fn`; `resetTimeout` ms later it turns half-open and lets up to
  * `halfOpenMaxCalls` probes through: a probe's success closes it, a probe's
- * failure re-opens it. Time is read with {@linkcode currentTime}, so no timer
- * is ever armed.
+ * failure re-opens it. When the error that opens it carries a `retryAfter`
+ * (an `HttpError`, a `RateLimitError`, …), it stays open for the longer of
+ * `resetTimeout` and that `retryAfter`. Time is read with
+ * {@linkcode currentTime}, so no timer is ever armed.
+ *
+ * A probe that has not settled within `resetTimeout` of its start gives its
+ * slot up, so the next call probes again and a hung probe never wedges the
+ * breaker; its outcome, when it comes, is ignored. (With `resetTimeout: 0`
+ * only a probe that settles within the millisecond it started counts.)
  *
  * Cancellations (see {@linkcode isCancelled}) and errors `isFailure` rejects
  * are neutral: they neither count as failures nor reset the count, and a
@@ -94,14 +109,21 @@ function callback<F>(value: unknown, name: string): F | undefined {
  * @example Usage
  * ```ts
  * import { CircuitBreaker, CircuitOpenError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 30_000 });
- * const flaky = () => Promise.reject(new Error("down"));
- * for (let i = 0; i < 2; i++) await breaker.call(flaky).catch(() => {});
- * if (!(breaker.state === "open")) throw new Error("unexpected result");
- * await breaker.call(flaky).catch((err) => {
- *   if (!(err instanceof CircuitOpenError && err.retryAfter > 0)) throw new Error("unexpected result");
- * });
+ * let calls = 0;
+ * const flaky = () => {
+ *   calls++;
+ *   return Promise.reject(new Error("down"));
+ * };
+ * for (let i = 0; i < 2; i++) await assert.rejects(breaker.call(flaky), /down/);
+ * assert.equal(breaker.state, "open");
+ * await assert.rejects(
+ *   breaker.call(flaky),
+ *   (err) => err instanceof CircuitOpenError && err.retryAfter > 29_000,
+ * );
+ * assert.equal(calls, 2); // the open breaker did not call flaky
  * ```
  */
 export class CircuitBreaker {
@@ -112,8 +134,10 @@ export class CircuitBreaker {
   readonly #onStateChange: ((from: CircuitState, to: CircuitState) => void) | undefined;
   #state: CircuitState = "closed";
   #failures = 0;
-  #openedAt = 0;
-  #probes = 0;
+  /** When an open breaker turns half-open (a `currentTime()` reading). */
+  #openUntil = 0;
+  /** The probes holding a slot, oldest first. */
+  #probes: Probe[] = [];
   /** Bumped on every change of state; an outcome counts only in its own generation. */
   #generation = 0;
 
@@ -128,7 +152,7 @@ export class CircuitBreaker {
   constructor(options?: CircuitBreakerOptions) {
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw new TypeError(
-        `${WHERE}: 'options' must be an object, received ${describeReceived(options)}`,
+        `${WHERE}: 'options' must be an object, received ${describeValue(options)}`,
       );
     }
     this.#failureThreshold = positiveInteger(options?.failureThreshold, "failureThreshold", 5);
@@ -137,7 +161,7 @@ export class CircuitBreaker {
     if (typeof resetTimeout !== "number") {
       throw new TypeError(
         `${WHERE}: 'resetTimeout' must be a number of milliseconds, received ${
-          describeReceived(resetTimeout)
+          describeValue(resetTimeout)
         }`,
       );
     }
@@ -172,8 +196,8 @@ export class CircuitBreaker {
    * @returns `fn`'s value.
    * @throws {CircuitOpenError} If the breaker is open (`retryAfter`: the ms
    * left until it turns half-open), or half-open with every probe slot taken
-   * (`retryAfter`: `resetTimeout`, the wait if the running probe fails); `fn`
-   * is not called then.
+   * (`retryAfter`: the ms until the oldest probe gives its slot up, at the
+   * latest; sooner if a probe settles first); `fn` is not called then.
    * @throws {TypeError} If `fn` is not a function.
    * @throws {CancelledError} If the ambient scope is cancelled (`fn` is not
    * called). Otherwise rejects with whatever `fn` throws.
@@ -182,7 +206,7 @@ export class CircuitBreaker {
     if (typeof fn !== "function") {
       throw new TypeError(
         `Cannot call through CircuitBreaker: 'fn' must be a function, received ${
-          describeReceived(fn)
+          describeValue(fn)
         }`,
       );
     }
@@ -190,22 +214,23 @@ export class CircuitBreaker {
     if (pending !== undefined) throw pending;
     const now = currentTime();
     this.#refresh(now);
-    let probe = false;
     if (this.#state === "open") {
       throw new CircuitOpenError(
         `Circuit breaker is open after ${this.#failures} consecutive failures`,
         { retryAfter: this.#retryAfter(now) },
       );
     }
+    let probe: Probe | undefined;
     if (this.#state === "half-open") {
-      if (this.#probes >= this.#halfOpenMaxCalls) {
+      const probes = this.#probes;
+      if (probes.length >= this.#halfOpenMaxCalls) {
         throw new CircuitOpenError(
           `Circuit breaker is half-open and its ${this.#halfOpenMaxCalls} probe(s) are running`,
-          { retryAfter: this.#resetTimeout },
+          { retryAfter: this.#retryAfter(now) },
         );
       }
-      this.#probes++;
-      probe = true;
+      probe = { startedAt: now };
+      probes.push(probe);
     }
     const generation = this.#generation;
     let value: R;
@@ -214,9 +239,9 @@ export class CircuitBreaker {
     } catch (err) {
       throw this.#recordError(err, generation, probe);
     }
-    if (generation === this.#generation) {
+    if (this.#counts(generation, probe)) {
       this.#failures = 0;
-      if (probe) this.#transition("closed");
+      if (probe !== undefined) this.#transition("closed");
     }
     return value;
   }
@@ -238,13 +263,13 @@ export class CircuitBreaker {
     return {
       state: this.#state,
       failures: this.#failures,
-      probes: this.#probes,
+      probes: this.#probes.length,
       retryAfter: this.#state === "open" ? this.#retryAfter(now) : 0,
     };
   }
 
   /** Books a failed call; returns the error the call rejects with. */
-  #recordError(err: unknown, generation: number, probe: boolean): unknown {
+  #recordError(err: unknown, generation: number, probe: Probe | undefined): unknown {
     let failure = !isCancelled(err);
     let rejection = err;
     if (failure && this.#isFailure !== undefined) {
@@ -257,33 +282,66 @@ export class CircuitBreaker {
         });
       }
     }
-    if (generation !== this.#generation) return rejection;
-    if (!failure) {
-      if (probe) this.#probes--;
-      return rejection;
-    }
+    if (!this.#counts(generation, probe) || !failure) return rejection;
     this.#failures++;
-    if (probe || this.#failures >= this.#failureThreshold) {
-      this.#openedAt = currentTime();
+    if (probe !== undefined || this.#failures >= this.#failureThreshold) {
+      const hint = retryAfterOf(err) ?? 0;
+      this.#openUntil = currentTime() + Math.max(this.#resetTimeout, hint);
       this.#transition("open");
     }
     return rejection;
   }
 
+  /**
+   * Tells whether the outcome of a call counts: it started in the current
+   * state, and if it is a probe, it still holds its slot (which it gives up
+   * now). A probe past `resetTimeout` lost its slot, so its outcome is late.
+   */
+  #counts(generation: number, probe: Probe | undefined): boolean {
+    if (generation !== this.#generation) return false;
+    if (probe === undefined) return true;
+    this.#expireProbes(currentTime());
+    const index = this.#probes.indexOf(probe);
+    if (index < 0) return false;
+    this.#probes.splice(index, 1);
+    return true;
+  }
+
+  /** Frees the slots of probes that have run longer than `resetTimeout`. */
+  #expireProbes(now: number): void {
+    const probes = this.#probes;
+    let expired = 0;
+    while (expired < probes.length && now - probes[expired].startedAt > this.#resetTimeout) {
+      expired++;
+    }
+    if (expired > 0) probes.splice(0, expired);
+  }
+
+  /**
+   * Milliseconds until a call could be let through: while open, until it
+   * turns half-open; while half-open with every slot taken, until the oldest
+   * probe gives its slot up (at least 1, as it holds it through its last
+   * millisecond); otherwise 0.
+   */
   #retryAfter(now: number): number {
-    return Math.max(0, Math.ceil(this.#openedAt + this.#resetTimeout - now));
+    if (this.#state === "open") return Math.max(0, Math.ceil(this.#openUntil - now));
+    const probes = this.#probes;
+    if (this.#state !== "half-open" || probes.length < this.#halfOpenMaxCalls) return 0;
+    return Math.max(1, Math.ceil(probes[0].startedAt + this.#resetTimeout - now));
   }
 
   #refresh(now = currentTime()): void {
-    if (this.#state === "open" && now - this.#openedAt >= this.#resetTimeout) {
-      this.#transition("half-open");
+    if (this.#state === "open") {
+      if (now >= this.#openUntil) this.#transition("half-open");
+    } else if (this.#state === "half-open") {
+      this.#expireProbes(now);
     }
   }
 
   #transition(to: CircuitState): void {
     const from = this.#state;
     this.#generation++;
-    this.#probes = 0;
+    this.#probes = [];
     if (from === to) return;
     this.#state = to;
     if (this.#onStateChange !== undefined) {
@@ -295,3 +353,13 @@ export class CircuitBreaker {
     }
   }
 }
+
+defineInspect(CircuitBreaker, (breaker) => {
+  const { state, failures, probes, retryAfter } = breaker.statistics();
+  const shown = JSON.stringify(state);
+  if (state === "open") {
+    return `state: ${shown}, failures: ${failures}, retryAfter: ${retryAfter} ms`;
+  }
+  if (state === "half-open") return `state: ${shown}, failures: ${failures}, probes: ${probes}`;
+  return `state: ${shown}, failures: ${failures}`;
+});

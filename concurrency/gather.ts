@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkBoolean, checkOptions, checkTasks } from "./pattern_checks.ts";
+import { checkBoolean, checkOptions, checkTasks } from "./_validate.ts";
 import { callTask, collect } from "./task_pool.ts";
 
 /** Options of {@linkcode gather}. */

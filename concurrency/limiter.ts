@@ -5,19 +5,14 @@
  * @module
  */
 
-import { describeValue } from "./errors.ts";
-
 import { currentScope, pendingCancellation } from "./cancel.ts";
-import { makePermit, type Permit, TokenPool } from "./token_pool.ts";
-import { checkSignalOption, startWait, type Waiter } from "./wait_queue.ts";
+import { defineInspect } from "./_inspect.ts";
+import { makePermit, type Permit, TokenPool } from "./_token_pool.ts";
+import { describeValue } from "./_validate.ts";
+import { type AcquireOptions, checkSignalOption, startWait, type Waiter } from "./_wait_queue.ts";
 
-export type { Permit } from "./token_pool.ts";
-
-/** Options of a waiting acquire. */
-export interface AcquireOptions {
-  /** Cancels the wait when it aborts. */
-  signal?: AbortSignal;
-}
+export type { Permit } from "./_token_pool.ts";
+export type { AcquireOptions } from "./_wait_queue.ts";
 
 /** What {@linkcode CapacityLimiter.statistics} reports. */
 export interface LimiterStatistics {
@@ -27,6 +22,11 @@ export interface LimiterStatistics {
   totalTokens: number;
   /** Calls waiting for a token. */
   tasksWaiting: number;
+  /**
+   * The same as `tasksWaiting`, under the name of the `waiting` getter. It is
+   * not enumerable, so the snapshot prints and compares as it always did.
+   */
+  readonly waiting: number;
 }
 
 function checkTotal(value: unknown, where: string): number {
@@ -45,16 +45,6 @@ function checkTotal(value: unknown, where: string): number {
   return value;
 }
 
-/** Describes a borrower in an error message without ever throwing. */
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
 /**
  * A pool of `totalTokens` tokens. Waiters are served strictly in arrival
  * order; while anyone waits, no new `acquire()` or `tryAcquire()` takes a
@@ -63,15 +53,20 @@ function describe(value: unknown): string {
  * @example Usage
  * ```ts
  * import { CapacityLimiter } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const limiter = new CapacityLimiter(2);
+ * let running = 0, peak = 0;
  * const results = await Promise.all([1, 2, 3, 4].map((n) =>
  *   limiter.use(async () => {
- *     if (!(limiter.borrowedTokens <= 2)) throw new Error("unexpected result");
+ *     peak = Math.max(peak, ++running);
+ *     await new Promise((resolve) => setTimeout(resolve, 1));
+ *     running--;
  *     return n * 2;
  *   })
  * ));
- * if (!(results.join() === "2,4,6,8")) throw new Error("unexpected result");
+ * assert.deepEqual(results, [2, 4, 6, 8]);
+ * assert.equal(peak, 2); // never more than totalTokens at once
  * ```
  */
 export class CapacityLimiter {
@@ -220,7 +215,7 @@ export class CapacityLimiter {
     const held = this.#borrowers.get(borrower);
     if (held !== undefined || this.#borrowers.has(borrower)) {
       throw new Error(
-        `Cannot acquire CapacityLimiter on behalf of ${describe(borrower)}: it already ${
+        `Cannot acquire CapacityLimiter on behalf of ${describeValue(borrower)}: it already ${
           held === undefined ? "waits for" : "holds"
         } a token`,
       );
@@ -254,7 +249,7 @@ export class CapacityLimiter {
     const permit = this.#borrowers.get(borrower);
     if (permit === undefined) {
       throw new Error(
-        `Cannot release CapacityLimiter on behalf of ${describe(borrower)}: it holds no token`,
+        `Cannot release CapacityLimiter on behalf of ${describeValue(borrower)}: it holds no token`,
       );
     }
     permit.release();
@@ -273,9 +268,7 @@ export class CapacityLimiter {
   async use<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
     if (typeof fn !== "function") {
       throw new TypeError(
-        `Cannot use CapacityLimiter: 'fn' must be a function, received ${
-          fn === null ? "null" : typeof fn
-        }`,
+        `Cannot use CapacityLimiter: 'fn' must be a function, received ${describeValue(fn)}`,
       );
     }
     using _permit = await this.acquire(options);
@@ -288,10 +281,18 @@ export class CapacityLimiter {
    * @returns Borrowed and total tokens, and how many wait.
    */
   statistics(): LimiterStatistics {
-    return {
+    const waiting = this.#pool.waiters.size;
+    const statistics = {
       borrowedTokens: this.#pool.held,
       totalTokens: this.#total,
-      tasksWaiting: this.#pool.waiters.size,
+      tasksWaiting: waiting,
     };
+    return Object.defineProperty(statistics, "waiting", { value: waiting }) as LimiterStatistics;
   }
 }
+
+defineInspect(
+  CapacityLimiter,
+  (limiter) =>
+    `borrowed: ${limiter.borrowedTokens}/${limiter.totalTokens}, waiting: ${limiter.waiting}`,
+);

@@ -72,4 +72,5 @@ export {
   type CircuitBreakerStatistics,
   type CircuitState,
 } from "./circuit_breaker.ts";
-export { chunks, GracefulShutdown, type GracefulShutdownOptions } from "./shutdown.ts";
+export { GracefulShutdown, type GracefulShutdownOptions } from "./shutdown.ts";
+export { chunks } from "./chunks.ts";

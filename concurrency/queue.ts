@@ -9,7 +9,7 @@
  */
 
 import { currentScope } from "./cancel.ts";
-import { startWait } from "./wait_queue.ts";
+import { startWait } from "./_wait_queue.ts";
 import { describeReceived, QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
 import { defineInspect } from "./_inspect.ts";
 import { BinaryHeap, type ItemStore, RingBuffer } from "./_queue_store.ts";

@@ -6,7 +6,7 @@
  */
 
 import { CancelScope } from "./cancel.ts";
-import { checkTasks } from "./pattern_checks.ts";
+import { checkTasks } from "./_validate.ts";
 
 /**
  * Runs every function concurrently; the first to settle wins: `race`

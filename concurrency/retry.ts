@@ -9,14 +9,7 @@ import { CancelScope, currentScope, effectiveDeadline, pendingCancellation } fro
 import { currentTime } from "./clock.ts";
 import { isCancelled } from "./errors.ts";
 import { sleep } from "./sleep.ts";
-import {
-  checkFunction,
-  checkNumber,
-  checkOptions,
-  describe,
-  isLimit,
-  LIMIT,
-} from "./pattern_checks.ts";
+import { checkFunction, checkNumber, checkOptions, describe, isLimit, LIMIT } from "./_validate.ts";
 
 /** What {@linkcode retry} hands to each attempt. */
 export interface RetryContext {

@@ -1,12 +1,12 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
- * `GracefulShutdown`: turn the first OS signal into an `AbortSignal`; and
- * `chunks`, to work through a list in batches between checks of it.
+ * `GracefulShutdown`: turn the first OS signal into an `AbortSignal`.
  *
  * @module
  */
 
 import { CancelledError } from "./errors.ts";
+import { describeValue } from "./_validate.ts";
 
 /** Options of the {@linkcode GracefulShutdown} constructor. */
 export interface GracefulShutdownOptions {
@@ -57,17 +57,13 @@ function checkSignals(value: unknown): string[] {
   const where = "Cannot create GracefulShutdown";
   if (!Array.isArray(value)) {
     throw new TypeError(
-      `${where}: 'signals' must be an array of signal names, received ${
-        value === null ? "null" : typeof value
-      }`,
+      `${where}: 'signals' must be an array of signal names, received ${describeValue(value)}`,
     );
   }
   for (const name of value) {
     if (typeof name !== "string") {
       throw new TypeError(
-        `${where}: 'signals' must hold signal names, received ${
-          name === null ? "null" : typeof name
-        }`,
+        `${where}: 'signals' must hold signal names, received ${describeValue(name)}`,
       );
     }
     if (!/^SIG[A-Z0-9]+$/.test(name) || UNCATCHABLE.has(name)) {
@@ -94,14 +90,14 @@ function checkSignals(value: unknown): string[] {
  * @example Usage
  * ```ts
  * import { GracefulShutdown, isCancelled, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * using shutdown = new GracefulShutdown({ signals: ["SIGINT", "SIGTERM"] });
  * setTimeout(() => shutdown.request("demo"), 10); // what a SIGTERM would do
- * try {
- *   await sleep(Infinity, { signal: shutdown.signal }); // serve until asked to stop
- * } catch (err) {
- *   if (!(isCancelled(err) && shutdown.requestedBy === "demo")) throw new Error("unexpected result");
- * }
+ * // serve until asked to stop
+ * await assert.rejects(sleep(Infinity, { signal: shutdown.signal }), isCancelled);
+ * assert.equal(shutdown.requested, true);
+ * assert.equal(shutdown.requestedBy, "demo");
  * ```
  */
 export class GracefulShutdown implements Disposable {
@@ -120,7 +116,7 @@ export class GracefulShutdown implements Disposable {
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw new TypeError(
         `Cannot create GracefulShutdown: 'options' must be an object, received ${
-          options === null ? "null" : typeof options
+          describeValue(options)
         }`,
       );
     }
@@ -181,46 +177,4 @@ export class GracefulShutdown implements Disposable {
       }
     }
   }
-}
-
-/**
- * Splits `items` into consecutive slices of `size` items (the last may be
- * shorter).
- *
- * @typeParam T The type of the items.
- * @param items The items.
- * @param size Items per chunk, a positive integer.
- * @returns A generator of the chunks (fresh arrays).
- * @throws {TypeError} If `items` is not an array or `size` not a number.
- * @throws {RangeError} If `size` is not a positive integer.
- *
- * @example Usage
- * ```ts
- * import { chunks } from "@lionpride/core";
- *
- * const batches = [...chunks([1, 2, 3, 4, 5], 2)];
- * if (!(JSON.stringify(batches) === "[[1,2],[3,4],[5]]")) throw new Error("unexpected result");
- * ```
- */
-export function chunks<T>(items: readonly T[], size: number): Generator<T[], void, undefined> {
-  if (!Array.isArray(items)) {
-    throw new TypeError(
-      `Cannot make chunks: 'items' must be an array, received ${
-        items === null ? "null" : typeof items
-      }`,
-    );
-  }
-  if (typeof size !== "number") {
-    throw new TypeError(
-      `Cannot make chunks: 'size' must be a positive integer, received ${typeof size}`,
-    );
-  }
-  if (!Number.isInteger(size) || size < 1) {
-    throw new RangeError(`Cannot make chunks: 'size' must be a positive integer, received ${size}`);
-  }
-  return chunksOf(items, size);
-}
-
-function* chunksOf<T>(items: readonly T[], size: number): Generator<T[], void, undefined> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

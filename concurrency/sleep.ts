@@ -16,7 +16,7 @@ import {
 } from "./cancel.ts";
 import { addDeadline, currentTime, DeadlineEntry, removeDeadline, Timer } from "./clock.ts";
 import { describeValue } from "./errors.ts";
-import { checkSignalOption } from "./wait_queue.ts";
+import { checkSignalOption } from "./_wait_queue.ts";
 
 /** Options of {@linkcode sleep}. */
 export interface SleepOptions {

@@ -396,3 +396,191 @@ Deno.test("call rejects when fn is not a function", async () => {
     (e: unknown) => e instanceof TypeError && /'fn'.*42/.test(e.message),
   );
 });
+
+// --------------------------------------------- hung probes and retryAfter (§7, §10)
+
+Deno.test("a probe that has not settled within resetTimeout gives its slot up, so the next call probes", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const hung = deferred<string>();
+    const first = breaker.call(() => hung.promise);
+    await clock.tickAsync(1_000); // the probe still holds its slot through resetTimeout
+    await assert.rejects(breaker.call(ok), CircuitOpenError);
+    await clock.tickAsync(1);
+    assert.equal(breaker.statistics().probes, 0);
+    assert.equal(await breaker.call(ok), "ok"); // a new probe, and it closes the breaker
+    assert.equal(breaker.state, "closed");
+    hung.reject(new Error("late"));
+    await assert.rejects(first, /late/);
+  });
+});
+
+Deno.test("a hung probe's late failure is ignored: the breaker stays half-open for the next probe", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const hung = deferred<never>();
+    const late = breaker.call(() => hung.promise);
+    await clock.tickAsync(1_001);
+    hung.reject(new Error("late"));
+    await assert.rejects(late, /late/);
+    assert.equal(breaker.state, "half-open");
+    assert.equal(breaker.failures, 1);
+    assert.equal(await breaker.call(ok), "ok");
+    assert.equal(breaker.state, "closed");
+  });
+});
+
+Deno.test("a hung probe's late success does not close the breaker", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const hung = deferred<string>();
+    const late = breaker.call(() => hung.promise);
+    await clock.tickAsync(1_001);
+    hung.resolve("late");
+    assert.equal(await late, "late");
+    assert.equal(breaker.state, "half-open");
+  });
+});
+
+Deno.test("while probes fill every slot, retryAfter is the time until the oldest gives its slot up", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const hung = deferred<string>();
+    const probe = breaker.call(() => hung.promise);
+    await clock.tickAsync(400);
+    const err = await breaker.call(ok).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof CircuitOpenError);
+    assert.equal(err.retryAfter, 600);
+    await clock.tickAsync(600);
+    const atBoundary = await breaker.call(ok).then(() => undefined, (e: unknown) => e);
+    assert.ok(atBoundary instanceof CircuitOpenError);
+    assert.equal(atBoundary.retryAfter, 1);
+    await clock.tickAsync(1);
+    assert.equal(await breaker.call(ok), "ok");
+    hung.resolve("late");
+    await probe;
+  });
+});
+
+Deno.test("a retry loop that honours retryAfter gets past a hung probe instead of spinning", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 5_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(5_000);
+    const hung = deferred<string>();
+    const stuck = breaker.call(() => hung.promise); // takes the only probe slot, for good
+    let attempts = 0, value: string | undefined;
+    while (value === undefined && attempts < 10) {
+      attempts++;
+      try {
+        value = await breaker.call(ok);
+      } catch (err) {
+        assert.ok(err instanceof CircuitOpenError);
+        assert.ok(err.retryAfter > 0, `retryAfter ${err.retryAfter} would spin`);
+        await clock.tickAsync(err.retryAfter);
+      }
+    }
+    assert.equal(value, "ok");
+    assert.equal(attempts, 3); // refused at 0 (wait 5000), at 5000 (wait 1), let through at 5001
+    hung.resolve("late");
+    await stuck;
+  });
+});
+
+Deno.test("opening on an error with a longer retryAfter keeps the breaker open for that retryAfter", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    const limited = Object.assign(new Error("429"), { retryAfter: 5_000 });
+    await assert.rejects(breaker.call(() => Promise.reject(limited)), /429/);
+    assert.equal(breaker.state, "open");
+    await assert.rejects(
+      breaker.call(ok),
+      (e: unknown) => e instanceof CircuitOpenError && e.retryAfter === 5_000,
+    );
+    await clock.tickAsync(4_999);
+    assert.equal(breaker.state, "open");
+    assert.equal(breaker.statistics().retryAfter, 1);
+    await clock.tickAsync(1);
+    assert.equal(breaker.state, "half-open");
+  });
+});
+
+Deno.test("a retryAfter shorter than resetTimeout leaves the breaker open for resetTimeout", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    const hint = Object.assign(new Error("503"), { retryAfter: 10 });
+    await assert.rejects(breaker.call(() => Promise.reject(hint)), /503/);
+    await clock.tickAsync(999);
+    assert.equal(breaker.state, "open");
+    await clock.tickAsync(1);
+    assert.equal(breaker.state, "half-open");
+  });
+});
+
+Deno.test("a failed probe with a retryAfter re-opens the breaker for max(resetTimeout, retryAfter)", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const limited = Object.assign(new Error("429"), { retryAfter: 3_000 });
+    await assert.rejects(breaker.call(() => Promise.reject(limited)), /429/);
+    assert.equal(breaker.state, "open");
+    assert.equal(breaker.statistics().retryAfter, 3_000);
+    await clock.tickAsync(2_999);
+    assert.equal(breaker.state, "open");
+    await clock.tickAsync(1);
+    assert.equal(breaker.state, "half-open");
+  });
+});
+
+Deno.test("a retryAfter of Infinity keeps the breaker open until reset()", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    const forever = Object.assign(new Error("gone"), { retryAfter: Infinity });
+    await assert.rejects(breaker.call(() => Promise.reject(forever)), /gone/);
+    await clock.tickAsync(365 * 24 * 3_600_000);
+    assert.equal(breaker.state, "open");
+    assert.equal(breaker.statistics().retryAfter, Infinity);
+    breaker.reset();
+    assert.equal(breaker.state, "closed");
+  });
+});
+
+Deno.test("a cancellation carrying a retryAfter is still not a failure", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 1 });
+  const cancelled = Object.assign(new CancelledError(), { retryAfter: 5_000 });
+  await assert.rejects(breaker.call(() => Promise.reject(cancelled)), CancelledError);
+  assert.equal(breaker.state, "closed");
+  assert.equal(breaker.failures, 0);
+});
+
+Deno.test("a CircuitBreaker prints its state, failures and, while open, its retryAfter", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 2_000 });
+    await fail(breaker, 1);
+    assert.equal(Deno.inspect(breaker), 'CircuitBreaker { state: "closed", failures: 1 }');
+    await fail(breaker, 1);
+    await clock.tickAsync(800);
+    assert.equal(
+      Deno.inspect(breaker),
+      'CircuitBreaker { state: "open", failures: 2, retryAfter: 1200 ms }',
+    );
+    await clock.tickAsync(1_200);
+    const probe = deferred<string>();
+    const running = breaker.call(() => probe.promise);
+    assert.equal(
+      Deno.inspect(breaker),
+      'CircuitBreaker { state: "half-open", failures: 2, probes: 1 }',
+    );
+    probe.resolve("up");
+    await running;
+  });
+});

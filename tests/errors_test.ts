@@ -259,6 +259,62 @@ Deno.test("split keeps the cause on both halves", () => {
   assert.equal(rest!.cause, cause);
 });
 
+/** Raises a group from a named function, so its stack says where it came from. */
+function raiseGroupHere(): ExceptionGroup {
+  return new ExceptionGroup("raised here", [
+    new TypeError("t"),
+    new ExceptionGroup("inner", [new TypeError("t2"), new RangeError("r2")]),
+    new RangeError("r"),
+  ]);
+}
+
+Deno.test("split, subgroup and derive parts keep the group's stack, as PEP 654 keeps the traceback", () => {
+  const eg = raiseGroupHere();
+  assert.match(eg.stack!, /raiseGroupHere/);
+  const [match, rest] = eg.split(TypeError);
+  for (const part of [match!, rest!, eg.subgroup(RangeError)!, eg.derive([new Error("x")])]) {
+    assert.notEqual(part, eg);
+    assert.equal(part.stack, eg.stack);
+  }
+  const inner = eg.exceptions[1] as ExceptionGroup;
+  assert.equal((match!.exceptions[1] as ExceptionGroup).stack, inner.stack);
+  assert.equal((rest!.exceptions[0] as ExceptionGroup).stack, inner.stack);
+});
+
+Deno.test("split parts keep the group's notes (a copy) and context", () => {
+  const eg = new ExceptionGroup("m", [new TypeError(), new RangeError()]);
+  Object.assign(eg, { notes: ["while syncing user 7"], context: "the sync job" });
+  const [match, rest] = eg.split(TypeError);
+  for (const part of [match!, rest!]) {
+    assert.deepEqual((part as unknown as { notes: string[] }).notes, ["while syncing user 7"]);
+    assert.notEqual(
+      (part as unknown as { notes: string[] }).notes,
+      (eg as unknown as { notes: string[] }).notes,
+    );
+    assert.equal((part as unknown as { context: string }).context, "the sync job");
+  }
+});
+
+Deno.test("a part of a group without a cause has no cause property", () => {
+  const [match] = new ExceptionGroup("m", [new TypeError(), new RangeError()]).split(TypeError);
+  assert.equal(Object.hasOwn(match!, "cause"), false);
+});
+
+Deno.test("split keeps the origin even when a subclass's derive builds the part its own way", () => {
+  class Tagged extends ExceptionGroup {
+    override derive<F>(exceptions: Iterable<F>): ExceptionGroup<F> {
+      return new Tagged(`tagged: ${this.message}`, exceptions) as ExceptionGroup<F>;
+    }
+  }
+  const cause = new Error("root");
+  const eg = new Tagged("m", [new TypeError(), new RangeError()], { cause });
+  const [match] = eg.split(TypeError);
+  assert.ok(match instanceof Tagged);
+  assert.equal(match.message, "tagged: m");
+  assert.equal(match.stack, eg.stack);
+  assert.equal(match.cause, cause);
+});
+
 // ---------------------------------------------------- subgroup and derive
 
 Deno.test("subgroup returns only the matching exceptions, nesting kept", () => {

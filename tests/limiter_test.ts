@@ -841,3 +841,31 @@ Deno.test("argument type errors show the value received, not only its type", asy
     /'options' must be an object, received number 7/,
   );
 });
+
+Deno.test("statistics() also reports the waiters as waiting, like the getter", async () => {
+  const limiter = new CapacityLimiter(1);
+  const held = limiter.tryAcquire()!;
+  const waiter = limiter.acquire();
+  const stats = limiter.statistics();
+  assert.equal(stats.waiting, 1);
+  assert.equal(stats.waiting, limiter.waiting);
+  assert.equal(stats.tasksWaiting, 1);
+  held.release();
+  (await waiter).release();
+  assert.equal(limiter.statistics().waiting, 0);
+});
+
+Deno.test("a CapacityLimiter prints its borrowed and total tokens and its waiters", async () => {
+  const limiter = new CapacityLimiter(5);
+  const permits = [0, 1, 2].map(() => limiter.tryAcquire()!);
+  assert.equal(Deno.inspect(limiter), "CapacityLimiter { borrowed: 3/5, waiting: 0 }");
+  limiter.totalTokens = 3;
+  const waiters = [limiter.acquire(), limiter.acquire()];
+  assert.equal(Deno.inspect(limiter), "CapacityLimiter { borrowed: 3/3, waiting: 2 }");
+  for (const p of permits) p.release();
+  for (const w of waiters) (await w).release();
+  assert.equal(
+    Deno.inspect(new CapacityLimiter(Infinity)),
+    "CapacityLimiter { borrowed: 0/Infinity, waiting: 0 }",
+  );
+});

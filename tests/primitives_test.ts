@@ -99,6 +99,32 @@ Deno.test("Semaphore release at maxValue is allowed when it hands the value to a
   assert.equal(sem.value, 0);
 });
 
+Deno.test("Semaphore counts a unit in hand-off to a cancelled waiter, so release cannot pass maxValue", async () => {
+  const sem = new Semaphore(0, { maxValue: 1 });
+  const controller = new AbortController();
+  const waiter = track(sem.acquire({ signal: controller.signal }));
+  sem.release(); // handed to the waiter, which has not resumed yet
+  controller.abort(new Error("gone"));
+  assert.throws(() => sem.release(), /would exceed maxValue 1/);
+  await flush();
+  assert.equal(waiter.rejected, true);
+  assert.equal(sem.value, 1); // the cancelled waiter gave its unit back
+});
+
+Deno.test("Semaphore with two cancellable waiters in hand-off never rises past maxValue", async () => {
+  const sem = new Semaphore(0, { maxValue: 1 });
+  const a = new AbortController(), b = new AbortController();
+  const first = track(sem.acquire({ signal: a.signal }));
+  const second = track(sem.acquire({ signal: b.signal }));
+  sem.release(); // to the first waiter
+  assert.throws(() => sem.release(), /would exceed maxValue 1/);
+  a.abort();
+  b.abort();
+  await flush();
+  assert.equal(first.rejected && second.rejected, true);
+  assert.equal(sem.value, 1);
+});
+
 Deno.test("Semaphore without maxValue can be released above its initial value", () => {
   const sem = new Semaphore(0);
   sem.release();
@@ -687,4 +713,65 @@ Deno.test("Condition statistics report waiters and whether the lock is held", as
   await waiting;
   assert.deepEqual(cond.statistics(), { tasksWaiting: 0, locked: true });
   permit.release();
+});
+
+// =============================================================================
+// How they print
+// =============================================================================
+
+Deno.test("a Semaphore prints its value, maxValue and waiters in the console", async () => {
+  const sem = new Semaphore(1, { maxValue: 3 });
+  assert.equal(Deno.inspect(sem), "Semaphore { value: 1, maxValue: 3, waiting: 0 }");
+  const held = sem.tryAcquire()!;
+  const waiter = sem.acquire();
+  assert.equal(Deno.inspect(sem), "Semaphore { value: 0, maxValue: 3, waiting: 1 }");
+  held.release();
+  (await waiter).release();
+});
+
+Deno.test("a Lock prints whether it is held and how many wait", async () => {
+  const lock = new Lock();
+  assert.equal(Deno.inspect(lock), "Lock { locked: false, waiting: 0 }");
+  const held = lock.tryAcquire()!;
+  const waiter = lock.acquire();
+  assert.equal(Deno.inspect(lock), "Lock { locked: true, waiting: 1 }");
+  held.release();
+  (await waiter).release();
+});
+
+Deno.test("an Event prints whether it is set and how many wait", async () => {
+  const event = new Event();
+  const waiter = event.wait();
+  assert.equal(Deno.inspect(event), "Event { set: false, waiting: 1 }");
+  event.set();
+  await waiter;
+  assert.equal(Deno.inspect(event), "Event { set: true, waiting: 0 }");
+});
+
+Deno.test("a Condition prints whether its lock is held and how many wait", async () => {
+  const cond = new Condition();
+  assert.equal(Deno.inspect(cond), "Condition { locked: false, waiting: 0 }");
+  const held = await cond.acquire();
+  const waiter = (async () => {
+    using _held = await cond.acquire();
+    await cond.wait();
+  })();
+  held.release();
+  await flush();
+  assert.equal(Deno.inspect(cond), "Condition { locked: false, waiting: 1 }");
+  {
+    using _held = await cond.acquire();
+    cond.notify();
+  }
+  await waiter;
+});
+
+Deno.test("the primitives print the same through Node's inspect hook", async () => {
+  const { inspect } = await import("node:util");
+  assert.equal(inspect(new Lock()), "Lock { locked: false, waiting: 0 }");
+  assert.equal(inspect(new Semaphore(2)), "Semaphore { value: 2, maxValue: Infinity, waiting: 0 }");
+});
+
+Deno.test("Condition rejects null for a lock, naming it", () => {
+  assert.throws(() => new Condition(null as never), /'lock' must be a Lock, received null/);
 });

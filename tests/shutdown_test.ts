@@ -1,7 +1,7 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
-// Tests for API.md §7: GracefulShutdown and chunks.
+// Tests for API.md §7: GracefulShutdown.
 import assert from "node:assert/strict";
-import { CancelledError, chunks, GracefulShutdown } from "../mod.ts";
+import { CancelledError, GracefulShutdown } from "../mod.ts";
 
 /** Rejects if `promise` has not settled within `ms` real milliseconds. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -243,34 +243,4 @@ Deno.test("bad signal options throw, naming the parameter and the value", () => 
     assert.throws(() => new GracefulShutdown(null as unknown as undefined), TypeError);
   });
   assert.deepEqual(deno.log, [], "nothing is listened for when the options are bad");
-});
-
-// ------------------------------------------------------------------ chunks
-
-Deno.test("chunks splits a list into slices of size, the last one shorter", () => {
-  assert.deepEqual([...chunks([1, 2, 3, 4, 5], 2)], [[1, 2], [3, 4], [5]]);
-  assert.deepEqual([...chunks([1, 2, 3], 3)], [[1, 2, 3]]);
-  assert.deepEqual([...chunks([1, 2], 10)], [[1, 2]]);
-  assert.deepEqual([...chunks([], 4)], []);
-});
-
-Deno.test("chunks yields fresh arrays that do not alias the input", () => {
-  const items = [1, 2, 3];
-  const [first] = chunks(items, 2);
-  first.push(99);
-  assert.deepEqual(items, [1, 2, 3]);
-});
-
-Deno.test("chunks validates its arguments when called, not when iterated", () => {
-  assert.throws(
-    () => chunks([1], 0),
-    (e: unknown) => e instanceof RangeError && /'size'.*0/.test(e.message),
-  );
-  assert.throws(() => chunks([1], 1.5), RangeError);
-  assert.throws(() => chunks([1], NaN), RangeError);
-  assert.throws(() => chunks([1], "2" as unknown as number), TypeError);
-  assert.throws(
-    () => chunks("abc" as unknown as string[], 1),
-    (e: unknown) => e instanceof TypeError && /'items'.*string/.test(e.message),
-  );
 });

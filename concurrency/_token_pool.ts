@@ -9,7 +9,7 @@
  */
 
 import type { CancelScope } from "./cancel.ts";
-import { cancellationOnWake, type Waiter, WaitQueue } from "./wait_queue.ts";
+import { cancellationOnWake, type Waiter, WaitQueue } from "./_wait_queue.ts";
 
 /** What an acquire hands back: a token that can be given back once. */
 export interface Permit extends Disposable {
@@ -134,6 +134,31 @@ export class TokenPool<P = Permit> {
     this.held--;
     this.free++;
     if (this.waiters.size > 0) this.wake();
+  }
+
+  /**
+   * Counts the tokens handed to waiters that have not resumed yet (a part of
+   * `held`). It walks the list of waiters resuming, which one promise job
+   * empties, so that the hot path keeps no counter for the one caller that
+   * needs it (`Semaphore.release` with a finite `maxValue`).
+   *
+   * @returns How many waiters are resuming.
+   */
+  handingOff(): number {
+    let n = 0;
+    for (let w = this.#resumingHead; w !== undefined; w = w.next) n++;
+    return n;
+  }
+
+  /**
+   * Tells whether a token put back now would go straight to a waiter that
+   * resumes at once (one nothing can cancel, with nobody resuming ahead of
+   * it), so that it is neither free nor in hand-off afterwards.
+   */
+  putGoesStraightToHolder(): boolean {
+    if (this.free > 0 || this.#resumingTail !== undefined) return false;
+    const first = this.waiters.head;
+    return first !== undefined && first.scope === undefined && first.signal === undefined;
   }
 
   /** Hands free tokens to waiters in FIFO order. */

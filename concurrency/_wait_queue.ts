@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type CancelledError, describeValue } from "./errors.ts";
+import type { CancelledError } from "./errors.ts";
+import { describeValue } from "./_validate.ts";
 import {
   type CancelScope,
   type CancelWatcher,
@@ -16,6 +17,12 @@ import {
   unwatchScope,
   watchScope,
 } from "./cancel.ts";
+
+/** Options of a waiting call (`acquire`, `wait`, …). */
+export interface AcquireOptions {
+  /** Cancels the wait when it aborts. */
+  signal?: AbortSignal;
+}
 
 /**
  * One waiting call. A plain object (made in `WaitQueue.wait`) rather than a
@@ -61,8 +68,6 @@ export class WaitQueue<T> {
    * and release.
    */
   size = 0;
-  /** Called after a waiter left the list because it was cancelled. */
-  onCancelled: ((waiter: Waiter<T>) => void) | undefined = undefined;
 
   /** The first waiter, if any (not removed). */
   get head(): Waiter<T> | undefined {
@@ -123,12 +128,23 @@ export class WaitQueue<T> {
     return true;
   }
 
+  /**
+   * Wakes up to `n` waiters in FIFO order, each resolved with its own record,
+   * so that it can ask {@linkcode cancellationOnWake} when it resumes.
+   */
+  wakeWaiters(this: WaitQueue<unknown>, n = Infinity): void {
+    for (let i = 0; i < n; i++) {
+      const w = this.shift();
+      if (w === undefined) return;
+      w.resolve(w);
+    }
+  }
+
   /** Removes a cancelled waiter and rejects it with `reason`. */
   cancel(w: Waiter<T>, reason: unknown): void {
     if (w.queue !== this) return;
     this.#remove(w);
     w.reject(reason);
-    this.onCancelled?.(w);
   }
 
   #remove(w: Waiter<T>): void {

@@ -1,0 +1,140 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * Argument checks (internal), and the one describer of received values that
+ * every argument error of the module uses: `… must be X, received <value>`.
+ *
+ * @module
+ */
+
+/**
+ * How {@linkcode describeValue} shows a value. `"typed"` names the type and,
+ * when short, the value (`string "10"`, `number -1`, `boolean true`). The
+ * other two are the forms some calls were published with, which their tests
+ * pin: `"bare"` shows a number or a boolean as itself and anything else by
+ * its type (`-1`, `true`, `string`: the patterns' checks); `"bareNumber"`
+ * shows only a number as itself (`-1`, `boolean`, `string`: `alcall`,
+ * `toList`, the queues).
+ */
+export type DescribeStyle = "typed" | "bare" | "bareNumber";
+
+/**
+ * Shows a value received by a call in an argument error.
+ *
+ * @param value The value received.
+ * @param style `"typed"` (default), `"bare"` or `"bareNumber"`, see
+ * {@linkcode DescribeStyle}.
+ * @returns Typed: `string "10"`, `number -1`, `boolean true`, `bigint 5n`,
+ * `symbol Symbol(id)`, `function retry`, `array`, `object`, `null`, `undefined`. Otherwise the
+ * value or `null` or the type.
+ */
+export function describeValue(value: unknown, style: DescribeStyle = "typed"): string {
+  const type = typeof value;
+  if (value === null) return "null";
+  if (type === "number" || (type === "boolean" && style !== "bareNumber")) {
+    return style === "typed" ? `${type} ${value}` : String(value);
+  }
+  if (style !== "typed") return type;
+  switch (type) {
+    case "string": {
+      const text = value as string;
+      return `string ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}`;
+    }
+    case "bigint":
+      return `bigint ${value}n`;
+    case "function": {
+      const name = (value as { name?: unknown }).name;
+      return typeof name === "string" && name !== "" ? `function ${name}` : "function";
+    }
+    case "object":
+      return Array.isArray(value) ? "array" : "object";
+    case "symbol":
+      return `symbol ${String(value)}`;
+    default:
+      return type;
+  }
+}
+
+/**
+ * {@linkcode describeValue} in the `"bare"` style, under the name the
+ * patterns' checks call it by.
+ *
+ * @param value The value received.
+ * @returns E.g. `-1`, `true`, `null`, `string`.
+ */
+export function describe(value: unknown): string {
+  return describeValue(value, "bare");
+}
+
+/**
+ * {@linkcode describeValue} in the `"bareNumber"` style, under the name the
+ * files that took it from `errors.ts` call it by.
+ *
+ * @param value The value received.
+ * @returns E.g. `-1`, `boolean`, `null`, `string`.
+ */
+export function describeReceived(value: unknown): string {
+  return describeValue(value, "bareNumber");
+}
+
+export function checkOptions(options: unknown, where: string): Record<string, unknown> | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`${where}: 'options' must be an object, received ${describe(options)}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+export function checkNumber(
+  value: unknown,
+  name: string,
+  where: string,
+  expected: string,
+  valid: (n: number) => boolean,
+): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${where}: '${name}' must be ${expected}, received ${describe(value)}`);
+  }
+  if (!valid(value)) {
+    throw new RangeError(`${where}: '${name}' must be ${expected}, received ${value}`);
+  }
+  return value;
+}
+
+export function checkFunction(value: unknown, name: string, where: string): void {
+  if (typeof value !== "function") {
+    throw new TypeError(`${where}: '${name}' must be a function, received ${describe(value)}`);
+  }
+}
+
+export function checkBoolean(value: unknown, name: string, where: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${where}: '${name}' must be a boolean, received ${describe(value)}`);
+  }
+  return value;
+}
+
+export const isLimit = (n: number): boolean => n === Infinity || Number.isInteger(n) && n >= 1;
+export const LIMIT = "a positive integer or Infinity";
+
+export function isIterable(value: unknown): value is Iterable<unknown> {
+  return value !== null && value !== undefined &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
+}
+
+export function checkTasks<F>(fns: unknown, where: string): F[] {
+  if (typeof fns === "string" || !isIterable(fns)) {
+    throw new TypeError(
+      `${where}: 'fns' must be an iterable of functions, received ${describe(fns)}`,
+    );
+  }
+  const list = Array.from(fns);
+  for (let i = 0; i < list.length; i++) {
+    if (typeof list[i] !== "function") {
+      throw new TypeError(
+        `${where}: 'fns[${i}]' must be a function, received ${describe(list[i])}`,
+      );
+    }
+  }
+  return list as F[];
+}
