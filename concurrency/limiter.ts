@@ -278,8 +278,12 @@ export class CapacityLimiter {
         }`,
       );
     }
-    using _permit = await this.acquire(options);
-    return await fn();
+    const permit = await this.acquire(options);
+    try {
+      return await fn();
+    } finally {
+      permit.release();
+    }
   }
 
   /**
