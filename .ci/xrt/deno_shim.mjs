@@ -164,14 +164,11 @@ export async function runRegisteredTests(file) {
       summary.denoOnly.push({ name: test.name, api: [...moduleDenoOnly][0] });
       continue;
     }
-    const started = performance.now();
     const outcome = await runOne(test);
-    const ms = Math.round(performance.now() - started);
     if (outcome.denoOnly !== undefined) {
       summary.denoOnly.push({ name: test.name, api: outcome.denoOnly });
     } else if (outcome.errors.length === 0) {
       summary.passed++;
-      if (process.env.XRT_VERBOSE) console.log(`ok   ${test.name} (${ms} ms)`);
     } else {
       summary.failed++;
       summary.failures.push({ name: test.name, error: outcome.errors.map(describe).join("\n") });
