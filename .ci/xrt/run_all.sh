@@ -9,6 +9,10 @@
 # XRT_RUNTIMES="node22 bun" runs a subset; XRT_VERBOSE=1 lists every file.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
+  echo "xrt: the pinned runtimes are the linux-x64 builds; this is $(uname -s)-$(uname -m)" >&2
+  exit 2
+fi
 ROOT=$PWD
 CACHE=${LIONPRIDE_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lionpride-ci}
 LOCK_HASH=$(cat .ci/xrt/tools/package.json .ci/xrt/tools/package-lock.json | sha256sum | cut -c1-12)
