@@ -1,6 +1,6 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
- * The seed tutorial's pipeline, end to end, against a REAL flaky HTTP server
+ * A fetch → process → store pipeline, end to end, against a REAL flaky HTTP server
  * on 127.0.0.1: fetch (10 at a time, 5 s per call, 3 attempts with backoff,
  * behind a circuit breaker) → process (alcall, 20 at a time, through a
  * CapacityLimiter(5) modelling 5 database connections) → store (~10% fail,
