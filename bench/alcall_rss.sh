@@ -29,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Peak RSS in KiB of one run of one variant.
 peak_kib() {
   local out="$tmp/time.txt"
-  if ! "$TIME" -v -o "$out" deno run --quiet bench/alcall_rss.ts "$1"; then
+  if ! "$TIME" -v -o "$out" deno run --quiet --config bench/deno.json bench/alcall_rss.ts "$1"; then
     echo "alcall_rss.sh: variant $1 failed" >&2
     exit 1
   fi

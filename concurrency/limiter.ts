@@ -271,8 +271,12 @@ export class CapacityLimiter {
         `Cannot use CapacityLimiter: 'fn' must be a function, received ${describeValue(fn)}`,
       );
     }
-    using _permit = await this.acquire(options);
-    return await fn();
+    const permit = await this.acquire(options);
+    try {
+      return await fn();
+    } finally {
+      permit.release();
+    }
   }
 
   /**

@@ -6,8 +6,17 @@
  * circuit breaker is open gets a fast 503 without being called.
  *
  * On Deno Deploy: `export default { fetch: createHandler(upstreams) }`.
- * Locally (starts three fake upstreams on 127.0.0.1 and sends a few requests):
- * `deno run --allow-net=127.0.0.1 examples/deploy_handler.ts`.
+ *
+ * Locally it starts three fake upstreams and the handler on 127.0.0.1 and
+ * shows the four outcomes: a success, a budget timeout (504), a client that
+ * disconnects (its upstream calls are cancelled), and a fast 503 once a
+ * failing upstream's breaker is open:
+ *
+ *   deno run --allow-net=127.0.0.1 examples/deploy_handler.ts
+ *
+ * (The repository's deno.json opts in to `no-legacy-abort`, so
+ * `request.signal` aborts only when the client goes away. Elsewhere, pass
+ * `--unstable-no-legacy-abort`, as Deno's warning says.)
  */
 
 import {
@@ -123,36 +132,77 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
   return Object.assign(handler, { breakers });
 }
 
-if (import.meta.main) {
-  // Three fake upstreams: fast, slow-ish, and one that fails every request.
-  const serve = (handler: (req: Request) => Promise<Response> | Response) =>
-    Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
-  const users = serve(() => Response.json({ id: 1, name: "Ada" }));
-  const orders = serve(async (req) => {
-    await sleep(50, { signal: req.signal }).catch(() => {});
-    return Response.json([{ id: 10, total: 42 }]);
+/** Which upstream misbehaves, and how, is chosen by the request's query string. */
+function startDemoUpstreams(cancelled: Map<string, number>): {
+  upstreams: Upstream[];
+  stop: () => Promise<void>;
+} {
+  const servers: Deno.HttpServer[] = [];
+  const upstreams = ["users", "orders", "recommendations"].map((name) => {
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      async (req) => {
+        const query = new URL(req.url).searchParams;
+        if (query.get("down") === name) return new Response("boom", { status: 500 });
+        const delay = query.get("slow") === name ? 60_000 : 10;
+        try {
+          await sleep(delay, { signal: req.signal });
+        } catch {
+          cancelled.set(name, performance.now());
+          return new Response(null, { status: 499 });
+        }
+        return Response.json({ upstream: name, ok: true });
+      },
+    );
+    servers.push(server);
+    return { name, url: `http://127.0.0.1:${server.addr.port}/` };
   });
-  const recs = serve(() => new Response("boom", { status: 500 }));
-  const upstreams = [
-    { name: "users", url: `http://127.0.0.1:${users.addr.port}/` },
-    { name: "orders", url: `http://127.0.0.1:${orders.addr.port}/` },
-    { name: "recommendations", url: `http://127.0.0.1:${recs.addr.port}/` },
-  ];
-  const handler = createHandler(upstreams, { budget: 1_000, failureThreshold: 2 });
-  const app = serve(handler);
+  return { upstreams, stop: () => Promise.all(servers.map((s) => s.shutdown())).then(() => {}) };
+}
+
+/** Runs the four scenarios against a local handler; prints one line per request. */
+async function demo(): Promise<void> {
+  const cancelled = new Map<string, number>();
+  const { upstreams, stop } = startDemoUpstreams(cancelled);
+  const handler = createHandler(upstreams, { budget: 500, failureThreshold: 2 });
+  const app = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
+  const base = `http://127.0.0.1:${app.addr.port}/`;
+  const request = async (what: string, query: string): Promise<void> => {
+    const t = performance.now();
+    const res = await fetch(base + query);
+    const body = await res.text();
+    const ms = Math.round(performance.now() - t);
+    console.log(`${what.padEnd(38)} -> ${res.status} in ${ms} ms  ${body.slice(0, 70)}`);
+  };
   try {
-    for (let i = 1; i <= 4; i++) {
-      const t = performance.now();
-      const res = await fetch(`http://127.0.0.1:${app.addr.port}/?user=1`);
-      const body = await res.text();
-      console.log(
-        `request ${i}: ${res.status} in ${(performance.now() - t).toFixed(0)} ms  ${
-          body.slice(0, 100)
-        }`,
-      );
-    }
+    await request("all upstreams healthy", "?user=1");
+    await request("orders slower than the 500 ms budget", "?user=1&slow=orders");
+
+    // The client gives up after 100 ms: the handler cancels its upstream calls.
+    cancelled.clear();
+    const client = new AbortController();
+    const t = performance.now();
+    const pending = fetch(base + "?user=1&slow=orders", { signal: client.signal });
+    setTimeout(() => client.abort(), 100);
+    await pending.catch(() => {});
+    const left = performance.now();
+    while (!cancelled.has("orders") && performance.now() - left < 1_000) await sleep(5);
+    const seen = cancelled.get("orders");
+    console.log(
+      `${"client disconnects after 100 ms".padEnd(38)} -> ` +
+        (seen === undefined
+          ? "orders call NOT cancelled"
+          : `orders call cancelled ${Math.round(seen - t)} ms after the request began`),
+    );
+
+    await request("recommendations failing (1/2)", "?user=1&down=recommendations");
+    await request("recommendations failing (2/2)", "?user=1&down=recommendations");
+    await request("breaker open: fail fast", "?user=1&down=recommendations");
     console.log(`recommendations breaker: ${handler.breakers.get("recommendations")!.state}`);
   } finally {
-    await Promise.all([app, users, orders, recs].map((s) => s.shutdown()));
+    await app.shutdown();
+    await stop();
   }
 }
+
+if (import.meta.main) await demo();

@@ -1,14 +1,21 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
- * The seed tutorial's pipeline, end to end, against a REAL flaky HTTP server
+ * A fetch → process → store pipeline, end to end, against a REAL flaky HTTP server
  * on 127.0.0.1: fetch (10 at a time, 5 s per call, 3 attempts with backoff,
  * behind a circuit breaker) → process (alcall, 20 at a time, through a
  * CapacityLimiter(5) modelling 5 database connections) → store (~10% fail,
- * aggregated in an ExceptionGroup). Ctrl-C finishes the current batch of 20
- * and prints what was done.
+ * aggregated in an ExceptionGroup). Ctrl-C finishes the current batch of 20,
+ * prints what was done and exits with 130.
  *
  * Run: `deno task example` or
- * `deno run --allow-net=127.0.0.1 examples/resilient_pipeline.ts --items 100 --seed 1`.
+ * `deno run --allow-net=127.0.0.1 examples/resilient_pipeline.ts --items 100 --seed 1`
+ * (`--help` lists the options).
+ *
+ * The summary says how the run ended (`success`: every item stored;
+ * `partial_success`: some; `failure`: none; `interrupted`) and counts why
+ * items failed (`failure_reasons`, e.g. `{ "5xx": 4, "timeout": 1,
+ * "store_error": 9 }`) and why attempts failed (`attempt_failures`). The
+ * progress line ends on the final counts.
  *
  * Flags: `--items N` (100), `--seed S` (random), `--json` (final object only),
  * `--failure-rate R` (0.2: share of requests answered with a 5xx),
@@ -35,6 +42,7 @@ import {
   alcall,
   CapacityLimiter,
   CircuitBreaker,
+  CircuitOpenError,
   currentTime,
   ExceptionGroup,
   failAfter,
@@ -44,6 +52,7 @@ import {
   QueueClosed,
   sleep,
   taskGroup,
+  TimeoutError,
 } from "../mod.ts";
 
 // ---------------------------------------------------------------- options
@@ -98,8 +107,43 @@ export function defaultOptions(): PipelineOptions {
   };
 }
 
-/** Parses the CLI flags (see the module doc) into options. */
-export function parseArgs(args: string[]): PipelineOptions {
+/** The `--help` text. */
+export const USAGE = `Usage: deno task example [options]
+       deno run --allow-net=127.0.0.1 examples/resilient_pipeline.ts [options]
+
+Fetches items from a flaky HTTP server it starts on 127.0.0.1, processes them through
+5 "database connections" and stores them; prints progress, then what succeeded, what
+failed and why. Ctrl-C stops fetching, finishes the batch in hand and exits with 130.
+
+Options:
+  --items N               items to move through the pipeline (default 100)
+  --seed S                seed for every random choice: same seed, same outcome (default random)
+  --json                  print only the final result, as one JSON object
+  --failure-rate R        share of requests answered with a 503 (default 0.2)
+  --hang-rate R           share of first attempts that hang past the call timeout (default 0.03)
+  --latency MS            mean upstream latency (default 100)
+  --call-timeout MS       budget per fetch attempt, body included (default 5000)
+  --store-failure-rate R  share of items whose store fails (default 0.1)
+  --fault-mode MODE       none | reset (connections reset or garbage) | slow-body (default none)
+  --fault-rate R          share of requests that get the fault (default 0.1)
+  -h, --help              show this help
+
+Exit status: 0 when every item or some got through, 1 when none did, 2 for a bad
+option, 130 when interrupted.`;
+
+/** A bad command line; the message says which flag and what it got. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/**
+ * Parses the CLI flags (see {@linkcode USAGE}) into options, or `"help"`.
+ *
+ * @throws {UsageError} For an unknown flag or a bad value.
+ */
+export function parseArgs(args: string[]): PipelineOptions;
+export function parseArgs(args: string[], allowHelp: true): PipelineOptions | "help";
+export function parseArgs(args: string[], allowHelp = false): PipelineOptions | "help" {
   const o = defaultOptions();
   const numeric: Record<string, keyof PipelineOptions> = {
     "--items": "items",
@@ -113,24 +157,30 @@ export function parseArgs(args: string[]): PipelineOptions {
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--json") {
+    if (allowHelp && (arg === "--help" || arg === "-h")) {
+      return "help";
+    } else if (arg === "--json") {
       o.json = true;
     } else if (arg === "--fault-mode") {
       const mode = args[++i] as FaultMode;
       if (!FAULT_MODES.includes(mode)) {
-        throw new RangeError(
+        throw new UsageError(
           `--fault-mode needs one of ${FAULT_MODES.join(", ")}, received ${mode}`,
         );
       }
       o.faultMode = mode;
     } else if (arg in numeric) {
-      const value = Number(args[++i]);
+      const raw = args[++i];
+      const value = raw === undefined || raw.trim() === "" ? NaN : Number(raw);
       if (!Number.isFinite(value) || value < 0) {
-        throw new RangeError(`${arg} needs a number >= 0, received ${args[i]}`);
+        throw new UsageError(`${arg} needs a number >= 0, received ${raw ?? "nothing"}`);
+      }
+      if (arg === "--items" && !Number.isInteger(value)) {
+        throw new UsageError(`--items needs a whole number, received ${raw}`);
       }
       (o as unknown as Record<string, number>)[numeric[arg]] = value;
     } else {
-      throw new TypeError(`Unknown argument ${arg}`);
+      throw new UsageError(`unknown option ${arg}`);
     }
   }
   return o;
@@ -322,9 +372,40 @@ interface Processed extends Fetched {
   score: number;
 }
 
+/**
+ * Why an item failed for good, or why an attempt failed: `"5xx"` (the upstream
+ * answered 5xx), `"4xx"`, `"timeout"` (the call's budget ran out), `"network"`
+ * (connection reset, or an answer that is not HTTP), `"bad_body"` (not JSON),
+ * `"circuit_open"` (the breaker refused the call), `"store_error"`, `"other"`.
+ */
+export function reasonOf(err: unknown): string {
+  if (err instanceof HttpError) return err.status >= 500 ? "5xx" : "4xx";
+  if (err instanceof TimeoutError) return "timeout";
+  if (err instanceof CircuitOpenError) return "circuit_open";
+  if (err instanceof SyntaxError) return "bad_body";
+  if (err instanceof TypeError) return "network";
+  if (err instanceof ExceptionGroup && err.exceptions.length === 1) {
+    return reasonOf(err.exceptions[0]);
+  }
+  return "other";
+}
+
+function tally(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** One decimal: what a person reads. */
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/**
+ * How a run ended: every item stored (`success`), some (`partial_success`),
+ * none of at least one (`failure`), or stopped early (`interrupted`).
+ */
+export type PipelineStatus = "success" | "partial_success" | "failure" | "interrupted";
+
 /** What a run did; see the module doc for how the books balance. */
 export interface PipelineResult {
-  status: "success" | "partial_success" | "interrupted";
+  status: PipelineStatus;
   fetched: number;
   processed: number;
   storage_errors: number;
@@ -335,6 +416,10 @@ export interface PipelineResult {
   /** Fetched items left in the queue when the run was interrupted. */
   unprocessed: number;
   retries: number;
+  /** Items that failed for good, by reason (see {@linkcode reasonOf}); storage failures as "store_error". */
+  failure_reasons: Record<string, number>;
+  /** Every failed fetch attempt, retried or not, by reason. */
+  attempt_failures: Record<string, number>;
   max_db_connections: number;
   breaker_opened: number;
   /** What the upstream saw: requests, injected faults, callers that gave up mid-request. */
@@ -381,6 +466,15 @@ export async function runPipeline(
   let callTime = 0;
   let retries = 0;
   const counts = { fetched: 0, fetchFailed: 0, processed: 0, stored: 0, storageErrors: 0 };
+  const failureReasons: Record<string, number> = {};
+  const attemptFailures: Record<string, number> = {};
+  const fetchProgress = { done: 0, total: o.items, running: 0 };
+  const progress = (final = false): void =>
+    log(
+      `fetch ${fetchProgress.done}/${fetchProgress.total} (running ${fetchProgress.running}, ` +
+        `retries ${retries}) | processed ${counts.processed} | stored ${counts.stored}`,
+      final,
+    );
   const queue = new Queue<Fetched>({ maxSize: 40 });
   const ids = Array.from({ length: o.items }, (_, i) => i);
   let interrupted = false;
@@ -410,7 +504,13 @@ export async function runPipeline(
       // The put stays outside the per-call timeout: waiting for queue room is
       // back-pressure, not a slow upstream, and must never refetch an item.
       const results = await alcall(ids, async (id, ctx) => {
-        const item = await fetchItem(id, ctx.attempt);
+        let item: Fetched;
+        try {
+          item = await fetchItem(id, ctx.attempt);
+        } catch (err) {
+          if (!isCancelled(err)) tally(attemptFailures, reasonOf(err));
+          throw err;
+        }
         counts.fetched++;
         onItem(id, "fetched");
         await queue.put(item);
@@ -424,16 +524,16 @@ export async function runPipeline(
         onProgress: (p) => {
           retries = p.retries;
           counts.fetchFailed = p.failed;
-          log(
-            `fetch ${
-              p.succeeded + p.failed
-            }/${p.total} (running ${p.running}, retries ${p.retries})` +
-              ` | processed ${counts.processed} | stored ${counts.stored}`,
-          );
+          fetchProgress.done = p.succeeded + p.failed;
+          fetchProgress.total = p.total;
+          fetchProgress.running = p.running;
+          progress();
         },
       });
       results.forEach((r, i) => {
-        if (r instanceof Error) onItem(ids[i], "fetch_failed");
+        if (!(r instanceof Error)) return;
+        tally(failureReasons, reasonOf(r));
+        onItem(ids[i], "fetch_failed");
       });
     } catch (err) {
       if (!(stopSignal?.aborted && isCancelled(err))) throw err;
@@ -475,7 +575,9 @@ export async function runPipeline(
       if (errors.length > 0) {
         const group = new ExceptionGroup("storage failures", errors);
         counts.storageErrors += group.exceptions.length;
+        for (const _ of group.exceptions) tally(failureReasons, "store_error");
       }
+      progress();
       if (stopSignal?.aborted) {
         interrupted = true;
         return;
@@ -491,15 +593,20 @@ export async function runPipeline(
   } finally {
     await api.stop();
   }
+  // The last line of progress shows the final counts.
+  progress(true);
   const duration = (currentTime() - started) / 1_000;
   const total = o.items;
-  const pct = (n: number): number => Math.round((n / Math.max(1, total)) * 1_000) / 10;
+  // Of no items, none failed.
+  const pct = (n: number): number => total === 0 ? 100 : round1((n / total) * 100);
   return {
     status: interrupted
       ? "interrupted"
-      : counts.storageErrors > 0 || counts.fetchFailed > 0
-      ? "partial_success"
-      : "success",
+      : counts.stored === total
+      ? "success"
+      : counts.stored === 0
+      ? "failure"
+      : "partial_success",
     fetched: counts.fetched,
     processed: counts.processed,
     storage_errors: counts.storageErrors,
@@ -508,11 +615,13 @@ export async function runPipeline(
     not_fetched: total - counts.fetched - counts.fetchFailed,
     unprocessed: counts.fetched - counts.processed,
     retries,
+    failure_reasons: failureReasons,
+    attempt_failures: attemptFailures,
     max_db_connections: maxDb,
     breaker_opened: breakerOpened,
     upstream: { ...api.stats },
-    sequential_sec: Math.round(callTime) / 1_000 +
-      counts.processed * 0.01 + counts.processed * 0.002,
+    // What the same calls, processing and stores would take one after the other.
+    sequential_sec: round1(callTime / 1_000 + counts.processed * (0.01 + 0.002)),
     metrics: {
       total_items: total,
       fetch_success: pct(counts.fetched),
@@ -527,8 +636,21 @@ export async function runPipeline(
 
 // ---------------------------------------------------------------- main
 
-if (import.meta.main) {
-  const o = parseArgs(Deno.args);
+/** Runs the CLI: `--help`, a usage error (exit 2), or a run (exit 130 when interrupted). */
+async function main(args: string[]): Promise<number> {
+  let parsed: PipelineOptions | "help";
+  try {
+    parsed = parseArgs(args, true);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`error: ${err.message}\n\nRun with --help to see the options.`);
+    return 2;
+  }
+  if (parsed === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const o = parsed;
   const tty = Deno.stdout.isTerminal();
   let lastPlain = 0;
   const encoder = new TextEncoder();
@@ -547,35 +669,50 @@ if (import.meta.main) {
   if (o.json) {
     console.log(JSON.stringify(result));
   } else {
-    if (tty) console.log();
-    const books = {
-      status: result.status,
-      fetched: result.fetched,
-      processed: result.processed,
-      storage_errors: result.storage_errors,
-    };
-    const interruptedBooks = {
-      fetch_failures: result.fetch_failures,
-      stored: result.stored,
-      not_fetched: result.not_fetched,
-      unprocessed: result.unprocessed,
-    };
-    // An interrupted run also says what was left undone.
-    const summary = result.status === "interrupted" ? { ...books, ...interruptedBooks } : books;
-    console.log(JSON.stringify(summary, null, 2));
-    const m = result.metrics;
-    console.log("\nReal-World Metrics");
-    console.log(`  total_items:     ${m.total_items}`);
-    console.log(`  fetch_success:   ${m.fetch_success}%`);
-    console.log(`  process_success: ${m.process_success}%`);
-    console.log(`  store_success:   ${m.store_success}%`);
-    console.log(`  overall_success: ${m.overall_success}%`);
-    console.log(`  duration_sec:    ${m.duration_sec}`);
-    console.log(`  avg_retries:     ${m.avg_retries}`);
-    console.log(
-      `\nA sequential run would have taken ~${result.sequential_sec.toFixed(1)} s ` +
-        `(${(result.sequential_sec / Math.max(0.01, m.duration_sec)).toFixed(1)}x longer); ` +
-        `peak DB connections ${result.max_db_connections}/5.`,
-    );
+    printSummary(result);
   }
+  // 128 + SIGINT, as a shell reports a program stopped by Ctrl-C.
+  return result.status === "interrupted" ? 130 : result.status === "failure" ? 1 : 0;
 }
+
+function printSummary(result: PipelineResult): void {
+  const summary: Record<string, unknown> = {
+    status: result.status,
+    fetched: result.fetched,
+    fetch_failures: result.fetch_failures,
+    processed: result.processed,
+    stored: result.stored,
+    storage_errors: result.storage_errors,
+    failure_reasons: result.failure_reasons,
+  };
+  // An interrupted run also says what was left undone.
+  if (result.status === "interrupted") {
+    summary.not_fetched = result.not_fetched;
+    summary.unprocessed = result.unprocessed;
+  }
+  console.log(JSON.stringify(summary, null, 2));
+  const m = result.metrics;
+  console.log("\nReal-World Metrics");
+  console.log(`  total_items:     ${m.total_items}`);
+  console.log(`  fetch_success:   ${m.fetch_success}%`);
+  console.log(`  process_success: ${m.process_success}%`);
+  console.log(`  store_success:   ${m.store_success}%`);
+  console.log(`  overall_success: ${m.overall_success}%`);
+  console.log(`  duration_sec:    ${m.duration_sec}`);
+  console.log(`  avg_retries:     ${m.avg_retries}`);
+  const failedAttempts = Object.entries(result.attempt_failures)
+    .map(([reason, n]) => `${reason} ${n}`).join(", ");
+  if (failedAttempts !== "") console.log(`  failed attempts: ${failedAttempts}`);
+  if (result.metrics.total_items === 0) {
+    console.log("\nNo items: nothing to do.");
+    return;
+  }
+  const speedup = result.sequential_sec / Math.max(0.01, m.duration_sec);
+  console.log(
+    `\nOne call at a time, the same work would have taken ~${result.sequential_sec.toFixed(1)} s` +
+      (speedup >= 1.05 ? ` (${speedup.toFixed(1)}x longer)` : "") +
+      `; peak DB connections ${result.max_db_connections}/5.`,
+  );
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);

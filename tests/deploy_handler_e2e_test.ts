@@ -317,3 +317,30 @@ Deno.test("an upstream that trickles its body past the budget gives a 504 and is
     await trickle.stop();
   }
 });
+
+Deno.test("the example run as its header says shows a success, a 504, a cancelled call and a fast 503, without warnings", async () => {
+  const root = new URL("..", import.meta.url);
+  const killer = new AbortController();
+  const timer = setTimeout(() => killer.abort(), 20_000);
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net=127.0.0.1", "examples/deploy_handler.ts"],
+      cwd: root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: killer.signal,
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(stderr, "", "nothing on stderr (no legacy request.signal warning)");
+    assert.match(stdout, /all upstreams healthy\s+-> 200 /);
+    assert.match(stdout, /slower than the 500 ms budget\s+-> 504 /);
+    assert.match(stdout, /client disconnects after 100 ms\s+-> orders call cancelled \d+ ms/);
+    assert.match(stdout, /breaker open: fail fast\s+-> 503 in \d ms/);
+  } finally {
+    clearTimeout(timer);
+  }
+});

@@ -38,11 +38,19 @@ function spawnPipeline(args: string[], ms = 8_000): Deno.ChildProcess {
 }
 
 /** Runs the CLI to its end and parses the JSON it prints. */
-async function runCli(args: string[]): Promise<PipelineResult> {
+async function runCli(args: string[], code = 0): Promise<PipelineResult> {
+  const out = await runCliText(args);
+  assert.equal(out.code, code, `the pipeline exited with ${out.code}: ${out.stderr}`);
+  return JSON.parse(out.stdout);
+}
+
+/** Runs the CLI to its end: exit code, stdout and stderr. */
+async function runCliText(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await spawnPipeline(args).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, `the pipeline exited with ${out.code}: ${stderr}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
 /** Records every step of every item, to account for each one. */
@@ -75,8 +83,18 @@ function assertBooks(r: PipelineResult, total: number, events?: Map<number, Item
     assert.equal(r.not_fetched, 0, "a finished run fetched or failed every item");
     assert.equal(r.unprocessed, 0, "a finished run processed every fetched item");
     const partial = r.fetch_failures > 0 || r.storage_errors > 0;
-    assert.equal(r.status, partial ? "partial_success" : "success");
+    const none = total > 0 && r.stored === 0;
+    assert.equal(r.status, none ? "failure" : partial ? "partial_success" : "success");
   }
+  // Every item that failed for good has exactly one reason (fetch reasons are
+  // counted once the fetch stage has finished).
+  const reasons = Object.values(r.failure_reasons).reduce((a, b) => a + b, 0);
+  assert.equal(r.failure_reasons.store_error ?? 0, r.storage_errors);
+  assert.equal(
+    reasons - r.storage_errors,
+    r.status === "interrupted" ? 0 : r.fetch_failures,
+    JSON.stringify(r.failure_reasons),
+  );
   if (events === undefined) return;
   const tally = new Map<string, number>();
   for (const [id, history] of events) {
@@ -247,7 +265,7 @@ Deno.test("a real SIGINT stops the CLI, which prints balanced books of what was 
   child.kill("SIGINT");
   while (await read());
   const status = await child.status;
-  assert.equal(status.code, 0, `exited with ${status.code}: ${await stderr}`);
+  assert.equal(status.code, 130, `exited with ${status.code}: ${await stderr}`);
   assert.equal(await stderr, "");
   const summary = /^\{\n[\s\S]*?\n\}$/m.exec(stdout);
   assert.ok(summary, `no summary in:\n${stdout}`);
@@ -257,4 +275,89 @@ Deno.test("a real SIGINT stops the CLI, which prints balanced books of what was 
   assert.equal(r.fetched + r.fetch_failures + r.not_fetched, 300);
   assert.equal(r.processed + r.unprocessed, r.fetched);
   assert.equal(r.stored + r.storage_errors, r.processed);
+});
+
+// ------------------------------------------------------------------ the CLI tells the truth
+
+Deno.test("--help prints the usage and exits 0", async () => {
+  const out = await runCliText(["--help"]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /^Usage: /);
+  assert.match(out.stdout, /--items N/);
+  assert.match(out.stdout, /130 when interrupted/);
+  assert.equal(out.stderr, "");
+});
+
+Deno.test("an unknown option is a one-line error and exit code 2, not a stack trace", async () => {
+  const out = await runCliText(["--itmes", "5"]);
+  assert.equal(out.code, 2);
+  assert.match(out.stderr, /^error: unknown option --itmes\n/);
+  assert.doesNotMatch(out.stderr, /\bat \S+:\d+/, "no stack trace");
+  const bad = await runCliText(["--items", "2.5"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--items needs a whole number, received 2.5/);
+});
+
+Deno.test("an upstream that always fails ends in failure, every item counted by its reason", async () => {
+  const r = await runCli(
+    ["--items", "30", "--seed", "1", "--json", "--failure-rate", "1", "--hang-rate", "0", ...FAST],
+    1,
+  );
+  assert.equal(r.status, "failure");
+  assertBooks(r, 30);
+  assert.equal(r.fetch_failures, 30);
+  // The first failures are 5xx; once the breaker opens, the rest fail fast.
+  assert.equal((r.failure_reasons["5xx"] ?? 0) + (r.failure_reasons.circuit_open ?? 0), 30);
+  assert.ok((r.attempt_failures["5xx"] ?? 0) > 0, JSON.stringify(r.attempt_failures));
+});
+
+Deno.test("failure reasons name timeouts and 5xx apart", async () => {
+  const r = await runPipeline(
+    parseArgs([
+      "--items",
+      "60",
+      "--seed",
+      "2",
+      "--hang-rate",
+      "0.5",
+      "--failure-rate",
+      "0.3",
+      ...FAST,
+    ]),
+    quiet,
+  );
+  assertBooks(r, 60);
+  assert.ok((r.attempt_failures.timeout ?? 0) > 0, JSON.stringify(r.attempt_failures));
+  assert.ok((r.attempt_failures["5xx"] ?? 0) > 0, JSON.stringify(r.attempt_failures));
+  for (const reason of Object.keys(r.attempt_failures)) {
+    assert.ok(["5xx", "timeout", "circuit_open"].includes(reason), `unexpected reason ${reason}`);
+  }
+});
+
+Deno.test("--items 0 is a success with nothing to do, and no speed-up claim", async () => {
+  const out = await runCliText(["--items", "0", ...FAST]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /"status": "success"/);
+  assert.match(out.stdout, /No items: nothing to do\./);
+  assert.doesNotMatch(out.stdout, /x longer/);
+  assert.doesNotMatch(out.stdout, /NaN|Infinity/);
+});
+
+Deno.test("the progress ends at the final counts, and every number printed is rounded", async () => {
+  const out = await runCliText(["--items", "100", "--seed", "1", ...FAST]);
+  assert.equal(out.code, 0, out.stderr);
+  const progress = out.stdout.split("\n").filter((l) => l.startsWith("fetch "));
+  const summary = JSON.parse(/^\{\n[\s\S]*?\n\}$/m.exec(out.stdout)![0]);
+  assert.equal(
+    progress.at(-1),
+    `fetch 100/100 (running 0, retries ${progress.at(-1)!.match(/retries (\d+)/)![1]}) | ` +
+      `processed ${summary.processed} | stored ${summary.stored}`,
+  );
+  for (const n of out.stdout.match(/\d+\.\d+/g) ?? []) {
+    assert.ok(n.split(".")[1].length <= 2, `${n} is not rounded`);
+  }
+  const json = await runCli(SEED_1);
+  for (const n of [json.sequential_sec, ...Object.values(json.metrics)]) {
+    assert.equal(Math.round(n * 100) / 100, n, `${n} is not rounded`);
+  }
 });
