@@ -109,7 +109,7 @@ const byDeadline = (a: DeadlineEntry, b: DeadlineEntry): number => a.deadline - 
  * Tests: tests/clock_test.ts, "… fake clock …".
  */
 class DeadlineClock {
-  readonly heap = new BinaryHeap<DeadlineEntry>(byDeadline);
+  readonly heap: BinaryHeap<DeadlineEntry> = new BinaryHeap(byDeadline);
   #timer: Timer | undefined = undefined;
   #armedAt = Infinity;
   /** The `setTimeout` the timer was armed through. */
