@@ -282,8 +282,7 @@ export class CancelStatus extends DeadlineEntry {
   /**
    * The {@linkcode TimeoutError} for this scope's deadline, e.g. `failAfter
    * timed out after 5000 ms` or `item 17: attempt 2 timed out after 5000 ms
-   * (attemptTimeout)`. Made on demand, after the scope has settled, by the
-   * async function its caller awaits, so its stack shows the caller.
+   * (attemptTimeout)`; `run` rejects with it when `rejectCaught` is set.
    */
   timeoutError(): TimeoutError {
     const label = this.label, timeout = this.budget;
@@ -379,7 +378,8 @@ export class CancelStatus extends DeadlineEntry {
     try {
       resolve(this.#outcome(failed, value));
     } catch (err) {
-      reject(err);
+      if (this.#timedOut(err)) rejectInReaction(resolve, () => this.timeoutError());
+      else reject(err);
     }
   }
 
@@ -387,8 +387,15 @@ export class CancelStatus extends DeadlineEntry {
     try {
       return Promise.resolve(this.#outcome(failed, value));
     } catch (err) {
-      return Promise.reject(err);
+      // Made here, synchronously: its stack shows the caller.
+      return Promise.reject(this.#timedOut(err) ? this.timeoutError() : err);
     }
+  }
+
+  /** `err`, thrown by `#outcome`, is this scope's own deadline, to be a TimeoutError. */
+  #timedOut(err: unknown): boolean {
+    return this.rejectCaught && this.origin === BY_DEADLINE && this.caught &&
+      err === this.reason;
   }
 
   /** Leaves the scope and returns what `run` resolves with, or throws what it rejects with. */
@@ -408,4 +415,21 @@ export class CancelStatus extends DeadlineEntry {
     if (failed) throw value;
     return value;
   }
+}
+
+/**
+ * Rejects the promise of `resolve` with `make()`'s error, made in a promise
+ * reaction that the promise already follows: V8's async stack trace of an
+ * error made there walks on to whoever awaits that promise, so a timeout's
+ * stack shows the caller's frame, while a scope that does not time out pays
+ * nothing (no stack captured, no extra promise; a wrapping `then` or `async`
+ * function on every call measured +20%: bench/README.md, 2026-12-05).
+ */
+function rejectInReaction(resolve: (value: unknown) => void, make: () => Error): void {
+  let trigger!: () => void;
+  const source = new Promise<void>((r) => (trigger = r));
+  resolve(source.then(() => {
+    throw make();
+  }));
+  trigger(); // after `resolve`: its follow-up reaction must be in place first
 }

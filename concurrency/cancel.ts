@@ -343,7 +343,7 @@ export function runInScope<A extends unknown[], R>(
  * resolving `undefined` (internal; kept for callers of 0.1; new code uses
  * `runWithTimeout` of timeouts.ts).
  */
-export async function runScopeFor(
+export function runScopeFor(
   scope: CancelScope,
   fn: (scope: CancelScope) => unknown,
   timeout: boolean,
@@ -351,9 +351,5 @@ export async function runScopeFor(
 ): Promise<unknown> {
   const status = scope[STATUS];
   status.rejectCaught = timeout;
-  try {
-    return await status.run(fn);
-  } catch (err) {
-    throw status.caught && status.origin === BY_DEADLINE ? status.timeoutError() : err;
-  }
+  return status.run(fn);
 }

@@ -133,11 +133,10 @@ class DeadlineClock {
     }
   }
 
-  /** True if the timer will fire in time for the earliest deadline. */
+  /** True if the timer will fire in time for `entry`, just added. */
   timerCovers(entry: DeadlineEntry): boolean {
-    this.#follow();
-    return this.#armedVia === this.#set &&
-      (entry.heapIndex !== 0 || entry.deadline >= this.#armedAt);
+    const via = globalThis.Date === this.date ? globalThis.setTimeout : this.#set;
+    return this.#armedVia === via && (entry.heapIndex !== 0 || entry.deadline >= this.#armedAt);
   }
 
   arm(): void {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BY_DEADLINE, type DeadlineLabel } from "./_cancel_status.ts";
+import type { DeadlineLabel } from "./_cancel_status.ts";
 import { CancelScope, statusOf } from "./cancel.ts";
 import { describeValue } from "./errors.ts";
 
@@ -51,14 +51,8 @@ const FAIL_AT: DeadlineLabel = { source: "failAt" };
 
 /**
  * Runs `fn` in `scope` (with a relative `budget` in ms, if given); the
- * scope's own deadline rejects with its `TimeoutError`, a manual cancel with
- * its `CancelledError`.
- *
- * The error is made in a reaction to the scope's promise, and the promise the
- * caller awaits is that reaction's: V8's async stack trace of an error made
- * there walks on to the awaiting caller, so the stack shows the caller's
- * frame without capturing a stack on calls that do not time out. (An `async`
- * wrapper would do the same at ~4x the cost: bench/README.md, 2026-12-05.)
+ * scope's own deadline rejects with its `TimeoutError` (whose stack shows
+ * the caller), a manual cancel with its `CancelledError`.
  */
 function runFailing<T>(
   scope: CancelScope,
@@ -69,9 +63,7 @@ function runFailing<T>(
   const status = statusOf(scope);
   status.rejectCaught = true;
   status.label = label;
-  return status.run(fn, budget).then(undefined, (err) => {
-    throw status.caught && status.origin === BY_DEADLINE ? status.timeoutError() : err;
-  }) as Promise<T>;
+  return status.run(fn, budget) as Promise<T>;
 }
 
 /**
