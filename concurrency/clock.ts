@@ -37,10 +37,12 @@ const outsideAnyScope = AsyncLocalStorage.snapshot();
  *
  * @example Usage
  * ```ts
- * import { currentTime } from "@lionpride/core";
+ * import { currentTime, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const start = currentTime();
- * if (!(currentTime() >= start)) throw new Error("unexpected result");
+ * await sleep(5);
+ * assert.ok(currentTime() - start >= 4);
  * ```
  */
 export function currentTime(): number {

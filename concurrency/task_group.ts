@@ -72,6 +72,7 @@ class GroupState {
  * @example Usage
  * ```ts
  * import { sleep, taskGroup } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const done: number[] = [];
  * await taskGroup((tg) => {
@@ -82,7 +83,7 @@ class GroupState {
  *     });
  *   }
  * });
- * if (!(done.join() === "10,20,30")) throw new Error("unexpected result");
+ * assert.deepEqual(done, [10, 20, 30]);
  * ```
  */
 export class TaskGroup {
@@ -264,15 +265,18 @@ async function runGroup(fn: (tg: TaskGroup) => unknown): Promise<unknown> {
  *
  * @example Usage
  * ```ts
- * import { ExceptionGroup, taskGroup } from "@lionpride/core";
+ * import { ExceptionGroup, sleep, taskGroup } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * try {
- *   await taskGroup((tg) => {
+ * let cancelled = false;
+ * await assert.rejects(
+ *   taskGroup((tg) => {
+ *     tg.startSoon(() => sleep(1_000).catch(() => (cancelled = true)));
  *     tg.startSoon(() => Promise.reject(new Error("boom")));
- *   });
- * } catch (err) {
- *   if (!(err instanceof ExceptionGroup && err.exceptions.length === 1)) throw new Error("unexpected result");
- * }
+ *   }),
+ *   (err) => err instanceof ExceptionGroup && err.exceptions.length === 1,
+ * );
+ * assert.equal(cancelled, true, "the failure cancelled the sleeping child");
  * ```
  */
 export function taskGroup<T>(

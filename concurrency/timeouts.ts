@@ -92,8 +92,10 @@ export function runWithTimeout<T>(
 
 /**
  * Runs `fn` in a scope whose deadline is `ms` milliseconds from now; rejects
- * with {@linkcode TimeoutError} if the deadline cancels it. A manual
- * `scope.cancel()` is not a timeout: then it resolves `undefined`.
+ * with a {@linkcode TimeoutError} (`source: "failAfter"`, `timeout: ms`, its
+ * stack showing the caller) if the deadline cancels it. A manual
+ * `scope.cancel()` is not a timeout: then it rejects with the scope's
+ * `CancelledError` (its `signal.reason`), even if `fn` returns a value.
  *
  * @typeParam T The type of `fn`'s value.
  * @param ms Milliseconds until the deadline; `null` for none (the scope can
@@ -102,18 +104,23 @@ export function runWithTimeout<T>(
  * @param fn The body; it receives the scope.
  * @returns `fn`'s value.
  * @throws {TimeoutError} If the deadline passed before `fn` finished.
+ * @throws {CancelledError} If the scope was cancelled by `scope.cancel()`, or
+ * an enclosing scope was cancelled.
  * @throws {TypeError} If `ms` is not a number or null, or `fn` not a function.
  * @throws {RangeError} If `ms` is NaN.
  *
  * @example Usage
  * ```ts
  * import { failAfter, sleep, TimeoutError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * try {
- *   await failAfter(10, () => sleep(1_000));
- * } catch (err) {
- *   if (!(err instanceof TimeoutError)) throw new Error("unexpected result");
- * }
+ * await assert.rejects(failAfter(10, () => sleep(1_000)), (err) => {
+ *   assert.ok(err instanceof TimeoutError);
+ *   assert.equal(err.message, "failAfter timed out after 10 ms");
+ *   assert.equal(err.timeout, 10);
+ *   return true;
+ * });
+ * assert.equal(await failAfter(1_000, () => 42), 42);
  * ```
  */
 export function failAfter<T>(
@@ -142,12 +149,13 @@ export function failAfter<T>(
  * @example Usage
  * ```ts
  * import { moveOnAfter, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const result = await moveOnAfter(10, async () => {
  *   await sleep(1_000);
  *   return "done";
  * });
- * if (!(result === undefined)) throw new Error("unexpected result");
+ * assert.equal(result, undefined);
  * ```
  */
 export function moveOnAfter<T>(
@@ -165,22 +173,29 @@ export function moveOnAfter<T>(
 
 /**
  * Like {@linkcode failAfter}, with an absolute deadline on the
- * {@linkcode currentTime} clock.
+ * {@linkcode currentTime} clock; its `TimeoutError` has `source: "failAt"`
+ * and `timeout: NaN`, and its message names the deadline.
  *
  * @typeParam T The type of `fn`'s value.
  * @param deadline The absolute deadline in milliseconds.
  * @param fn The body; it receives the scope.
  * @returns `fn`'s value.
  * @throws {TimeoutError} If the deadline passed before `fn` finished.
+ * @throws {CancelledError} If the scope was cancelled by `scope.cancel()`, or
+ * an enclosing scope was cancelled.
  * @throws {TypeError} If `deadline` is not a number or `fn` not a function.
  * @throws {RangeError} If `deadline` is NaN.
  *
  * @example Usage
  * ```ts
- * import { currentTime, failAt } from "@lionpride/core";
+ * import { currentTime, failAt, sleep, TimeoutError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * const value = await failAt(currentTime() + 1_000, () => 42);
- * if (!(value === 42)) throw new Error("unexpected result");
+ * assert.equal(await failAt(currentTime() + 1_000, () => 42), 42);
+ * await assert.rejects(
+ *   failAt(currentTime() + 10, () => sleep(1_000)),
+ *   (err) => err instanceof TimeoutError && err.source === "failAt" && Number.isNaN(err.timeout),
+ * );
  * ```
  */
 export function failAt<T>(
@@ -209,9 +224,13 @@ export function failAt<T>(
  * @example Usage
  * ```ts
  * import { currentTime, moveOnAt, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * const value = await moveOnAt(currentTime() + 10, () => sleep(1_000));
- * if (!(value === undefined)) throw new Error("unexpected result");
+ * const value = await moveOnAt(currentTime() + 10, async () => {
+ *   await sleep(1_000);
+ *   return "done";
+ * });
+ * assert.equal(value, undefined);
  * ```
  */
 export function moveOnAt<T>(
@@ -239,6 +258,7 @@ export function moveOnAt<T>(
  * @example Usage
  * ```ts
  * import { CancelScope, shield, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const outer = new CancelScope();
  * let cleaned = false;
@@ -249,7 +269,7 @@ export function moveOnAt<T>(
  *     cleaned = true;
  *   });
  * });
- * if (!(cleaned)) throw new Error("unexpected result");
+ * assert.equal(cleaned, true);
  * ```
  */
 export function shield<T>(fn: () => T | Promise<T>): Promise<T> {
