@@ -12,8 +12,8 @@
  * @module
  */
 
+import { ambientStatus } from "./_ambient.ts";
 import {
-  ambientStatus,
   BY_DEADLINE,
   CancelStatus,
   CancelWatcher,
