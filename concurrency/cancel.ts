@@ -303,6 +303,15 @@ export function scopeReason(scope: CancelScope): CancelledError | undefined {
   return scope[STATUS].reason;
 }
 
+/**
+ * True once `scope`'s own deadline has cancelled it (not `cancel()`, not an
+ * enclosing scope): lets a caller that opened a scope with a budget tell
+ * that its budget fired (internal).
+ */
+export function deadlineFired(scope: CancelScope): boolean {
+  return scope[STATUS].origin === BY_DEADLINE;
+}
+
 /** The cancellation of a visible enclosing scope, if any (internal). */
 export function enclosingReason(scope: CancelScope): CancelledError | undefined {
   return scope[STATUS].enclosingReason();

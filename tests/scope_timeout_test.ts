@@ -12,6 +12,7 @@ import {
   taskGroup,
   TimeoutError,
 } from "../mod.ts";
+import { deadlineFired } from "../concurrency/cancel.ts";
 import { runWithTimeout } from "../concurrency/timeouts.ts";
 import { withFakeTime } from "./_fake_time.ts";
 import { deferred } from "./_helpers.ts";
@@ -197,4 +198,23 @@ Deno.test("a TaskGroup prints its running children, failures and cancellation", 
     }),
   );
   assert.equal(printed, "TaskGroup { children: 3, failures: 0, cancelled: false }");
+});
+
+Deno.test("deadlineFired tells a scope's own deadline from a manual or enclosing cancel", async () => {
+  await withFakeTime(async (clock) => {
+    const outer = new CancelScope();
+    const timed = new CancelScope({ deadline: 100 }), manual = new CancelScope();
+    const inner = new CancelScope({ deadline: 10_000 });
+    const runs = [
+      timed.run(() => sleep(1_000)),
+      manual.run((s) => {
+        s.cancel();
+      }),
+      outer.run(() => inner.run(() => sleep(1_000))),
+    ];
+    outer.cancel();
+    await clock.tickAsync(100);
+    await Promise.all(runs);
+    assert.deepEqual([timed, manual, inner].map(deadlineFired), [true, false, false]);
+  });
 });
