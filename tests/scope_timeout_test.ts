@@ -67,6 +67,22 @@ Deno.test("a TimeoutError's stack shows the code that awaited failAfter", async 
   assert.match(String(err.stack), /aCallerThatAwaitsFailAfter/);
 });
 
+async function aCallerWhoseBodyIgnoresTheDeadline(): Promise<void> {
+  const ignored = deferred();
+  const id = setTimeout(ignored.resolve, 200);
+  try {
+    await failAfter(1, () => ignored.promise);
+  } finally {
+    clearTimeout(id);
+  }
+}
+
+Deno.test("a TimeoutError's stack shows the caller when the body ignored the deadline", async () => {
+  const err = await aCallerWhoseBodyIgnoresTheDeadline().then(() => undefined, (e) => e);
+  assert.ok(err instanceof TimeoutError);
+  assert.match(String(err.stack), /aCallerWhoseBodyIgnoresTheDeadline/);
+});
+
 Deno.test("runWithTimeout labels its TimeoutError with the subject read when the deadline fires", async () => {
   await withFakeTime(async (clock) => {
     let attempt = 1;
