@@ -153,6 +153,18 @@ class DeadlineClock {
     this.#timer = outsideAnyScope(newTimer, this.#fire, delay, this.#set, this.#clear);
   }
 
+  /**
+   * Re-arms the timer if it was armed through a `setTimeout` that is no
+   * longer the global one while this clock is current (a fake `setTimeout`
+   * installed without a fake `Date`, then removed, took it along).
+   */
+  recheck(): void {
+    if (
+      this.#timer !== undefined && globalThis.Date === this.date &&
+      this.#armedVia !== globalThis.setTimeout
+    ) this.arm();
+  }
+
   disarm(): void {
     this.#timer?.clear();
     this.#timer = undefined;
@@ -236,7 +248,10 @@ export function addDeadline(entry: DeadlineEntry): void {
   }
 }
 
-/** Takes `entry` out of its heap; clears the timer when nothing is left. */
+/**
+ * Takes `entry` out of its heap; clears the timer when nothing is left, else
+ * makes sure the timer still goes through the global `setTimeout`.
+ */
 export function removeDeadline(entry: DeadlineEntry): void {
   const clock = entry.clock;
   if (clock === undefined || entry.heapIndex < 0) return;
@@ -245,6 +260,8 @@ export function removeDeadline(entry: DeadlineEntry): void {
   if (clock.heap.size === 0) {
     clock.disarm();
     if (clock !== realClock) fakeClocks.splice(fakeClocks.indexOf(clock), 1);
+  } else {
+    clock.recheck();
   }
 }
 

@@ -16,7 +16,7 @@ import {
 import { addDeadline, DeadlineEntry, pendingDeadlines } from "../concurrency/clock.ts";
 import FakeTimers from "@sinonjs/fake-timers";
 import { withFakeTime } from "./_fake_time.ts";
-import { deferred, flushMicrotasks, state } from "./_helpers.ts";
+import { deferred, flushMicrotasks, state, within } from "./_helpers.ts";
 
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -634,5 +634,31 @@ Deno.test("a deadline read on a fake clock is judged on that clock, not on the r
     assert.equal(await state(p), "fulfilled");
   } finally {
     clock.uninstall();
+  }
+});
+
+Deno.test("a real deadline whose timer went to a setTimeout-only fake gets a real timer back when a wait ends", async () => {
+  const ignored = deferred();
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const start = performance.now();
+  const p = failAfter(30, async () => {
+    const other = new AbortController();
+    const unrelated = sleep(10_000, { signal: other.signal }).catch(() => "aborted");
+    const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
+    const nap = sleep(5); // earlier than the deadline: the real clock re-arms through the fake
+    await flushMicrotasks();
+    clock.uninstall(); // the timer goes with it
+    other.abort(); // a wait that ends takes its deadline out of the heap
+    await unrelated;
+    await nap;
+    id = setTimeout(ignored.resolve, 300);
+    await ignored.promise; // ignores the signal
+  });
+  try {
+    await assert.rejects(within(p, 1_000, "failAfter(30)"), TimeoutError);
+    assert.ok(performance.now() - start < 250, `settled after ${performance.now() - start} ms`);
+  } finally {
+    clearTimeout(id);
+    ignored.resolve();
   }
 });
