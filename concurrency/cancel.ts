@@ -4,143 +4,48 @@
  * primitive asks the ambient scope whether it is cancelled and registers a
  * {@linkcode CancelWatcher} with it instead of keeping its own timers.
  *
+ * A {@linkcode CancelScope} is the user's handle (what to cancel and when);
+ * the plumbing that carries a cancellation through the tree of scopes is
+ * its internal `CancelStatus` (`_cancel_status.ts`), which other files of
+ * the module reach through the ordinary functions below.
+ *
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
-import { addDeadline, currentTime, DeadlineEntry, removeDeadline, Timer } from "./clock.ts";
-import { CancelledError, describeValue, isCancelled, TimeoutError } from "./errors.ts";
+import { ambientStatus } from "./_ambient.ts";
+import {
+  BY_DEADLINE,
+  CancelStatus,
+  CancelWatcher,
+  NOT_CANCELLED,
+  STATUS,
+} from "./_cancel_status.ts";
+import { currentTime } from "./clock.ts";
+import { defineInspect } from "./_inspect.ts";
+import { CancelledError, describeValue } from "./errors.ts";
 
-/**
- * What the async context holds: a small frame that points at the ambient
- * scope, rather than the scope itself, and at the frame the scope was entered
- * in. When a scope exits without being cancelled, its frame lets go of it and
- * defers to the frame around it, so that code which outlives the scope in its
- * async context (a promise nobody awaited) belongs to the nearest enclosing
- * scope still in force; a cancelled scope keeps its frame, so such code stays
- * cancelled (level-triggered).
- *
- * It is also what keeps scopes cheap: Deno's `AsyncLocalStorage.run` records
- * each value in a WeakMap, and V8's young-generation GC keeps the values of
- * such entries alive, so a scope stored there survived a collection it did
- * not need to. Measured on Deno 2.9.6: a `failAfter` around a resolved
- * promise took 20-25% less time, and its GC pauses fell 3.5x.
- */
-interface Frame {
-  /** The scope; `undefined` once it finished without being cancelled. */
-  scope: CancelScope | undefined;
-  /** The frame the scope was entered in. */
-  readonly up: Frame | undefined;
-}
-const storage = new AsyncLocalStorage<Frame>();
-
-/** The scope of `frame`, or of the nearest frame around it that still has one. */
-function scopeFrom(frame: Frame | undefined): CancelScope | undefined {
-  for (; frame !== undefined; frame = frame.up) {
-    const scope = frame.scope;
-    if (scope !== undefined) return scope;
-  }
-  return undefined;
-}
-
-/** The ambient scope. */
-function ambientScope(): CancelScope | undefined {
-  return scopeFrom(storage.getStore());
-}
-
-/**
- * Something that waits and must be woken with the reason when the scope it
- * waits in is cancelled (a limiter waiter, a sleep, …). Internal.
- */
-export abstract class CancelWatcher {
-  /** The scope this watcher is registered with. */
-  watchScope: CancelScope | undefined = undefined;
-  /** Previous watcher of the same scope. */
-  watchPrev: CancelWatcher | undefined = undefined;
-  /** Next watcher of the same scope. */
-  watchNext: CancelWatcher | undefined = undefined;
-  /** Called once, synchronously, when the scope is cancelled. */
-  abstract onCancel(reason: CancelledError): void;
-}
-
-const IDLE = 0, RUNNING = 1, DONE = 2;
-/** What `run` does when the scope catches its own cancellation. */
-const CAUGHT_RESOLVE = 0, CAUGHT_TIMEOUT = 1;
-
-class ScopeDeadline extends DeadlineEntry {
-  constructor(readonly scope: CancelScope) {
-    super();
-  }
-  expire(): void {
-    expireScope(this.scope);
-  }
-}
-
-// Internal hooks bound in CancelScope's static block (they need its #fields).
-let expireScope: (scope: CancelScope) => void;
-/** Links a watcher to a scope (internal). */
-export let watchScope: (scope: CancelScope, watcher: CancelWatcher) => void;
-/** Enters `scope` under the ambient scope without running a body (internal). */
-export let enterScope: (scope: CancelScope) => void;
-/** Leaves a scope entered with `enterScope` (internal). */
-export let exitScope: (scope: CancelScope) => void;
-/** The cancellation of a visible enclosing scope, if any (internal). */
-export let enclosingReason: (scope: CancelScope) => CancelledError | undefined;
-/** The reason `scope` is cancelled for, if it is (internal). */
-export let scopeReason: (scope: CancelScope) => CancelledError | undefined;
-/** Marks that `scope` absorbed its own cancellation (internal). */
-export let markCaught: (scope: CancelScope) => void;
-/**
- * Runs a scope like `run`; with `timeout`, a deadline caught by the scope
- * rejects with `TimeoutError` instead of resolving `undefined` (internal).
- */
-export let runScopeFor: (
-  scope: CancelScope,
-  fn: (scope: CancelScope) => unknown,
-  timeout: boolean,
-  now: number,
-) => Promise<unknown>;
-/** The effective deadline of `scope` and its unshielded ancestors (internal). */
-export let effectiveDeadlineOf: (scope: CancelScope | undefined) => number;
-/** Runs `fn(...args)` with `scope` ambient (internal). */
-export let runInScope: <A extends unknown[], R>(
-  scope: CancelScope,
-  fn: (...args: A) => R,
-  ...args: A
-) => R;
-
-/** Removes a watcher from its scope; a no-op if it is not linked. */
-export function unwatchScope(w: CancelWatcher): void {
-  const scope = w.watchScope;
-  if (scope === undefined) return;
-  w.watchScope = undefined;
-  const prev = w.watchPrev, next = w.watchNext;
-  if (next !== undefined) next.watchPrev = prev;
-  if (prev !== undefined) prev.watchNext = next;
-  else setWatchHead(scope, next);
-  w.watchPrev = w.watchNext = undefined;
-}
-let setWatchHead: (scope: CancelScope, w: CancelWatcher | undefined) => void;
+export { CancelWatcher };
 
 function toReason(reason: unknown): CancelledError {
   if (reason instanceof CancelledError) return reason;
-  if (reason === undefined) {
-    return new CancelledError("Cancelled by CancelScope.cancel()");
-  }
+  if (reason === undefined) return new CancelledError("Cancelled by CancelScope.cancel()");
   if (typeof reason === "string") return new CancelledError(reason);
-  return new CancelledError("Cancelled by CancelScope.cancel()", {
-    cause: reason,
-  });
+  return new CancelledError("Cancelled by CancelScope.cancel()", { cause: reason });
 }
 
 function checkDeadline(value: unknown, where: string): number {
   if (typeof value !== "number") {
-    throw new TypeError(
-      `${where}: 'deadline' must be a number, received ${describeValue(value)}`,
-    );
+    throw new TypeError(`${where}: 'deadline' must be a number, received ${describeValue(value)}`);
   }
   if (Number.isNaN(value)) {
     throw new RangeError(`${where}: 'deadline' must not be NaN, received NaN`);
+  }
+  return value;
+}
+
+function checkShield(value: unknown, where: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${where}: 'shield' must be a boolean, received ${describeValue(value)}`);
   }
   return value;
 }
@@ -164,6 +69,7 @@ export interface CancelScopeOptions {
  * @example Usage
  * ```ts
  * import { CancelScope, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const scope = new CancelScope();
  * const result = await scope.run(async (s) => {
@@ -171,82 +77,13 @@ export interface CancelScopeOptions {
  *   await sleep(1_000); // rejects at once: the scope is cancelled
  *   return "not reached";
  * });
- * if (!(result === undefined && scope.cancelledCaught)) throw new Error("unexpected result");
+ * assert.equal(result, undefined);
+ * assert.equal(scope.cancelledCaught, true);
  * ```
  */
 export class CancelScope {
-  #deadline: number;
-  #shield: boolean;
-  #state = IDLE;
-  #mode = CAUGHT_RESOLVE;
-  #parent: CancelScope | undefined = undefined;
-  /** Reason of the cancellation in force (own or inherited), if any. */
-  #reason: CancelledError | undefined = undefined;
-  #cancelCalled = false;
-  #byDeadline = false;
-  #caught = false;
-  #controller: AbortController | undefined = undefined;
-  #entry: ScopeDeadline | undefined = undefined;
-  // Children (scopes running inside this one, shielded or not), doubly linked.
-  #childHead: CancelScope | undefined = undefined;
-  #prev: CancelScope | undefined = undefined;
-  #next: CancelScope | undefined = undefined;
-  #linked = false;
-  #watchHead: CancelWatcher | undefined = undefined;
-  // Pending body of run(): settle callbacks and the bounded-exit timer.
-  #resolve: ((value: unknown) => void) | undefined = undefined;
-  #reject: ((err: unknown) => void) | undefined = undefined;
-  #exitTimer: Timer | undefined = undefined;
-  /** The exit turn came while a shielded scope ran inside: waiting for it. */
-  #exitDeferred = false;
-  /** An enclosing scope's deferred exit waits for this (shielded) scope. */
-  #holdsExit = false;
-  /** The frame that makes this scope ambient, while it runs. */
-  #frame: Frame | undefined = undefined;
-
-  static {
-    expireScope = (s) => {
-      s.#entry = undefined;
-      if (s.#cancelCalled || s.#state === DONE) return;
-      s.#byDeadline = true;
-      s.#cancelCalled = true;
-      s.#deliver(new CancelledError("Deadline exceeded"));
-    };
-    watchScope = (s, w) => {
-      w.watchScope = s;
-      const head = s.#watchHead;
-      w.watchNext = head;
-      w.watchPrev = undefined;
-      if (head !== undefined) head.watchPrev = w;
-      s.#watchHead = w;
-    };
-    setWatchHead = (s, w) => {
-      s.#watchHead = w;
-    };
-    runInScope = (s, fn, ...args) =>
-      storage.run(s.#frame ??= { scope: s, up: storage.getStore() }, fn, ...args);
-    enterScope = (s) => s.#enter(ambientScope(), NaN);
-    exitScope = (s) => s.#exit();
-    enclosingReason = (s) => s.#enclosingReason();
-    scopeReason = (s) => s.#reason;
-    markCaught = (s) => {
-      s.#caught = true;
-    };
-    runScopeFor = (s, fn, timeout, now) =>
-      s.#run(fn, timeout ? CAUGHT_TIMEOUT : CAUGHT_RESOLVE, now);
-    effectiveDeadlineOf = (scope) => {
-      let deadline = Infinity;
-      for (
-        let s = scope;
-        s !== undefined;
-        s = s.#shield ? undefined : s.#parent
-      ) {
-        if (s.#reason !== undefined) return -Infinity;
-        if (s.#deadline < deadline) deadline = s.#deadline;
-      }
-      return deadline;
-    };
-  }
+  /** @ignore */
+  readonly [STATUS]: CancelStatus;
 
   /**
    * Constructs a new scope. It does nothing until {@linkcode CancelScope.run}.
@@ -259,41 +96,26 @@ export class CancelScope {
   constructor(options?: CancelScopeOptions) {
     let deadline = Infinity, shield = false;
     if (options !== undefined) {
+      const where = "Cannot create CancelScope";
       if (options === null || typeof options !== "object") {
         throw new TypeError(
-          `Cannot create CancelScope: 'options' must be an object, received ${
-            describeValue(options)
-          }`,
+          `${where}: 'options' must be an object, received ${describeValue(options)}`,
         );
       }
-      if (options.deadline !== undefined) {
-        deadline = checkDeadline(options.deadline, "Cannot create CancelScope");
-      }
-      if (options.shield !== undefined) {
-        if (typeof options.shield !== "boolean") {
-          throw new TypeError(
-            `Cannot create CancelScope: 'shield' must be a boolean, received ${
-              describeValue(options.shield)
-            }`,
-          );
-        }
-        shield = options.shield;
-      }
+      if (options.deadline !== undefined) deadline = checkDeadline(options.deadline, where);
+      if (options.shield !== undefined) shield = checkShield(options.shield, where);
     }
-    this.#deadline = deadline;
-    this.#shield = shield;
+    this[STATUS] = new CancelStatus(this, deadline, shield);
   }
 
   /**
    * Aborts (with a {@linkcode CancelledError}) when this scope is cancelled,
-   * or when an enclosing scope is, unless the scope is shielded.
+   * or when an enclosing scope is, unless the scope is shielded. (If a
+   * shield set later lifts an enclosing cancellation, the next read of
+   * `signal` gives a fresh signal that has not aborted.)
    */
   get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
+    return this[STATUS].signal();
   }
 
   /**
@@ -301,44 +123,34 @@ export class CancelScope {
    * while the scope runs re-arms it; a deadline already past cancels at once.
    */
   get deadline(): number {
-    return this.#deadline;
+    return this[STATUS].deadline;
   }
 
   set deadline(value: number) {
-    this.#deadline = checkDeadline(value, "Cannot set CancelScope.deadline");
-    if (this.#state === RUNNING) this.#armDeadline(NaN);
+    this[STATUS].setDeadline(checkDeadline(value, "Cannot set CancelScope.deadline"));
   }
 
-  /** If true, cancellation of enclosing scopes does not reach this scope. */
+  /**
+   * If true, cancellation of enclosing scopes does not reach this scope.
+   * Setting it while an enclosing cancellation holds the scope lifts that
+   * cancellation (as in Trio); clearing it lets the cancellation in.
+   */
   get shield(): boolean {
-    return this.#shield;
+    return this[STATUS].shield;
   }
 
   set shield(value: boolean) {
-    if (typeof value !== "boolean") {
-      throw new TypeError(
-        `Cannot set CancelScope.shield: 'shield' must be a boolean, received ${
-          describeValue(value)
-        }`,
-      );
-    }
-    if (value === this.#shield) return;
-    this.#shield = value;
-    const parent = this.#parent;
-    if (!value && this.#state === RUNNING && parent !== undefined) {
-      const reason = parent.#reason;
-      if (reason !== undefined) this.#deliver(reason);
-    }
+    this[STATUS].setShield(checkShield(value, "Cannot set CancelScope.shield"));
   }
 
   /** True once `cancel()` was called or the deadline was reached. */
   get cancelCalled(): boolean {
-    return this.#cancelCalled;
+    return this[STATUS].origin !== NOT_CANCELLED;
   }
 
   /** True if `run` absorbed this scope's own cancellation. */
   get cancelledCaught(): boolean {
-    return this.#caught;
+    return this[STATUS].caught;
   }
 
   /**
@@ -349,9 +161,8 @@ export class CancelScope {
    * @param reason Why the scope is cancelled.
    */
   cancel(reason?: unknown): void {
-    if (this.#cancelCalled) return;
-    this.#cancelCalled = true;
-    this.#deliver(toReason(reason));
+    const status = this[STATUS];
+    if (status.origin === NOT_CANCELLED) status.cancel(toReason(reason));
   }
 
   /**
@@ -375,231 +186,44 @@ export class CancelScope {
    * @param fn The body; it receives the scope.
    * @returns `fn`'s value, or `undefined` if the scope was cancelled.
    * @throws {Error} If the scope has already run (as a rejection).
+   * @throws {TypeError} If `fn` is not a function (as a rejection).
    */
   run<T>(fn: (scope: CancelScope) => T | Promise<T>): Promise<T | undefined> {
-    return this.#run(fn, CAUGHT_RESOLVE, NaN) as Promise<T | undefined>;
-  }
-
-  #run(fn: (scope: CancelScope) => unknown, mode: number, now: number): Promise<unknown> {
-    if (this.#state !== IDLE) {
-      return Promise.reject(
-        new Error("Cannot run CancelScope: a scope runs only once"),
-      );
-    }
-    if (typeof fn !== "function") {
+    if (typeof fn !== "function" && this[STATUS].idle) {
       return Promise.reject(
         new TypeError(
           `Cannot run CancelScope: 'fn' must be a function, received ${describeValue(fn)}`,
         ),
       );
     }
-    this.#mode = mode;
-    const up = storage.getStore();
-    this.#enter(scopeFrom(up), now);
-    if (this.#reason !== undefined) return this.#finish(false, undefined);
-    let result: unknown, then: unknown;
-    try {
-      result = storage.run(this.#frame = { scope: this, up }, fn, this);
-      // Read `then` once, inside the try: a throwing getter is the body's error.
-      if (result !== null && (typeof result === "object" || typeof result === "function")) {
-        then = (result as PromiseLike<unknown>).then;
-      }
-    } catch (err) {
-      return this.#finish(true, err);
-    }
-    if (typeof then !== "function") return this.#finish(false, result);
-    return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-      if (this.#reason !== undefined) this.#scheduleExit();
-      try {
-        (then as PromiseLike<unknown>["then"]).call(
-          result,
-          (value) => this.#settle(false, value),
-          (err) => this.#settle(true, err),
-        );
-      } catch (err) {
-        // A thenable whose then() throws: the body failed (and the scope must
-        // still be left, so settle rather than let the executor reject).
-        this.#settle(true, err);
-      }
-    });
+    return this[STATUS].run(fn) as Promise<T | undefined>;
   }
+}
 
-  /** `now` is the current time if the caller just read it, else NaN. */
-  #enter(parent: CancelScope | undefined, now: number): void {
-    this.#state = RUNNING;
-    this.#parent = parent;
-    this.#link();
-    this.#armDeadline(now);
-  }
+function describeDeadline(deadline: number): string {
+  if (deadline === Infinity) return "none";
+  const left = Math.round(deadline - currentTime());
+  return left > 0 ? `in ${left} ms` : `passed ${-left} ms ago`;
+}
 
-  #link(): void {
-    const parent = this.#parent;
-    if (parent === undefined || this.#linked) return;
-    this.#linked = true;
-    const head = parent.#childHead;
-    this.#next = head;
-    if (head !== undefined) head.#prev = this;
-    parent.#childHead = this;
-    if (!this.#shield && parent.#reason !== undefined && this.#reason === undefined) {
-      this.#deliver(parent.#reason);
-    }
-  }
+// Printed as e.g. `CancelScope { state: running, deadline: in 120 ms, cancelled: no, shield: false }`.
+defineInspect(CancelScope, (scope) => {
+  const s = scope[STATUS];
+  const state = s.idle ? "idle" : s.running ? "running" : "done";
+  const cancelled = s.reason === undefined
+    ? "no"
+    : s.origin === NOT_CANCELLED
+    ? "by an enclosing scope"
+    : s.origin === BY_DEADLINE
+    ? "by its deadline"
+    : "by cancel()";
+  return `state: ${state}, deadline: ${describeDeadline(s.deadline)}, cancelled: ${cancelled}, ` +
+    `shield: ${s.shield}`;
+});
 
-  #unlink(): void {
-    if (!this.#linked) return;
-    this.#linked = false;
-    const prev = this.#prev, next = this.#next;
-    if (next !== undefined) next.#prev = prev;
-    if (prev !== undefined) prev.#next = next;
-    else this.#parent!.#childHead = next;
-    this.#prev = this.#next = undefined;
-  }
-
-  #armDeadline(now: number): void {
-    // A cancelled scope (by itself or an enclosing scope) needs no deadline.
-    if (this.#reason !== undefined) return;
-    const deadline = this.#deadline;
-    if (this.#entry !== undefined) {
-      removeDeadline(this.#entry);
-      this.#entry = undefined;
-    }
-    if (deadline === Infinity) return;
-    if (deadline <= (now === now ? now : currentTime())) {
-      expireScope(this);
-      return;
-    }
-    const entry = new ScopeDeadline(this);
-    entry.deadline = deadline;
-    this.#entry = entry;
-    addDeadline(entry);
-  }
-
-  /** Cancels this scope and everything inside it with `reason`. */
-  #deliver(reason: CancelledError): void {
-    if (this.#reason !== undefined) return;
-    this.#reason = reason;
-    if (this.#entry !== undefined) {
-      removeDeadline(this.#entry);
-      this.#entry = undefined;
-    }
-    this.#controller?.abort(reason);
-    for (let c = this.#childHead; c !== undefined;) {
-      const next = c.#next;
-      if (!c.#shield) c.#deliver(reason);
-      c = next;
-    }
-    for (let w = this.#watchHead; w !== undefined;) {
-      const next = w.watchNext;
-      unwatchScope(w);
-      w.onCancel(reason);
-      w = next;
-    }
-    if (this.#resolve !== undefined) this.#scheduleExit();
-  }
-
-  #scheduleExit(): void {
-    if (this.#exitTimer === undefined) {
-      this.#exitTimer = new Timer(() => {
-        this.#exitTimer = undefined;
-        if (this.#resolve === undefined) return;
-        // Shielded code inside is cleanup the user asked to finish: wait for
-        // it (as Trio does), then give the body one more turn.
-        if (this.#shieldedInside()) this.#exitDeferred = true;
-        else this.#settle(false, undefined, true);
-      }, 0);
-    }
-  }
-
-  /** Finds a shielded scope running inside this one and marks it as holding the exit. */
-  #shieldedInside(): boolean {
-    for (let c = this.#childHead; c !== undefined; c = c.#next) {
-      if (c.#shield) {
-        c.#holdsExit = true;
-        return true;
-      }
-      if (c.#shieldedInside()) return true;
-    }
-    return false;
-  }
-
-  #enclosingReason(): CancelledError | undefined {
-    const parent = this.#parent;
-    return this.#shield || parent === undefined ? undefined : parent.#reason;
-  }
-
-  #exit(): void {
-    this.#state = DONE;
-    const frame = this.#frame;
-    if (frame !== undefined && this.#reason === undefined) {
-      this.#frame = undefined;
-      frame.scope = undefined;
-    }
-    this.#exitDeferred = false;
-    if (this.#holdsExit) {
-      this.#holdsExit = false;
-      for (let p = this.#parent; p !== undefined; p = p.#parent) {
-        if (p.#exitDeferred) {
-          p.#exitDeferred = false;
-          p.#scheduleExit();
-        }
-      }
-    }
-    this.#unlink();
-    if (this.#entry !== undefined) {
-      removeDeadline(this.#entry);
-      this.#entry = undefined;
-    }
-    if (this.#exitTimer !== undefined) {
-      this.#exitTimer.clear();
-      this.#exitTimer = undefined;
-    }
-  }
-
-  #settle(failed: boolean, value: unknown, abandoned = false): void {
-    const resolve = this.#resolve, reject = this.#reject;
-    if (resolve === undefined || reject === undefined) return; // already settled: a late outcome is absorbed
-    this.#resolve = this.#reject = undefined;
-    try {
-      // Abandoned: the body ignored the cancellation for a macrotask turn; run
-      // settles as if it had honoured it.
-      resolve(abandoned ? this.#outcome(false, undefined) : this.#outcome(failed, value));
-    } catch (err) {
-      reject(err);
-    }
-  }
-
-  #finish(failed: boolean, value: unknown): Promise<unknown> {
-    try {
-      return Promise.resolve(this.#outcome(failed, value));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /**
-   * Leaves the scope and returns what `run` resolves with, or throws what it
-   * rejects with.
-   */
-  #outcome(failed: boolean, value: unknown): unknown {
-    this.#exit();
-    const reason = this.#reason;
-    const outer = reason === undefined ? undefined : this.#enclosingReason();
-    this.#parent = undefined;
-    if (failed && (reason === undefined || !isCancelled(value))) throw value;
-    if (reason === undefined) return value;
-    if (outer !== undefined) throw outer;
-    if (this.#cancelCalled) {
-      this.#caught = true;
-      if (this.#mode === CAUGHT_TIMEOUT && this.#byDeadline) {
-        throw new TimeoutError("Deadline exceeded", { cause: reason });
-      }
-      return undefined;
-    }
-    if (failed) throw value;
-    return value;
-  }
+/** The plumbing of `scope` (internal). */
+export function statusOf(scope: CancelScope): CancelStatus {
+  return scope[STATUS];
 }
 
 /**
@@ -610,31 +234,16 @@ export class CancelScope {
  * @example Usage
  * ```ts
  * import { currentScope, moveOnAfter } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * if (!(currentScope() === undefined)) throw new Error("unexpected result");
- * await moveOnAfter(1_000, () => {
- *   if (!(currentScope() !== undefined)) throw new Error("unexpected result");
+ * assert.equal(currentScope(), undefined);
+ * await moveOnAfter(1_000, (scope) => {
+ *   assert.equal(currentScope(), scope);
  * });
  * ```
  */
 export function currentScope(): CancelScope | undefined {
-  return ambientScope();
-}
-
-/**
- * The cancellation reason in force for code running now: the ambient scope's
- * (if cancelled), else `signal.reason` if `signal` has aborted. Internal.
- */
-export function pendingCancellation(
-  scope: CancelScope | undefined,
-  signal: AbortSignal | undefined,
-): unknown {
-  if (scope !== undefined) {
-    const reason = scopeReason(scope);
-    if (reason !== undefined) return reason;
-  }
-  if (signal !== undefined && signal.aborted) return signal.reason;
-  return undefined;
+  return ambientStatus()?.scope;
 }
 
 /**
@@ -647,13 +256,109 @@ export function pendingCancellation(
  * @example Usage
  * ```ts
  * import { currentTime, effectiveDeadline, failAfter } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
+ * assert.equal(effectiveDeadline(), Infinity);
  * await failAfter(5_000, () => {
  *   const left = effectiveDeadline() - currentTime();
- *   if (!(left > 0 && left <= 5_000)) throw new Error("unexpected result");
+ *   assert.ok(left > 0 && left <= 5_000);
  * });
  * ```
  */
 export function effectiveDeadline(): number {
-  return effectiveDeadlineOf(ambientScope());
+  return ambientStatus()?.effectiveDeadline() ?? Infinity;
+}
+
+// ---------------------------------------------------------------------------
+// Internal: how the other files of the module reach the plumbing.
+
+/**
+ * The cancellation reason in force for code running now: the ambient scope's
+ * (if cancelled), else `signal.reason` if `signal` has aborted. Internal.
+ */
+export function pendingCancellation(
+  scope: CancelScope | undefined,
+  signal: AbortSignal | undefined,
+): unknown {
+  if (scope !== undefined) {
+    const reason = scope[STATUS].reason;
+    if (reason !== undefined) return reason;
+  }
+  if (signal !== undefined && signal.aborted) return signal.reason;
+  return undefined;
+}
+
+/** Links a watcher to a scope, to be woken when it is cancelled (internal). */
+export function watchScope(scope: CancelScope, watcher: CancelWatcher): void {
+  scope[STATUS].watch(watcher);
+}
+
+/** Removes a watcher from its scope; a no-op if it is not linked (internal). */
+export function unwatchScope(watcher: CancelWatcher): void {
+  watcher.watchScope?.unwatch(watcher);
+}
+
+/** The reason `scope` is cancelled for, if it is (internal). */
+export function scopeReason(scope: CancelScope): CancelledError | undefined {
+  return scope[STATUS].reason;
+}
+
+/**
+ * True once `scope`'s own deadline has cancelled it (not `cancel()`, not an
+ * enclosing scope): lets a caller that opened a scope with a budget tell
+ * that its budget fired (internal).
+ */
+export function deadlineFired(scope: CancelScope): boolean {
+  return scope[STATUS].origin === BY_DEADLINE;
+}
+
+/** The cancellation of a visible enclosing scope, if any (internal). */
+export function enclosingReason(scope: CancelScope): CancelledError | undefined {
+  return scope[STATUS].enclosingReason();
+}
+
+/** Enters `scope` under the ambient scope without running a body (internal). */
+export function enterScope(scope: CancelScope): void {
+  scope[STATUS].enter(ambientStatus());
+}
+
+/** Leaves a scope entered with `enterScope` (internal). */
+export function exitScope(scope: CancelScope): void {
+  scope[STATUS].exit();
+}
+
+/** Marks that `scope` absorbed its own cancellation (internal). */
+export function markCaught(scope: CancelScope): void {
+  scope[STATUS].caught = true;
+}
+
+/** The effective deadline of `scope` and its unshielded ancestors (internal). */
+export function effectiveDeadlineOf(scope: CancelScope | undefined): number {
+  return scope === undefined ? Infinity : scope[STATUS].effectiveDeadline();
+}
+
+/** Runs `fn(...args)` with `scope` ambient (internal). */
+export function runInScope<A extends unknown[], R>(
+  scope: CancelScope,
+  fn: (...args: A) => R,
+  ...args: A
+): R {
+  return scope[STATUS].runInside(fn, args);
+}
+
+/**
+ * Runs a scope like `run`; with `timeout`, its own deadline rejects with a
+ * `TimeoutError` and a manual cancel with its `CancelledError`, instead of
+ * resolving `undefined` (internal; kept for callers of 0.1; new code uses
+ * `runWithTimeout` of timeouts.ts).
+ */
+export function runScopeFor(
+  scope: CancelScope,
+  fn: (scope: CancelScope) => unknown,
+  timeout: boolean,
+  _now?: number,
+): Promise<unknown> {
+  const status = scope[STATUS];
+  status.rejectCaught = timeout;
+  return status.run(fn);
 }

@@ -1,15 +1,23 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
  * The one clock of the module: `currentTime()`, the timers every primitive
- * goes through, and the deadline heap that arms a single timer for the
- * earliest deadline of all scopes and sleeps.
+ * goes through, and the deadline heaps that arm a single timer for the
+ * earliest deadline of all scopes and sleeps (one heap per clock: the real
+ * one, and each fake clock a test installs).
  *
  * @module
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { BinaryHeap, type HeapNode } from "./_binary_heap.ts";
 
 const RealDate = Date;
+/**
+ * The real monotonic clock, kept for judging real deadlines: `@sinonjs/fake-timers`
+ * replaces `performance.now` along with `Date`, and a real deadline must
+ * still be timed on real time while a fake clock is installed.
+ */
+const realNow = performance.now.bind(performance);
 /**
  * Runs a function in the async context of module load (outside any scope).
  * The deadline timer is armed through it: its callback then expires deadlines
@@ -29,20 +37,17 @@ const outsideAnyScope = AsyncLocalStorage.snapshot();
  *
  * @example Usage
  * ```ts
- * import { currentTime } from "@lionpride/core";
+ * import { currentTime, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const start = currentTime();
- * if (!(currentTime() >= start)) throw new Error("unexpected result");
+ * await sleep(5);
+ * assert.ok(currentTime() - start >= 4);
  * ```
  */
 export function currentTime(): number {
   const D = globalThis.Date;
   return D === RealDate ? performance.now() : D.now();
-}
-
-/** True while a fake clock has replaced the global `Date`. */
-export function fakeClockActive(): boolean {
-  return globalThis.Date !== RealDate;
 }
 
 /** The largest delay `setTimeout` accepts; longer waits are split. */
@@ -51,16 +56,21 @@ export const MAX_TIMER_DELAY = 2 ** 31 - 1;
 type TimerId = ReturnType<typeof setTimeout>;
 
 /**
- * A one-shot timer created through the global `setTimeout` of the moment,
- * and cleared through the `clearTimeout` of that same moment.
+ * A one-shot timer created through the global `setTimeout` of the moment (or
+ * the pair given), and cleared through the matching `clearTimeout`.
  */
 export class Timer {
   #id: TimerId | undefined;
   #clear: typeof clearTimeout;
 
-  constructor(callback: () => void, delay: number) {
-    this.#clear = globalThis.clearTimeout;
-    this.#id = globalThis.setTimeout(callback, delay);
+  constructor(
+    callback: () => void,
+    delay: number,
+    set: typeof setTimeout = globalThis.setTimeout,
+    clear: typeof clearTimeout = globalThis.clearTimeout,
+  ) {
+    this.#clear = clear;
+    this.#id = set(callback, delay);
   }
 
   /** Clears the timer; a no-op once cleared. */
@@ -72,150 +82,192 @@ export class Timer {
   }
 }
 
-/** Something with an absolute deadline, kept in the deadline heap. */
-export abstract class DeadlineEntry {
-  /** Absolute deadline on the `currentTime()` clock. */
+/** Something with an absolute deadline, kept in the deadline heap of its clock. */
+export abstract class DeadlineEntry implements HeapNode {
+  /** Absolute deadline, read from the clock that is current when it is added. */
   deadline = Infinity;
-  /** Position in the heap, or -1 when not in it. */
+  /** Position in its heap, or -1 when not in one. */
   heapIndex = -1;
+  /** Insertion order: equal deadlines expire in the order they were added. */
+  heapSeq = 0;
+  /** The clock the deadline was added on. */
+  clock: DeadlineClock | undefined = undefined;
   /** Called (outside any ambient scope) once the deadline has passed. */
   abstract expire(): void;
 }
 
-const heap: DeadlineEntry[] = [];
-let timer: Timer | undefined;
-let armedAt = Infinity;
+const byDeadline = (a: DeadlineEntry, b: DeadlineEntry): number => a.deadline - b.deadline;
+
 /**
- * The `setTimeout` the timer was armed through: once a fake clock is
- * installed or removed, that timer will not fire on the new clock, so the
- * next deadline arms a new one.
+ * The deadlines read from one clock, with one timer armed for the earliest.
+ *
+ * Why one per clock: a reading of the real clock (`performance.now()`, some
+ * thousands of ms) and one of a fake epoch-based `Date.now()` (~1.7e12) mean
+ * nothing to each other, so a deadline is judged only on the clock it was
+ * read from. Installing a fake clock inside a real `failAfter` must neither
+ * expire the real deadline at once nor move its timer onto the fake
+ * `setTimeout` (which dies with the fake clock): each clock's timer is armed
+ * through the `setTimeout` that was global while that clock was current.
+ * Tests: tests/clock_test.ts, "… fake clock …".
  */
-let armedVia: typeof setTimeout | undefined;
-/** Microtask hops left before the queued arm check arms the timer. */
+class DeadlineClock {
+  readonly heap: BinaryHeap<DeadlineEntry> = new BinaryHeap(byDeadline);
+  #timer: Timer | undefined = undefined;
+  #armedAt = Infinity;
+  /** The `setTimeout` the timer was armed through. */
+  #armedVia: typeof setTimeout | undefined = undefined;
+  /** The timer functions that were global when this clock was last current. */
+  #set: typeof setTimeout = globalThis.setTimeout;
+  #clear: typeof clearTimeout = globalThis.clearTimeout;
+  readonly #fire = (): void => this.#expireDue();
+
+  constructor(readonly date: DateConstructor) {}
+
+  now(): number {
+    return this.date === RealDate ? realNow() : this.date.now();
+  }
+
+  /** Notes the timer functions of the moment, if this clock is the current one. */
+  #follow(): void {
+    if (globalThis.Date === this.date) {
+      this.#set = globalThis.setTimeout;
+      this.#clear = globalThis.clearTimeout;
+    }
+  }
+
+  /** True if the timer will fire in time for `entry`, just added. */
+  timerCovers(entry: DeadlineEntry): boolean {
+    const via = globalThis.Date === this.date ? globalThis.setTimeout : this.#set;
+    return this.#armedVia === via && (entry.heapIndex !== 0 || entry.deadline >= this.#armedAt);
+  }
+
+  arm(): void {
+    const first = this.heap.peek();
+    if (first === undefined) return;
+    this.#follow();
+    if (first.deadline >= this.#armedAt && this.#armedVia === this.#set) return;
+    this.#timer?.clear();
+    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, Math.ceil(first.deadline - this.now())));
+    this.#armedAt = first.deadline;
+    this.#armedVia = this.#set;
+    this.#timer = outsideAnyScope(newTimer, this.#fire, delay, this.#set, this.#clear);
+  }
+
+  /**
+   * Re-arms the timer if it was armed through a `setTimeout` that is no
+   * longer the global one while this clock is current (a fake `setTimeout`
+   * installed without a fake `Date`, then removed, took it along).
+   */
+  recheck(): void {
+    if (
+      this.#timer !== undefined && globalThis.Date === this.date &&
+      this.#armedVia !== globalThis.setTimeout
+    ) this.arm();
+  }
+
+  disarm(): void {
+    this.#timer?.clear();
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+  }
+
+  #expireDue(): void {
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+    const now = this.now();
+    try {
+      for (let first = this.heap.peek(); first !== undefined && first.deadline <= now;) {
+        removeDeadline(first);
+        first.expire();
+        first = this.heap.peek();
+      }
+    } finally {
+      // Even if an expiry threw, the deadlines left must still get a timer.
+      this.arm();
+    }
+  }
+}
+
+function newTimer(
+  callback: () => void,
+  delay: number,
+  set: typeof setTimeout,
+  clear: typeof clearTimeout,
+): Timer {
+  return new Timer(callback, delay, set, clear);
+}
+
+const realClock = new DeadlineClock(RealDate);
+/** Clocks of fake `Date`s that have pending deadlines (rarely more than one). */
+const fakeClocks: DeadlineClock[] = [];
+
+function clockOf(date: DateConstructor): DeadlineClock {
+  for (const clock of fakeClocks) if (clock.date === date) return clock;
+  const clock = new DeadlineClock(date);
+  fakeClocks.push(clock);
+  return clock;
+}
+
+/** Microtask hops left before the queued arm check arms the real clock's timer. */
 let armHops = 0;
 const ARM_HOPS = 3;
 
-function swap(i: number, j: number): void {
-  const a = heap[i], b = heap[j];
-  heap[i] = b;
-  b.heapIndex = i;
-  heap[j] = a;
-  a.heapIndex = j;
-}
-
-function siftUp(i: number): void {
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (heap[p].deadline <= heap[i].deadline) return;
-    swap(i, p);
-    i = p;
-  }
-}
-
-function siftDown(i: number): void {
-  const n = heap.length;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= n) return;
-    const r = l + 1;
-    const c = r < n && heap[r].deadline < heap[l].deadline ? r : l;
-    if (heap[i].deadline <= heap[c].deadline) return;
-    swap(i, c);
-    i = c;
-  }
-}
-
-function arm(): void {
-  if (heap.length === 0) return;
-  const deadline = heap[0].deadline;
-  if (deadline >= armedAt && armedVia === globalThis.setTimeout) return;
-  timer?.clear();
-  const delay = Math.min(
-    MAX_TIMER_DELAY,
-    Math.max(0, Math.ceil(deadline - currentTime())),
-  );
-  armedAt = deadline;
-  armedVia = globalThis.setTimeout;
-  timer = outsideAnyScope(newFireTimer, delay);
-}
-
-function newFireTimer(delay: number): Timer {
-  return new Timer(fire, delay);
-}
-
 function armFromMicrotask(): void {
-  if (heap.length === 0) {
+  if (realClock.heap.size === 0) {
     armHops = 0;
   } else if (--armHops > 0) {
     queueMicrotask(armFromMicrotask);
   } else {
-    arm();
-  }
-}
-
-function fire(): void {
-  timer = undefined;
-  armedAt = Infinity;
-  const now = currentTime();
-  try {
-    while (heap.length > 0 && heap[0].deadline <= now) {
-      const entry = heap[0];
-      removeDeadline(entry);
-      entry.expire();
-    }
-  } finally {
-    // Even if an expiry threw, the deadlines left must still get a timer.
-    arm();
+    realClock.arm();
   }
 }
 
 /**
- * Puts `entry` (with its `deadline` already set) in the heap.
+ * Puts `entry` (with its `deadline` already set, read from `currentTime()`)
+ * in the heap of the clock that is current.
  *
- * The timer is armed a few microtask hops later rather than at once: no timer
- * can fire before the microtask queue drains, so this changes nothing
- * observable, and a scope whose body settles within those hops (a cached
- * value, a sync body) never pays for a timer (`setTimeout` + `clearTimeout`
- * cost ~2-5 µs in Deno, more than all the rest of a scope). Under a fake clock
- * the timer is armed at once, so a synchronous `tick()` sees it.
+ * The real clock's timer is armed a few microtask hops later rather than at
+ * once: no timer can fire before the microtask queue drains, so this changes
+ * nothing observable, and a scope whose body settles within those hops (a
+ * cached value, a sync body) never pays for a timer (`setTimeout` +
+ * `clearTimeout` cost ~2-5 µs in Deno, more than all the rest of a scope).
+ * Under a fake clock the timer is armed at once, so a synchronous `tick()`
+ * sees it.
  */
 export function addDeadline(entry: DeadlineEntry): void {
-  const i = heap.length;
-  entry.heapIndex = i;
-  heap.push(entry);
-  siftUp(i);
-  if (
-    armedVia === globalThis.setTimeout &&
-    (entry.heapIndex !== 0 || entry.deadline >= armedAt)
-  ) return;
-  if (fakeClockActive()) {
-    arm();
+  const date = globalThis.Date;
+  const clock = date === RealDate ? realClock : clockOf(date);
+  entry.clock = clock;
+  clock.heap.push(entry);
+  if (clock.timerCovers(entry)) return;
+  if (clock !== realClock) {
+    clock.arm();
   } else if (armHops === 0) {
     armHops = ARM_HOPS;
     queueMicrotask(armFromMicrotask);
   }
 }
 
-/** Takes `entry` out of the heap; clears the timer when nothing is left. */
+/**
+ * Takes `entry` out of its heap; clears the timer when nothing is left, else
+ * makes sure the timer still goes through the global `setTimeout`.
+ */
 export function removeDeadline(entry: DeadlineEntry): void {
-  const i = entry.heapIndex;
-  if (i < 0) return;
-  entry.heapIndex = -1;
-  const last = heap.pop()!;
-  if (last !== entry) {
-    heap[i] = last;
-    last.heapIndex = i;
-    siftDown(i);
-    siftUp(last.heapIndex);
-  }
-  if (heap.length === 0 && timer !== undefined) {
-    timer.clear();
-    timer = undefined;
-    armedAt = Infinity;
+  const clock = entry.clock;
+  if (clock === undefined || entry.heapIndex < 0) return;
+  entry.clock = undefined;
+  clock.heap.remove(entry);
+  if (clock.heap.size === 0) {
+    clock.disarm();
+    if (clock !== realClock) fakeClocks.splice(fakeClocks.indexOf(clock), 1);
+  } else {
+    clock.recheck();
   }
 }
 
-/** Number of pending deadlines (for tests and statistics). */
+/** Number of pending deadlines on every clock (for tests and statistics). */
 export function pendingDeadlines(): number {
-  return heap.length;
+  let n = realClock.heap.size;
+  for (const clock of fakeClocks) n += clock.heap.size;
+  return n;
 }

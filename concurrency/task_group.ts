@@ -14,10 +14,13 @@ import {
   enterScope,
   exitScope,
   markCaught,
+  pendingCancellation,
   runInScope,
   scopeReason,
 } from "./cancel.ts";
 import { describeValue, ExceptionGroup, isCancelled } from "./errors.ts";
+import { defineInspect } from "./_inspect.ts";
+import { whenSettled } from "./_thenable.ts";
 
 /** Handed to a child started with {@linkcode TaskGroup.start}. */
 export interface TaskStatus<R = void> {
@@ -25,8 +28,43 @@ export interface TaskStatus<R = void> {
   started(value?: R): void;
 }
 
-const creating = Symbol("creating");
-let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
+/**
+ * The bookkeeping of one group (internal): children still running, the
+ * failures in the order they occurred, and the wait for the last child.
+ * Only {@linkcode taskGroup} makes one, and a {@linkcode TaskGroup} can only
+ * be made from one.
+ */
+class GroupState {
+  readonly scope: CancelScope = new CancelScope();
+  pending = 0;
+  closed = false;
+  readonly failures: unknown[] = [];
+  #idle: (() => void) | undefined = undefined;
+  readonly childDone = (): void => {
+    if (--this.pending === 0 && this.#idle !== undefined) this.#idle();
+  };
+  readonly childFailed = (err: unknown): void => {
+    this.fail(err);
+    this.childDone();
+  };
+
+  fail(err: unknown): void {
+    // A cancellation is expected while the group is cancelled; otherwise it
+    // is a real failure and must not be lost.
+    if (isCancelled(err) && scopeReason(this.scope) !== undefined) return;
+    this.failures.push(err);
+    if (this.failures.length === 1) this.scope.cancel("A task of the group failed");
+  }
+
+  /** Resolves once no child is running, then closes the group. */
+  async join(): Promise<void> {
+    // A loop: a child may start another in the turn the last one ends.
+    while (this.pending > 0) {
+      await new Promise<void>((resolve) => (this.#idle = resolve));
+    }
+    this.closed = true;
+  }
+}
 
 /**
  * A group of concurrent children, created by {@linkcode taskGroup}.
@@ -34,6 +72,7 @@ let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
  * @example Usage
  * ```ts
  * import { sleep, taskGroup } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const done: number[] = [];
  * await taskGroup((tg) => {
@@ -44,23 +83,13 @@ let runGroup: (fn: (tg: TaskGroup) => unknown) => Promise<unknown>;
  *     });
  *   }
  * });
- * if (!(done.join() === "10,20,30")) throw new Error("unexpected result");
+ * assert.deepEqual(done, [10, 20, 30]);
  * ```
  */
 export class TaskGroup {
   /** The group's scope: cancel it to cancel every child. */
   readonly cancelScope: CancelScope;
-  #pending = 0;
-  #closed = false;
-  readonly #failures: unknown[] = [];
-  #idle: (() => void) | undefined = undefined;
-  readonly #childDone = (): void => {
-    if (--this.#pending === 0 && this.#idle !== undefined) this.#idle();
-  };
-  readonly #childFailed = (err: unknown): void => {
-    this.#fail(err);
-    this.#childDone();
-  };
+  readonly #state: GroupState;
 
   /**
    * Use {@linkcode taskGroup} to make one.
@@ -68,12 +97,20 @@ export class TaskGroup {
    * @param token Internal.
    */
   constructor(token: unknown) {
-    if (token !== creating) {
-      throw new TypeError(
-        "Cannot create TaskGroup directly: use taskGroup(fn)",
-      );
+    if (!(token instanceof GroupState)) {
+      throw new TypeError("Cannot create TaskGroup directly: use taskGroup(fn)");
     }
-    this.cancelScope = new CancelScope();
+    this.#state = token;
+    this.cancelScope = token.scope;
+  }
+
+  static {
+    // Printed as e.g. `TaskGroup { children: 3, failures: 0, cancelled: false }`.
+    defineInspect(TaskGroup, (tg) => {
+      const state = tg.#state;
+      return `children: ${state.pending}, failures: ${state.failures.length}, ` +
+        `cancelled: ${scopeReason(state.scope) !== undefined}` + (state.closed ? ", finished" : "");
+    });
   }
 
   /** The group's signal: aborts when the group is cancelled. */
@@ -96,7 +133,8 @@ export class TaskGroup {
     ...args: A
   ): void {
     this.#checkOpen(fn, "startSoon");
-    this.#pending++;
+    const state = this.#state;
+    state.pending++;
     let result: unknown;
     try {
       // Children started from the body already run with the group's scope
@@ -108,44 +146,10 @@ export class TaskGroup {
         ? (fn as () => unknown)()
         : fn(...args);
     } catch (err) {
-      this.#childFailed(err);
+      state.childFailed(err);
       return;
     }
-    if (result instanceof Promise) {
-      result.then(this.#childDone, this.#childFailed);
-    } else if (result !== null && (typeof result === "object" || typeof result === "function")) {
-      this.#followThenable(result);
-    } else {
-      this.#childDone();
-    }
-  }
-
-  /**
-   * A child returned a non-native object: treat it as a thenable if it has a
-   * `then`, exactly once, without an extra tick (so failures keep their order)
-   * and without letting a throwing `then` getter leak the child's count.
-   */
-  #followThenable(result: object): void {
-    let settled = false;
-    const done = (): void => {
-      if (!settled) {
-        settled = true;
-        this.#childDone();
-      }
-    };
-    const failed = (err: unknown): void => {
-      if (!settled) {
-        settled = true;
-        this.#childFailed(err);
-      }
-    };
-    try {
-      const then = (result as PromiseLike<unknown>).then;
-      if (typeof then === "function") then.call(result, done, failed);
-      else done();
-    } catch (err) {
-      failed(err);
-    }
+    whenSettled(result, state.childDone, state.childFailed);
   }
 
   /**
@@ -155,18 +159,24 @@ export class TaskGroup {
    * @param fn The child; it receives the status to report with.
    * @returns The value given to `status.started()`.
    * @throws {Error} If the group has finished. The promise rejects with a
-   * `TypeError` if `fn` is not a function, and with the child's error (or an
-   * `Error` saying it never started) if the child ends before calling
-   * `started`; the group does not count that as a failure.
+   * `TypeError` if `fn` is not a function; at once with the cancellation if
+   * it is called in a cancelled scope or the group is cancelled (the child is
+   * not started); and with the child's error (or an `Error` saying it never
+   * started) if the child ends before calling `started`; the group does not
+   * count that as a failure.
    */
   start<R = void>(fn: (status: TaskStatus<R>) => unknown): Promise<R> {
     try {
       this.#checkOpen(fn, "start");
     } catch (err) {
       // A finished group is a state error of the caller: thrown, as by startSoon.
-      if (this.#closed) throw err;
+      if (this.#state.closed) throw err;
       return Promise.reject(err);
     }
+    // A waiting call in a cancelled scope rejects at once (API.md §1).
+    const cancelled = pendingCancellation(currentScope(), undefined) ??
+      scopeReason(this.cancelScope);
+    if (cancelled !== undefined) return Promise.reject(cancelled);
     let started = false;
     let resolve!: (value: R) => void, reject!: (err: unknown) => void;
     const promise = new Promise<R>((res, rej) => {
@@ -200,7 +210,7 @@ export class TaskGroup {
   }
 
   #checkOpen(fn: unknown, method: string): void {
-    if (this.#closed) {
+    if (this.#state.closed) {
       throw new Error(
         `Cannot call TaskGroup.${method}: the task group has finished`,
       );
@@ -211,48 +221,33 @@ export class TaskGroup {
       );
     }
   }
+}
 
-  #fail(err: unknown): void {
-    // A cancellation is expected while the group is cancelled; otherwise it
-    // is a real failure and must not be lost.
-    if (isCancelled(err) && scopeReason(this.cancelScope) !== undefined) return;
-    this.#failures.push(err);
-    if (this.#failures.length === 1) {
-      this.cancelScope.cancel("A task of the group failed");
+/** The body of {@linkcode taskGroup}: runs `fn`, then waits for every child. */
+async function runGroup(fn: (tg: TaskGroup) => unknown): Promise<unknown> {
+  const state = new GroupState();
+  const tg = new TaskGroup(state), scope = state.scope;
+  enterScope(scope);
+  let value: unknown;
+  let completed = false;
+  if (scopeReason(scope) === undefined) {
+    try {
+      value = await runInScope(scope, fn, tg);
+      completed = scopeReason(scope) === undefined;
+    } catch (err) {
+      state.fail(err);
     }
   }
-
-  static {
-    runGroup = async (fn) => {
-      const tg = new TaskGroup(creating);
-      const scope = tg.cancelScope;
-      enterScope(scope);
-      let value: unknown;
-      let completed = false;
-      if (scopeReason(scope) === undefined) {
-        try {
-          value = await runInScope(scope, fn, tg);
-          completed = scopeReason(scope) === undefined;
-        } catch (err) {
-          tg.#fail(err);
-        }
-      }
-      // A loop: a child may start another in the turn the last one ends.
-      while (tg.#pending > 0) {
-        await new Promise<void>((resolve) => (tg.#idle = resolve));
-      }
-      tg.#closed = true;
-      exitScope(scope);
-      if (tg.#failures.length > 0) {
-        throw new ExceptionGroup("Errors in task group", tg.#failures);
-      }
-      const outer = enclosingReason(scope);
-      if (outer !== undefined) throw outer;
-      if (completed || !scope.cancelCalled) return value;
-      markCaught(scope);
-      return undefined;
-    };
+  await state.join();
+  exitScope(scope);
+  if (state.failures.length > 0) {
+    throw new ExceptionGroup("Errors in task group", state.failures);
   }
+  const outer = enclosingReason(scope);
+  if (outer !== undefined) throw outer;
+  if (completed || !scope.cancelCalled) return value;
+  markCaught(scope);
+  return undefined;
 }
 
 /**
@@ -270,15 +265,18 @@ export class TaskGroup {
  *
  * @example Usage
  * ```ts
- * import { ExceptionGroup, taskGroup } from "@lionpride/core";
+ * import { ExceptionGroup, sleep, taskGroup } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * try {
- *   await taskGroup((tg) => {
+ * let cancelled = false;
+ * await assert.rejects(
+ *   taskGroup((tg) => {
+ *     tg.startSoon(() => sleep(1_000).catch(() => (cancelled = true)));
  *     tg.startSoon(() => Promise.reject(new Error("boom")));
- *   });
- * } catch (err) {
- *   if (!(err instanceof ExceptionGroup && err.exceptions.length === 1)) throw new Error("unexpected result");
- * }
+ *   }),
+ *   (err) => err instanceof ExceptionGroup && err.exceptions.length === 1,
+ * );
+ * assert.equal(cancelled, true, "the failure cancelled the sleeping child");
  * ```
  */
 export function taskGroup<T>(

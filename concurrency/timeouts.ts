@@ -6,9 +6,11 @@
  * @module
  */
 
-import { CancelScope, runScopeFor } from "./cancel.ts";
-import { currentTime } from "./clock.ts";
+import type { DeadlineLabel } from "./_cancel_status.ts";
+import { CancelScope, statusOf } from "./cancel.ts";
 import { describeValue } from "./errors.ts";
+
+export type { DeadlineLabel };
 
 function checkFn(fn: unknown, fnName: string): void {
   if (typeof fn !== "function") {
@@ -44,29 +46,56 @@ function checkDeadline(deadline: unknown, fn: unknown, fnName: string): void {
   checkFn(fn, fnName);
 }
 
-function runAfter<T>(
-  ms: number | null,
+const FAIL_AFTER: DeadlineLabel = { source: "failAfter" };
+const FAIL_AT: DeadlineLabel = { source: "failAt" };
+
+/**
+ * Runs `fn` in `scope` (with a relative `budget` in ms, if given); the
+ * scope's own deadline rejects with its `TimeoutError` (whose stack shows
+ * the caller), a manual cancel with its `CancelledError`.
+ */
+function runFailing<T>(
+  scope: CancelScope,
+  label: DeadlineLabel,
+  budget: number | undefined,
   fn: (scope: CancelScope) => T | Promise<T>,
-  timeout: boolean,
-): Promise<T | undefined> {
-  if (ms === null) return runScopeFor(new CancelScope(), fn, timeout, NaN) as Promise<T>;
-  const now = currentTime();
-  const scope = new CancelScope({ deadline: now + ms });
-  return runScopeFor(scope, fn, timeout, now) as Promise<T | undefined>;
+): Promise<T> {
+  const status = statusOf(scope);
+  status.rejectCaught = true;
+  status.label = label;
+  return status.run(fn, budget) as Promise<T>;
 }
 
-function runAt<T>(
-  deadline: number,
+/**
+ * Like {@linkcode failAfter}, for the budgets of other calls of the module
+ * (internal; e.g. alcall's `attemptTimeout`): its deadline rejects with a
+ * `TimeoutError` whose `source` is `label.source`, whose `timeout` is `ms`,
+ * and whose message is `<label.subject()> timed out after <ms> ms
+ * (<source>)`, or `<source> timed out after <ms> ms` without a subject.
+ * `subject` is read when the deadline has fired. A manual cancel of the
+ * scope rejects with its `CancelledError`; an enclosing cancellation with
+ * that cancellation; `fn`'s own errors unchanged. No argument checks.
+ *
+ * @param ms The budget in ms (`<= 0`: `fn` is not invoked); `null` or
+ * `Infinity` for none.
+ * @param label Names the budget.
+ * @param fn The body; it receives the scope.
+ * @returns `fn`'s value.
+ */
+export function runWithTimeout<T>(
+  ms: number | null,
+  label: DeadlineLabel,
   fn: (scope: CancelScope) => T | Promise<T>,
-  timeout: boolean,
-): Promise<T | undefined> {
-  return runScopeFor(new CancelScope({ deadline }), fn, timeout, NaN) as Promise<T | undefined>;
+): Promise<T> {
+  return runFailing(new CancelScope(), label, ms ?? undefined, fn);
 }
 
 /**
  * Runs `fn` in a scope whose deadline is `ms` milliseconds from now; rejects
- * with {@linkcode TimeoutError} if the deadline cancels it. A manual
- * `scope.cancel()` is not a timeout: then it resolves `undefined`.
+ * with a {@linkcode TimeoutError} (`source: "failAfter"`, `timeout: ms`, its
+ * stack showing the caller) if the deadline cancels it. A manual
+ * `scope.cancel()` is not a timeout: then it rejects with the scope's
+ * `CancelledError` (its `signal.reason`), even if `fn` returns a value.
  *
  * @typeParam T The type of `fn`'s value.
  * @param ms Milliseconds until the deadline; `null` for none (the scope can
@@ -75,18 +104,23 @@ function runAt<T>(
  * @param fn The body; it receives the scope.
  * @returns `fn`'s value.
  * @throws {TimeoutError} If the deadline passed before `fn` finished.
+ * @throws {CancelledError} If the scope was cancelled by `scope.cancel()`, or
+ * an enclosing scope was cancelled.
  * @throws {TypeError} If `ms` is not a number or null, or `fn` not a function.
  * @throws {RangeError} If `ms` is NaN.
  *
  * @example Usage
  * ```ts
  * import { failAfter, sleep, TimeoutError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * try {
- *   await failAfter(10, () => sleep(1_000));
- * } catch (err) {
- *   if (!(err instanceof TimeoutError)) throw new Error("unexpected result");
- * }
+ * await assert.rejects(failAfter(10, () => sleep(1_000)), (err) => {
+ *   assert.ok(err instanceof TimeoutError);
+ *   assert.equal(err.message, "failAfter timed out after 10 ms");
+ *   assert.equal(err.timeout, 10);
+ *   return true;
+ * });
+ * assert.equal(await failAfter(1_000, () => 42), 42);
  * ```
  */
 export function failAfter<T>(
@@ -98,7 +132,7 @@ export function failAfter<T>(
   } catch (err) {
     return Promise.reject(err);
   }
-  return runAfter(ms, fn, true) as Promise<T>;
+  return runFailing(new CancelScope(), FAIL_AFTER, ms ?? undefined, fn);
 }
 
 /**
@@ -115,12 +149,13 @@ export function failAfter<T>(
  * @example Usage
  * ```ts
  * import { moveOnAfter, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const result = await moveOnAfter(10, async () => {
  *   await sleep(1_000);
  *   return "done";
  * });
- * if (!(result === undefined)) throw new Error("unexpected result");
+ * assert.equal(result, undefined);
  * ```
  */
 export function moveOnAfter<T>(
@@ -132,27 +167,35 @@ export function moveOnAfter<T>(
   } catch (err) {
     return Promise.reject(err);
   }
-  return runAfter(ms, fn, false);
+  const scope = new CancelScope();
+  return statusOf(scope).run(fn, ms ?? undefined) as Promise<T | undefined>;
 }
 
 /**
  * Like {@linkcode failAfter}, with an absolute deadline on the
- * {@linkcode currentTime} clock.
+ * {@linkcode currentTime} clock; its `TimeoutError` has `source: "failAt"`
+ * and `timeout: NaN`, and its message names the deadline.
  *
  * @typeParam T The type of `fn`'s value.
  * @param deadline The absolute deadline in milliseconds.
  * @param fn The body; it receives the scope.
  * @returns `fn`'s value.
  * @throws {TimeoutError} If the deadline passed before `fn` finished.
+ * @throws {CancelledError} If the scope was cancelled by `scope.cancel()`, or
+ * an enclosing scope was cancelled.
  * @throws {TypeError} If `deadline` is not a number or `fn` not a function.
  * @throws {RangeError} If `deadline` is NaN.
  *
  * @example Usage
  * ```ts
- * import { currentTime, failAt } from "@lionpride/core";
+ * import { currentTime, failAt, sleep, TimeoutError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * const value = await failAt(currentTime() + 1_000, () => 42);
- * if (!(value === 42)) throw new Error("unexpected result");
+ * assert.equal(await failAt(currentTime() + 1_000, () => 42), 42);
+ * await assert.rejects(
+ *   failAt(currentTime() + 10, () => sleep(1_000)),
+ *   (err) => err instanceof TimeoutError && err.source === "failAt" && Number.isNaN(err.timeout),
+ * );
  * ```
  */
 export function failAt<T>(
@@ -164,7 +207,7 @@ export function failAt<T>(
   } catch (err) {
     return Promise.reject(err);
   }
-  return runAt(deadline, fn, true) as Promise<T>;
+  return runFailing(new CancelScope({ deadline }), FAIL_AT, undefined, fn);
 }
 
 /**
@@ -181,9 +224,13 @@ export function failAt<T>(
  * @example Usage
  * ```ts
  * import { currentTime, moveOnAt, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
- * const value = await moveOnAt(currentTime() + 10, () => sleep(1_000));
- * if (!(value === undefined)) throw new Error("unexpected result");
+ * const value = await moveOnAt(currentTime() + 10, async () => {
+ *   await sleep(1_000);
+ *   return "done";
+ * });
+ * assert.equal(value, undefined);
  * ```
  */
 export function moveOnAt<T>(
@@ -195,7 +242,7 @@ export function moveOnAt<T>(
   } catch (err) {
     return Promise.reject(err);
   }
-  return runAt(deadline, fn, false);
+  return new CancelScope({ deadline }).run(fn);
 }
 
 /**
@@ -211,6 +258,7 @@ export function moveOnAt<T>(
  * @example Usage
  * ```ts
  * import { CancelScope, shield, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const outer = new CancelScope();
  * let cleaned = false;
@@ -221,7 +269,7 @@ export function moveOnAt<T>(
  *     cleaned = true;
  *   });
  * });
- * if (!(cleaned)) throw new Error("unexpected result");
+ * assert.equal(cleaned, true);
  * ```
  */
 export function shield<T>(fn: () => T | Promise<T>): Promise<T> {

@@ -112,9 +112,10 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
         return gather(upstreams.map((u) => () => callUpstream(u, query)))
           .finally(() => request.signal.removeEventListener("abort", onDisconnect));
       });
-      if (results === undefined) return new Response(null, { status: 499 }); // client gone
       return Response.json(Object.fromEntries(upstreams.map((u, i) => [u.name, results[i]])));
     } catch (err) {
+      // The scope cancelled on a disconnect rejects with its CancelledError.
+      if (request.signal.aborted) return new Response(null, { status: 499 }); // client gone
       if (err instanceof TimeoutError) {
         return Response.json({ error: "upstreams too slow" }, { status: 504 });
       }

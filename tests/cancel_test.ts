@@ -1151,13 +1151,51 @@ Deno.test("failAfter's TimeoutError is not a cancellation", async () => {
   });
 });
 
-Deno.test("a manual cancel inside failAfter resolves undefined, not a TimeoutError", async () => {
-  const value = await failAfter(10_000, async (scope) => {
-    scope.cancel();
-    await sleep(10_000);
-    return "not reached";
-  });
-  assert.equal(value, undefined);
+Deno.test("a manual cancel inside failAfter rejects with the scope's CancelledError, not a TimeoutError", async () => {
+  let scope: CancelScope | undefined;
+  await assert.rejects(
+    failAfter(10_000, async (s) => {
+      scope = s;
+      s.cancel();
+      await sleep(10_000);
+      return "not reached";
+    }),
+    (err) => err instanceof CancelledError && err === scope!.signal.reason,
+  );
+});
+
+Deno.test("failAfter rejects with the CancelledError of a manual cancel even if the body returns a value", async () => {
+  let scope: CancelScope | undefined;
+  await assert.rejects(
+    failAfter(10_000, (s) => {
+      scope = s;
+      s.cancel("stop");
+      return "ignored the cancel";
+    }),
+    (err) => err instanceof CancelledError && err === scope!.signal.reason,
+  );
+  assert.equal(scope!.cancelledCaught, true);
+});
+
+Deno.test("failAt rejects with the CancelledError of a manual cancel", async () => {
+  await assert.rejects(
+    failAt(currentTime() + 10_000, async (s) => {
+      s.cancel("stop");
+      await sleep(1);
+      return 1;
+    }),
+    (err) => err instanceof CancelledError && err.message === "stop",
+  );
+});
+
+Deno.test("moveOnAfter, moveOnAt and run still resolve undefined on a manual cancel", async () => {
+  const body = (s: CancelScope): number => {
+    s.cancel();
+    return 1;
+  };
+  assert.equal(await moveOnAfter(10_000, body), undefined);
+  assert.equal(await moveOnAt(currentTime() + 10_000, body), undefined);
+  assert.equal(await new CancelScope().run(body), undefined);
 });
 
 Deno.test("a manual cancel inside failAfter stays no timeout even once the deadline passes", async () => {
@@ -1171,7 +1209,8 @@ Deno.test("a manual cancel inside failAfter stays no timeout even once the deadl
     p.then((v) => (outcome = v), (err) => (outcome = err));
     await clock.tickAsync(50);
     await clock.tickAsync(100);
-    assert.equal(outcome, undefined);
+    assert.ok(outcome instanceof CancelledError, `outcome ${outcome}`);
+    assert.ok(!(outcome instanceof TimeoutError));
     never.resolve();
   });
 });
@@ -1186,13 +1225,15 @@ Deno.test("failAfter with ms <= 0 rejects with a TimeoutError without invoking t
 
 Deno.test("failAfter(null) sets no deadline but is a cancellable scope", async () => {
   let seen = NaN;
-  const value = await failAfter(null, async (scope) => {
-    seen = effectiveDeadline();
-    scope.cancel();
-    await sleep(10_000);
-  });
+  await assert.rejects(
+    failAfter(null, async (scope) => {
+      seen = effectiveDeadline();
+      scope.cancel();
+      await sleep(10_000);
+    }),
+    CancelledError,
+  );
   assert.equal(seen, Infinity);
-  assert.equal(value, undefined);
 });
 
 Deno.test("failAfter(Infinity) sets no deadline", async () => {
@@ -1466,4 +1507,85 @@ Deno.test("failAt and moveOnAt validate the deadline, naming it", async () => {
       (err: unknown) => err instanceof TypeError && /'deadline'/.test(err.message),
     );
   }
+});
+
+// ------------------------------------------------------- issue 8 bugs 1 and 2
+
+Deno.test("shielding a scope after an enclosing cancellation arrived lifts that cancellation", async () => {
+  const outer = new CancelScope();
+  const inner = new CancelScope({ deadline: currentTime() + 60_000 });
+  let seen = NaN, slept = false, signalAfter: boolean | undefined;
+  await outer.run(() =>
+    inner.run(async () => {
+      outer.cancel();
+      assert.equal(effectiveDeadline(), -Infinity);
+      inner.shield = true;
+      seen = effectiveDeadline();
+      await sleep(1);
+      slept = true;
+      signalAfter = inner.signal.aborted;
+    })
+  );
+  assert.equal(seen, inner.deadline);
+  assert.equal(slept, true);
+  assert.equal(signalAfter, false, "a fresh signal once the cancellation is lifted");
+  assert.equal(inner.cancelCalled, false);
+});
+
+Deno.test("lifting an enclosing cancellation reaches the scopes inside that only inherited it", async () => {
+  const outer = new CancelScope(), middle = new CancelScope();
+  const plain = new CancelScope(), own = new CancelScope();
+  const outcomes: string[] = [];
+  await outer.run(() =>
+    middle.run(async () => {
+      const a = plain.run(async () => {
+        await macrotask(); // wait for the shield to lift the cancellation
+        outcomes.push(`plain: ${await sleep(1).then(() => "slept", () => "rejected")}`);
+      });
+      const b = own.run(async () => {
+        own.cancel();
+        await macrotask();
+        outcomes.push(`own: ${await sleep(1).then(() => "slept", () => "rejected")}`);
+      });
+      outer.cancel();
+      middle.shield = true;
+      await Promise.all([a, b]);
+    })
+  );
+  assert.deepEqual(outcomes.sort(), ["own: rejected", "plain: slept"]);
+});
+
+Deno.test("a deadline that passed while an enclosing cancellation held the scope fires once it is lifted", async () => {
+  const outer = new CancelScope(), inner = new CancelScope();
+  let slept: string | undefined;
+  await outer.run(() =>
+    inner.run(async () => {
+      outer.cancel();
+      inner.deadline = currentTime() - 1;
+      assert.equal(inner.cancelCalled, false, "no deadline runs while the scope is cancelled");
+      inner.shield = true;
+      assert.equal(inner.cancelCalled, true, "its own deadline cancels it");
+      slept = await state(sleep(1_000));
+    })
+  );
+  assert.equal(slept, "rejected");
+  assert.equal(inner.cancelledCaught, true);
+});
+
+Deno.test("cancelling 20,000 nested scopes neither overflows the stack nor hangs", async () => {
+  const innermost = deferred();
+  const nest = async (n: number): Promise<unknown> => {
+    await 0;
+    if (n === 0) {
+      innermost.resolve();
+      return sleep(Infinity);
+    }
+    return new CancelScope().run(() => nest(n - 1));
+  };
+  const outer = new CancelScope();
+  const run = outer.run(() => nest(20_000));
+  await innermost.promise;
+  outer.cancel();
+  assert.equal(await run, undefined);
+  assert.equal(outer.cancelledCaught, true);
 });

@@ -14,8 +14,9 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { addDeadline, DeadlineEntry, pendingDeadlines } from "../concurrency/clock.ts";
+import FakeTimers from "@sinonjs/fake-timers";
 import { withFakeTime } from "./_fake_time.ts";
-import { flushMicrotasks, state } from "./_helpers.ts";
+import { deferred, flushMicrotasks, state, within } from "./_helpers.ts";
 
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -549,4 +550,115 @@ Deno.test("deadlines that pass at the same time all expire in one turn", async (
     await run;
     assert.equal(clock.countTimers(), 0);
   });
+});
+
+Deno.test("deadlines that pass at the same time expire in the order they were set", async () => {
+  await withFakeTime(async (clock) => {
+    const woke: number[] = [];
+    const sleeps = [1, 2, 3, 4, 5, 6].map((n) => sleep(20).then(() => woke.push(n)));
+    await clock.tickAsync(20);
+    await Promise.all(sleeps);
+    assert.deepEqual(woke, [1, 2, 3, 4, 5, 6]);
+  });
+});
+
+// ------------------------------------------------- real and fake clocks together
+
+Deno.test("a real deadline still fires after a fake clock came and went inside its scope", async () => {
+  const ignored = deferred();
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const start = performance.now();
+  const p = failAfter(30, async () => {
+    const clock = FakeTimers.install();
+    try {
+      const nap = sleep(10);
+      await clock.tickAsync(10);
+      await nap;
+    } finally {
+      clock.uninstall();
+    }
+    id = setTimeout(ignored.resolve, 300);
+    await ignored.promise; // ignores the signal
+    return "body finished";
+  });
+  try {
+    await assert.rejects(p, TimeoutError);
+    assert.ok(performance.now() - start < 250, `settled after ${performance.now() - start} ms`);
+  } finally {
+    clearTimeout(id);
+    ignored.resolve();
+  }
+});
+
+Deno.test("installing an epoch-based fake clock does not expire pending real deadlines", async () => {
+  const value = await failAfter(10_000, async (guard) => {
+    const clock = FakeTimers.install({ now: Date.now() });
+    try {
+      const nap = sleep(10);
+      await clock.tickAsync(10);
+      await nap;
+      assert.equal(guard.signal.aborted, false);
+    } finally {
+      clock.uninstall();
+    }
+    return "guarded";
+  });
+  assert.equal(value, "guarded");
+});
+
+Deno.test("a FakeTime-like clock (epoch Date, real performance.now) leaves real deadlines alone", async () => {
+  const value = await failAfter(10_000, async (guard) => {
+    {
+      using time = new FakeTimeDouble(Date.now());
+      const nap = sleep(10);
+      await time.tickAsync(10);
+      await nap;
+      assert.equal(guard.signal.aborted, false);
+      assert.equal(await state(moveOnAfter(5, () => sleep(100))), "pending");
+      await time.tickAsync(5);
+    }
+    return "guarded";
+  });
+  assert.equal(value, "guarded");
+});
+
+Deno.test("a deadline read on a fake clock is judged on that clock, not on the real one", async () => {
+  const clock = FakeTimers.install({ now: 0 });
+  try {
+    // Real performance.now() is far past 0 + 50: only the fake clock decides.
+    const p = moveOnAfter(50, () => sleep(Infinity));
+    await clock.tickAsync(49);
+    assert.equal(await state(p), "pending");
+    await clock.tickAsync(1);
+    await clock.tickAsync(0);
+    assert.equal(await state(p), "fulfilled");
+  } finally {
+    clock.uninstall();
+  }
+});
+
+Deno.test("a real deadline whose timer went to a setTimeout-only fake gets a real timer back when a wait ends", async () => {
+  const ignored = deferred();
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const start = performance.now();
+  const p = failAfter(30, async () => {
+    const other = new AbortController();
+    const unrelated = sleep(10_000, { signal: other.signal }).catch(() => "aborted");
+    const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
+    const nap = sleep(5); // earlier than the deadline: the real clock re-arms through the fake
+    await flushMicrotasks();
+    clock.uninstall(); // the timer goes with it
+    other.abort(); // a wait that ends takes its deadline out of the heap
+    await unrelated;
+    await nap;
+    id = setTimeout(ignored.resolve, 300);
+    await ignored.promise; // ignores the signal
+  });
+  try {
+    await assert.rejects(within(p, 1_000, "failAfter(30)"), TimeoutError);
+    assert.ok(performance.now() - start < 250, `settled after ${performance.now() - start} ms`);
+  } finally {
+    clearTimeout(id);
+    ignored.resolve();
+  }
 });

@@ -684,3 +684,36 @@ Deno.test("a thenable child's synchronous rejection is recorded before later chi
     "promise-second",
   ]);
 });
+
+// ------------------------------------------------------------ issue 8 bug 3
+
+Deno.test("start in a cancelled group rejects at once with the cancellation and starts nothing", async () => {
+  let invoked = false;
+  await taskGroup(async (tg) => {
+    tg.cancelScope.cancel();
+    const p = tg.start(() => {
+      invoked = true;
+    });
+    assert.equal(await state(p), "rejected");
+    await p.catch((err) => assert.equal(err, tg.cancelScope.signal.reason));
+  });
+  assert.equal(invoked, false);
+});
+
+Deno.test("start called inside a cancelled scope rejects at once with that scope's cancellation", async () => {
+  let invoked = false;
+  await taskGroup(async (tg) => {
+    const caller = new CancelScope();
+    await caller.run(async () => {
+      caller.cancel();
+      const p = tg.start(async (status: TaskStatus) => {
+        invoked = true;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        status.started();
+      });
+      assert.equal(await state(p), "rejected");
+      await p.catch((err) => assert.equal(err, caller.signal.reason));
+    });
+  });
+  assert.equal(invoked, false);
+});
