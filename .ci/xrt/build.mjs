@@ -154,6 +154,8 @@ async function bundleTests(depsDir) {
       format: "esm",
       platform: "node",
       target: "esnext",
+      // Bundling may rename a class (`class _TaskGroup`); consoles print `constructor.name`.
+      keepNames: true,
       inject: [shim],
       // The bundle's entry is the runner: no example's `if (import.meta.main)` block runs.
       define: { "import.meta.main": "false" },
@@ -184,6 +186,7 @@ async function buildPackage() {
     format: "esm",
     platform: "neutral",
     target: "esnext",
+    keepNames: true,
     external: ["node:*"],
     logLevel: "error",
   });
