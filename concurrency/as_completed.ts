@@ -14,7 +14,7 @@ import {
   isLimit,
   LIMIT,
 } from "./pattern_checks.ts";
-import { callTask, Feeder, regroup } from "./task_pool.ts";
+import { callTask, regroup, TaskJob, WorkerPool } from "./_worker_pool.ts";
 
 /** Options of {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
@@ -100,9 +100,11 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
 
   #start(): void {
     const fns = this.#fns;
+    const job = new TaskJob(callTask, this.#push, this.#returnExceptions);
     this.#run = taskGroup((tg) => {
       this.#group = tg;
-      new Feeder(tg, fns.values(), this.#limit, callTask, this.#push, this.#returnExceptions);
+      job.signal = tg.signal;
+      new WorkerPool({ array: fns }, this.#limit, job, "throw").launch(tg);
     }).then(
       () => this.#finish(undefined),
       (err) => this.#finish({ value: regroup(err, "asCompleted") }),

@@ -6,7 +6,7 @@
  */
 
 import { checkBoolean, checkOptions, checkTasks } from "./pattern_checks.ts";
-import { callTask, collect } from "./task_pool.ts";
+import { callTask, collect } from "./_worker_pool.ts";
 
 /** Options of {@linkcode gather}. */
 export interface GatherOptions {
@@ -104,7 +104,7 @@ export function gather<T>(
     return Promise.reject(err);
   }
   return collect(
-    list.values(),
+    { array: list },
     callTask as (item: unknown, index: number, signal: AbortSignal) => unknown,
     Infinity,
     returnExceptions,

@@ -14,6 +14,13 @@
  * @module
  */
 
-export { alcall, type AlcallOptions, type AlcallProgress, type CallContext } from "./alcall.ts";
+export {
+  alcall,
+  type AlcallOptions,
+  type AlcallProgress,
+  type CallContext,
+  type PermitLimiter,
+  type TokenRateLimiter,
+} from "./alcall.ts";
 export { bcall } from "./bcall.ts";
 export { toList, type ToListOptions } from "./to_list.ts";

@@ -1,0 +1,379 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * The one worker pool (internal), shared by `gather`, `boundedMap`,
+ * `asCompleted`, `alcall`, `bcall` and `alcallStream`: at most `limit`
+ * children of a task group, each pulling its next item once it is done, from
+ * an array, a sync iterator or an async iterator, so a huge or endless input
+ * never becomes one promise per item and never sits in memory.
+ *
+ * A job says what to do with an item (`start`), what to do with its outcome
+ * (`settled`, `failed`: throw there to fail the group), and may hold each
+ * start back (`gate`: throttling, rate limits, a full output buffer).
+ *
+ * @module
+ */
+
+import { ExceptionGroup } from "./errors.ts";
+import { describe, isIterable } from "./pattern_checks.ts";
+import { type TaskGroup, taskGroup } from "./task_group.ts";
+
+/** What the pool does with the items (internal). */
+export interface PoolJob<I> {
+  /** True once the job wants nothing more started or pulled. */
+  readonly stopped: boolean;
+  /** Starts item `index`: its value, or a promise of it. */
+  start(item: I, index: number): unknown;
+  /** Item `index` ended with `value`. */
+  settled(index: number, value: unknown): void;
+  /** Item `index` failed with `err`; throwing fails the group. */
+  failed(index: number, err: unknown): void;
+  /**
+   * Awaited after an item is pulled, before it starts (`undefined`: start at
+   * once). A rejection starts nothing more.
+   */
+  gate: (() => Promise<void> | undefined) | undefined;
+}
+
+/** Where the items come from. */
+export type PoolInput<I> =
+  | { readonly array: readonly I[] }
+  | { readonly iterator: Iterator<I> }
+  | { readonly asyncIterator: AsyncIterator<I> };
+
+/** An item pulled from an async input, with its index. */
+interface Pulled<I> {
+  value: I;
+  index: number;
+}
+
+/**
+ * Feeds the items of one input to at most `limit` workers in a task group.
+ * An input that throws ends the pool: with `inputErrors: "throw"` the error
+ * fails the group (as a task's failure would), with `"record"` it is kept in
+ * `inputError` and the group is cancelled.
+ */
+export class WorkerPool<I> {
+  /** The input is done (or threw): it must not be closed. */
+  exhausted = false;
+  /** What the input threw, with `inputErrors: "record"`. */
+  inputError: { error: unknown } | undefined = undefined;
+  /** Items pulled so far (their indexes are 0 … pulled - 1). */
+  pulled = 0;
+  readonly #input: PoolInput<I>;
+  readonly #limit: number;
+  readonly #job: PoolJob<I>;
+  readonly #record: boolean;
+  #group: TaskGroup | undefined = undefined;
+  // Async input: workers waiting for an item, the pump waiting for a free
+  // worker, the pending next() and how many workers exist.
+  #idle: Array<(pulled: Pulled<I> | undefined) => void> = [];
+  #wakePump: (() => void) | undefined = undefined;
+  #pendingPull: ((result: IteratorResult<I> | undefined) => void) | undefined = undefined;
+  #workers = 0;
+  /** The group was cancelled (a flag: `signal.aborted` costs too much per item). */
+  #aborted = false;
+  readonly #array: readonly I[] | undefined;
+
+  constructor(
+    input: PoolInput<I>,
+    limit: number,
+    job: PoolJob<I>,
+    inputErrors: "throw" | "record",
+  ) {
+    this.#input = input;
+    this.#limit = limit;
+    this.#job = job;
+    this.#record = inputErrors === "record";
+    this.#array = "array" in input ? input.array : undefined;
+  }
+
+  /** True once nothing more may start: the job stopped or the group was cancelled. */
+  get halted(): boolean {
+    return this.#aborted || this.#job.stopped;
+  }
+
+  /**
+   * Starts the workers in `tg` (call it from the group's body).
+   *
+   * @param tg The task group the items run in.
+   */
+  launch(tg: TaskGroup): void {
+    this.#group = tg;
+    const input = this.#input;
+    tg.signal.addEventListener("abort", this.#onAbort, { once: true });
+    if ("array" in input) {
+      const n = Math.min(this.#limit, input.array.length);
+      for (let w = 0; w < n && !this.halted; w++) {
+        const i = this.pulled++;
+        tg.startSoon(this.#work, input.array[i], i);
+      }
+      return;
+    }
+    if ("iterator" in input) {
+      for (let w = 0; w < this.#limit; w++) {
+        const first = this.#pullSync(input.iterator);
+        if (first === undefined) return;
+        tg.startSoon(this.#work, first.value, this.pulled++);
+      }
+      return;
+    }
+    tg.startSoon(this.#pump, input.asyncIterator);
+  }
+
+  /**
+   * Closes the input if the pool left it early (as for-of does). An error
+   * from closing never replaces the one that stopped the pool. An async
+   * input whose `next()` is still pending is closed without waiting.
+   */
+  async close(): Promise<void> {
+    this.#group?.signal.removeEventListener("abort", this.#onAbort);
+    if (this.exhausted) return;
+    this.exhausted = true;
+    const input = this.#input;
+    try {
+      if ("iterator" in input) input.iterator.return?.();
+      else if ("asyncIterator" in input) {
+        const closing = input.asyncIterator.return?.();
+        if (this.#pendingPull === undefined) await closing;
+        else Promise.resolve(closing).catch(() => {});
+      }
+    } catch { /* the error that stopped the pool wins */ }
+  }
+
+  #inputFailed(err: unknown): void {
+    this.exhausted = true;
+    if (!this.#record) throw err;
+    this.inputError ??= { error: err };
+    this.#group!.cancelScope.cancel("the input failed");
+  }
+
+  #pullSync(iterator: Iterator<I>): IteratorResult<I> | undefined {
+    if (this.exhausted || this.halted) return undefined;
+    let result: IteratorResult<I>;
+    try {
+      result = iterator.next();
+    } catch (err) {
+      this.#inputFailed(err);
+      return undefined;
+    }
+    if (!result.done) return result;
+    this.exhausted = true;
+    return undefined;
+  }
+
+  readonly #work = async (item: I, index: number): Promise<void> => {
+    const job = this.#job, input = this.#input, array = this.#array;
+    for (;;) {
+      if (job.gate !== undefined) {
+        const wait = job.gate();
+        if (wait !== undefined) {
+          try {
+            await wait;
+          } catch {
+            return;
+          }
+          if (this.halted) return;
+        }
+      }
+      let ok = false, value: unknown;
+      try {
+        value = await job.start(item, index);
+        ok = true;
+      } catch (err) {
+        job.failed(index, err);
+      }
+      if (ok) job.settled(index, value);
+      if (array !== undefined) {
+        if (this.pulled >= array.length || this.halted) return;
+        index = this.pulled++;
+        item = array[index];
+      } else if ("iterator" in input) {
+        const next = this.#pullSync(input.iterator);
+        if (next === undefined) return;
+        item = next.value;
+        index = this.pulled++;
+      } else {
+        const next = await this.#take();
+        if (next === undefined) return;
+        item = next.value;
+        index = next.index;
+      }
+    }
+  };
+
+  /** A free worker of an async input asks the pump for its next item. */
+  #take(): Promise<Pulled<I> | undefined> {
+    if (this.exhausted || this.halted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.#idle.push(resolve);
+      this.#wakePump?.();
+    });
+  }
+
+  /** Pulls an async input one item at a time, only while a worker is free or may be added. */
+  readonly #pump = async (iterator: AsyncIterator<I>): Promise<void> => {
+    const tg = this.#group!;
+    try {
+      while (!this.halted) {
+        if (this.#idle.length === 0 && this.#workers >= this.#limit) {
+          await new Promise<void>((resolve) => (this.#wakePump = resolve));
+          this.#wakePump = undefined;
+          continue;
+        }
+        let result: IteratorResult<I> | undefined;
+        try {
+          result = await this.#pullAsync(iterator);
+        } catch (err) {
+          this.#inputFailed(err);
+          return;
+        }
+        if (result === undefined || this.halted) return;
+        if (result.done) {
+          this.exhausted = true;
+          return;
+        }
+        const pulled = { value: result.value, index: this.pulled++ };
+        const worker = this.#idle.pop();
+        if (worker !== undefined) worker(pulled);
+        else {
+          this.#workers++;
+          tg.startSoon(this.#work, pulled.value, pulled.index);
+        }
+      }
+    } finally {
+      for (const worker of this.#idle.splice(0)) worker(undefined);
+    }
+  };
+
+  /** One `next()` of an async input; `undefined` if the group was cancelled meanwhile. */
+  #pullAsync(iterator: AsyncIterator<I>): Promise<IteratorResult<I> | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#pendingPull = resolve;
+      const settle = (): void => {
+        this.#pendingPull = undefined;
+      };
+      let next: Promise<IteratorResult<I>>;
+      try {
+        next = Promise.resolve(iterator.next());
+      } catch (err) {
+        next = Promise.reject(err);
+      }
+      next.then((result) => {
+        settle();
+        resolve(result);
+      }, (err) => {
+        settle();
+        reject(err);
+      });
+    });
+  }
+
+  readonly #onAbort = (): void => {
+    this.#aborted = true;
+    // Leave a next() that may never settle; close() will not wait for it.
+    this.#pendingPull?.(undefined);
+    this.#wakePump?.();
+  };
+}
+
+/**
+ * The job of `gather`, `boundedMap` and `asCompleted`: `call` each item with
+ * the group's signal and hand each outcome to `onResult`; without
+ * `returnExceptions` the first failure stops the pool and fails the group.
+ */
+export class TaskJob<I> implements PoolJob<I> {
+  stopped = false;
+  readonly gate = undefined;
+
+  /** The group's signal, set when the group starts. */
+  signal: AbortSignal | undefined = undefined;
+
+  constructor(
+    readonly call: (item: I, index: number, signal: AbortSignal) => unknown,
+    readonly onResult: (index: number, value: unknown) => void,
+    readonly returnExceptions: boolean,
+  ) {}
+
+  start(item: I, index: number): unknown {
+    return this.call(item, index, this.signal!);
+  }
+
+  settled(index: number, value: unknown): void {
+    if (!this.stopped) this.onResult(index, value);
+  }
+
+  failed(index: number, err: unknown): void {
+    if (!this.returnExceptions) {
+      // The group sees the failure a microtask later: until then, stop
+      // starting and counting here.
+      this.stopped = true;
+      throw err;
+    }
+    this.onResult(index, err);
+  }
+}
+
+/** Renames a task group's `ExceptionGroup` after the pattern that ran it. */
+export function regroup(err: unknown, where: string): unknown {
+  if (!(err instanceof ExceptionGroup)) return err;
+  const n = err.exceptions.length;
+  return new ExceptionGroup(`${where}: ${n} task${n === 1 ? "" : "s"} failed`, err.exceptions);
+}
+
+/** Calls a task of `gather`/`asCompleted` with the group's signal. */
+export const callTask = (
+  fn: (signal: AbortSignal) => unknown,
+  _index: number,
+  signal: AbortSignal,
+): unknown => fn(signal);
+
+/** Maps `input` in a task group and collects the outcomes at their index (`gather`, `boundedMap`). */
+export async function collect<I>(
+  input: PoolInput<I>,
+  call: (item: I, index: number, signal: AbortSignal) => unknown,
+  limit: number,
+  returnExceptions: boolean,
+  where: string,
+): Promise<unknown[]> {
+  const results: unknown[] = [];
+  const store = (index: number, value: unknown): void => {
+    results[index] = value;
+  };
+  const job = new TaskJob(call, store, returnExceptions);
+  const pool = new WorkerPool(input, limit, job, "throw");
+  try {
+    await taskGroup((tg) => {
+      job.signal = tg.signal;
+      pool.launch(tg);
+    });
+  } catch (err) {
+    throw regroup(err, where);
+  } finally {
+    await pool.close();
+  }
+  return results;
+}
+
+/** True for an object with a `Symbol.asyncIterator` method. */
+export function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === "function";
+}
+
+/**
+ * How the pool reads `items` (`boundedMap`): an array by index, any other
+ * iterable or an async iterable through its iterator (a sync iterator wins
+ * when both exist).
+ *
+ * @throws {TypeError} If `items` is neither iterable nor async iterable.
+ */
+export function poolInputOf<T>(items: unknown, where: string): PoolInput<T> {
+  if (Array.isArray(items)) return { array: items as T[] };
+  if (isIterable(items)) return { iterator: (items as Iterable<T>)[Symbol.iterator]() };
+  if (isAsyncIterable<T>(items)) return { asyncIterator: items[Symbol.asyncIterator]() };
+  throw new TypeError(
+    `${where}: 'items' must be iterable, received ${
+      describe(items)
+    } (sync or async iterables only)`,
+  );
+}
