@@ -119,6 +119,8 @@ export class Run<T, R> implements PoolJob<T> {
   gate: (() => Promise<void> | undefined) | undefined;
   /** Called with each outcome that counts (alcallStream's output). */
   onOutcome: ((index: number, value: unknown) => void) | undefined = undefined;
+  /** Keep the results (false for alcallStream, which hands them on and forgets them). */
+  keep = true;
   /** No retry, no timeout, no limiter: items share the call's scope and signal. */
   readonly #simple: boolean;
   readonly #policy: AttemptPolicy;
@@ -184,7 +186,7 @@ export class Run<T, R> implements PoolJob<T> {
   }
 
   settled(index: number, value: unknown): void {
-    this.results[index] = value;
+    if (this.keep) this.results[index] = value;
     this.settledCount++;
     this.books.succeeded++;
     this.books.running--;
@@ -202,15 +204,12 @@ export class Run<T, R> implements PoolJob<T> {
   #finalFailure(index: number, err: unknown): void {
     this.settledCount++;
     this.books.failed++;
-    if (this.plan.hasDefault && !isCancelled(err)) {
-      this.results[index] = this.plan.retryDefault;
-    } else if (this.plan.returnExceptions) {
-      this.results[index] = err;
-    } else {
-      this.stopWith(err);
-      return;
-    }
-    this.onOutcome?.(index, this.results[index]);
+    let value: unknown;
+    if (this.plan.hasDefault && !isCancelled(err)) value = this.plan.retryDefault;
+    else if (this.plan.returnExceptions) value = err;
+    else return this.stopWith(err);
+    if (this.keep) this.results[index] = value;
+    this.onOutcome?.(index, value);
   }
 }
 

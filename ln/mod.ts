@@ -22,5 +22,6 @@ export {
   type PermitLimiter,
   type TokenRateLimiter,
 } from "./alcall.ts";
+export { alcallStream, type AlcallStreamOptions } from "./alcall_stream.ts";
 export { bcall } from "./bcall.ts";
 export { toList, type ToListOptions } from "./to_list.ts";
