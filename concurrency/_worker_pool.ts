@@ -70,6 +70,14 @@ export class WorkerPool<I> {
   #wakePump: (() => void) | undefined = undefined;
   #pendingPull: ((result: IteratorResult<I> | undefined) => void) | undefined = undefined;
   #workers = 0;
+  /**
+   * An async generator queues concurrent `next()` calls itself: each worker
+   * then pulls directly, with no pump in between (2× faster; see
+   * bench/README.md). These are the pulls in flight.
+   */
+  #direct = false;
+  readonly #inFlight = new Set<(pulled: Pulled<I> | undefined) => void>();
+  #abandoned = false;
   /** The group was cancelled (a flag: `signal.aborted` costs too much per item). */
   #aborted = false;
   readonly #array: readonly I[] | undefined;
@@ -117,7 +125,11 @@ export class WorkerPool<I> {
       }
       return;
     }
-    tg.startSoon(this.#pump, input.asyncIterator);
+    const iterator = input.asyncIterator;
+    this.#direct = this.#limit !== Infinity &&
+      Object.prototype.toString.call(iterator) === "[object AsyncGenerator]";
+    if (!this.#direct) return tg.startSoon(this.#pump, iterator);
+    for (let w = 0; w < this.#limit; w++) tg.startSoon(this.#startDirect, iterator);
   }
 
   /**
@@ -134,7 +146,7 @@ export class WorkerPool<I> {
       if ("iterator" in input) input.iterator.return?.();
       else if ("asyncIterator" in input) {
         const closing = input.asyncIterator.return?.();
-        if (this.#pendingPull === undefined) await closing;
+        if (this.#pendingPull === undefined && !this.#abandoned) await closing;
         else Promise.resolve(closing).catch(() => {});
       }
     } catch { /* the error that stopped the pool wins */ }
@@ -193,13 +205,51 @@ export class WorkerPool<I> {
         item = next.value;
         index = this.pulled++;
       } else {
-        const next = await this.#take();
+        let next: Pulled<I> | undefined;
+        try {
+          next = this.#direct
+            ? await this.#pullDirect((input as { asyncIterator: AsyncIterator<I> }).asyncIterator)
+            : await this.#take();
+        } catch (err) {
+          return this.#inputFailed(err);
+        }
         if (next === undefined) return;
         item = next.value;
         index = next.index;
       }
     }
   };
+
+  readonly #startDirect = async (iterator: AsyncIterator<I>): Promise<void> => {
+    let first: Pulled<I> | undefined;
+    try {
+      first = await this.#pullDirect(iterator);
+    } catch (err) {
+      return this.#inputFailed(err);
+    }
+    if (first !== undefined) await this.#work(first.value, first.index);
+  };
+
+  /** A worker's own `next()` of an async generator; `undefined` when done or cancelled. */
+  #pullDirect(iterator: AsyncIterator<I>): Promise<Pulled<I> | undefined> {
+    if (this.exhausted || this.halted) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.#inFlight.add(resolve);
+      iterator.next().then((result) => {
+        this.#inFlight.delete(resolve);
+        if (result.done) {
+          this.exhausted = true;
+          resolve(undefined);
+        } else {
+          // Settled in the order asked: the index follows the input's order.
+          resolve({ value: result.value, index: this.pulled++ });
+        }
+      }, (err) => {
+        this.#inFlight.delete(resolve);
+        reject(err);
+      });
+    });
+  }
 
   /** A free worker of an async input asks the pump for its next item. */
   #take(): Promise<Pulled<I> | undefined> {
@@ -273,6 +323,9 @@ export class WorkerPool<I> {
     // Leave a next() that may never settle; close() will not wait for it.
     this.#pendingPull?.(undefined);
     this.#wakePump?.();
+    this.#abandoned = this.#inFlight.size > 0;
+    for (const resolve of this.#inFlight) resolve(undefined);
+    this.#inFlight.clear();
   };
 }
 
