@@ -9,6 +9,8 @@
  * - `alcallStream-unordered`: the same with `ordered: false`;
  * - `floor`: a hand-written async-iterator pool (64 workers pulling `next()`,
  *   no order, no cancellation, no errors): what any stream map needs at least;
+ * - `floor-iterator`: the same, handing its results to the consumer through
+ *   an async iterator, as every stream API does;
  * - `pooledMap`: the algorithm of @std/async `pooledMap` (a TransformStream of
  *   promises, `Promise.race` over the running set), written here because JSR
  *   is not reachable;
@@ -17,7 +19,12 @@
  * Prints one JSON line: variant, items, ms, ns/item, and the peak RSS sampled
  * every 50 ms (`Deno.memoryUsage().rss`).
  *
+ * `compare [items] [rounds]` runs the variants (but `empty` and `pooledMap`)
+ * interleaved in one process instead, and prints the median ns/item and the
+ * median per-round ratio to the floor: steadier on a noisy machine.
+ *
  * Run: `deno run --allow-all bench/stream_bench.ts alcallStream 1000000`
+ * (`deno run --allow-all bench/stream_bench.ts compare 200000 10`)
  *
  * @module
  */
@@ -47,6 +54,39 @@ async function floor(n: number): Promise<number> {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return sum;
+}
+
+/**
+ * The hand-written floor of a stream map: 64 workers pulling one shared async
+ * iterator and handing each result to the consumer through an async
+ * iterator (completion order, a queue and one waiting consumer; no bound on
+ * the queue, no order, no cancellation, no errors).
+ */
+function floorIterator(n: number): AsyncIterableIterator<number> {
+  const it = numbers(n);
+  const queue: number[] = [];
+  let head = 0, running = CONCURRENCY;
+  let wake: (() => void) | undefined;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      queue.push(await identity(r.value));
+      wake?.();
+    }
+    running--;
+    wake?.();
+  };
+  for (let w = 0; w < CONCURRENCY; w++) worker();
+  return (async function* () {
+    for (;;) {
+      if (head < queue.length) {
+        yield queue[head++];
+        if (head === queue.length) queue.length = head = 0;
+      } else if (running === 0) return;
+      else await new Promise<void>((r) => (wake = r)).then(() => (wake = undefined));
+    }
+  })();
 }
 
 /** @std/async pooledMap's algorithm, as a reference. */
@@ -88,6 +128,7 @@ const VARIANTS: Record<string, (n: number) => Promise<number>> = {
   "alcallStream-unordered": (n) =>
     drain(alcallStream(numbers(n), identity, { maxConcurrent: CONCURRENCY, ordered: false })),
   floor,
+  "floor-iterator": (n) => drain(floorIterator(n)),
   pooledMap: (n) => drain(pooledMap(CONCURRENCY, numbers(n), identity)),
   pMapIterable: (n) =>
     drain(
@@ -95,7 +136,34 @@ const VARIANTS: Record<string, (n: number) => Promise<number>> = {
     ),
 };
 
-if (import.meta.main) {
+/** Interleaved rounds in one process: median ns/item and per-round ratio to the floor. */
+async function compare(n: number, rounds: number): Promise<void> {
+  const names = Object.keys(VARIANTS).filter((v) => v !== "empty" && v !== "pooledMap");
+  const times = names.map((): number[] => []);
+  for (let r = 0; r < rounds + 2; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const j = (k + r) % names.length;
+      const start = performance.now();
+      await VARIANTS[names[j]](n);
+      if (r >= 2) times[j].push((performance.now() - start) * 1e6 / n);
+    }
+  }
+  const floorTimes = times[names.indexOf("floor")];
+  const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`${n} items, ${rounds} interleaved rounds, Deno ${Deno.version.deno}`);
+  names.forEach((name, j) => {
+    const ratios = times[j].map((t, r) => t / floorTimes[r]);
+    console.log(
+      `${name.padEnd(24)} ${median(times[j]).toFixed(0).padStart(6)} ns/item  ${
+        median(ratios).toFixed(2)
+      } × floor`,
+    );
+  });
+}
+
+if (import.meta.main && Deno.args[0] === "compare") {
+  await compare(Number(Deno.args[1] ?? 200_000), Number(Deno.args[2] ?? 10));
+} else if (import.meta.main) {
   const [name, count = "1000000"] = Deno.args;
   const variant = VARIANTS[name];
   if (variant === undefined) {

@@ -14,7 +14,8 @@ import {
   isLimit,
   LIMIT,
 } from "./pattern_checks.ts";
-import { callTask, regroup, TaskJob, WorkerPool } from "./_worker_pool.ts";
+import { WorkerPool } from "./_worker_pool.ts";
+import { callTask, regroup, TaskJob } from "./_pool_tasks.ts";
 
 /** Options of {@linkcode asCompleted}. */
 export interface AsCompletedOptions {

@@ -13,7 +13,8 @@ import {
   isLimit,
   LIMIT,
 } from "./pattern_checks.ts";
-import { collect, type PoolInput, poolInputOf } from "./_worker_pool.ts";
+import type { PoolInput } from "./_worker_pool.ts";
+import { collect, poolInputOf } from "./_pool_tasks.ts";
 
 /** Options of {@linkcode boundedMap}. */
 export interface BoundedMapOptions {

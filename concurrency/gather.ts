@@ -6,7 +6,7 @@
  */
 
 import { checkBoolean, checkOptions, checkTasks } from "./pattern_checks.ts";
-import { callTask, collect } from "./_worker_pool.ts";
+import { callTask, collect } from "./_pool_tasks.ts";
 
 /** Options of {@linkcode gather}. */
 export interface GatherOptions {

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { isAsyncIterable, type PoolInput } from "../concurrency/_worker_pool.ts";
+import type { PoolInput } from "../concurrency/_worker_pool.ts";
+import { isAsyncIterable } from "../concurrency/_pool_tasks.ts";
 import type { Plan } from "./_plan.ts";
 import { isListLike, listItems, UniqueFilter } from "./to_list.ts";
 

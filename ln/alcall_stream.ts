@@ -49,9 +49,15 @@ class Fifo<V> {
   }
 
   shift(): V {
-    const v = this.#items[this.#head++];
-    if (this.#head === this.#items.length) {
+    const items = this.#items;
+    const v = items[this.#head];
+    items[this.#head++] = undefined as V;
+    if (this.#head === items.length) {
       this.#items = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
+      // Never empty for long (a steady stream): drop the consumed front.
+      this.#items = items.slice(this.#head);
       this.#head = 0;
     }
     return v;
@@ -87,6 +93,7 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
   /** Workers holding a start back while the buffer is full. */
   readonly #gated = new Fifo<() => void>();
   #listening = false;
+  #cancelled = false;
 
   constructor(source: CallInput<T>, run: Run<T, R>, ordered: boolean, buffer: number) {
     this.#source = source;
@@ -145,9 +152,22 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
 
   /** The run is being cancelled (a failure, a bad input, the signal, an outer scope). */
   #stopping(): boolean {
-    const scope = this.#run.scope;
-    return scope !== undefined && scope.signal.aborted && !this.#closed;
+    if (!this.#listening) {
+      // A flag set by one listener: reading `signal.aborted` per item costs.
+      const scope = this.#run.scope;
+      if (scope === undefined) return false;
+      this.#listening = true;
+      if (scope.signal.aborted) this.#onCancelled();
+      else scope.signal.addEventListener("abort", this.#onCancelled, { once: true });
+    }
+    return this.#cancelled && !this.#closed;
   }
+
+  readonly #onCancelled = (): void => {
+    this.#cancelled = true;
+    // A cancelled run must not leave workers held back by the buffer.
+    for (const go of this.#gated.clear()) go();
+  };
 
   /** Settles once the run has: throws its error once, then is done. */
   async #end(): Promise<IteratorResult<R>> {
@@ -208,13 +228,6 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
   #bufferWait(): Promise<void> | undefined {
     if (this.#waitingResults < this.#buffer && this.#gated.size === 0) return undefined;
     if (this.#closed || this.#stopping()) return undefined;
-    if (!this.#listening) {
-      // A cancelled run must not leave workers held back here.
-      this.#listening = true;
-      this.#run.scope!.signal.addEventListener("abort", () => {
-        for (const go of this.#gated.clear()) go();
-      }, { once: true });
-    }
     return new Promise((resolve) => this.#gated.push(resolve));
   }
 
