@@ -174,9 +174,15 @@ export class Run<T, R> implements PoolJob<T> {
     books.started++;
     books.running++;
     this.report();
-    const at = index + this.offset;
     const fn = this.fn; // called without `this`
-    if (this.#simple) return fn(item, new ItemContext(at, 1, this.scope!));
+    if (this.#simple) return fn(item, new ItemContext(index + this.offset, 1, this.scope!));
+    return this.#attempts(item, index + this.offset);
+  }
+
+  // Apart from `start`: a closure there would make V8 allocate its context
+  // on every call, the simple ones included.
+  #attempts(item: T, at: number): Promise<R> {
+    const fn = this.fn;
     return runAttempts(
       (attempt, scope) => fn(item, new ItemContext(at, attempt, scope!)),
       this.#policy,
