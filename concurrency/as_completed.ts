@@ -179,12 +179,13 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
  * @example Usage
  * ```ts
  * import { asCompleted, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const order: number[] = [];
  * for await (const [index] of asCompleted([() => sleep(60), () => sleep(20), () => sleep(40)])) {
  *   order.push(index);
  * }
- * if (!(order.join() === "1,2,0")) throw new Error("unexpected result");
+ * assert.deepEqual(order, [1, 2, 0]);
  * ```
  */
 export function asCompleted<T>(

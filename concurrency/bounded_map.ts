@@ -55,6 +55,7 @@ export interface BoundedMapOptions {
  * @example Usage
  * ```ts
  * import { boundedMap, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * let running = 0, peak = 0;
  * const doubled = await boundedMap([1, 2, 3, 4, 5], async (n) => {
@@ -63,7 +64,8 @@ export interface BoundedMapOptions {
  *   running--;
  *   return n * 2;
  * }, { limit: 2 });
- * if (!(doubled.join() === "2,4,6,8,10" && peak === 2)) throw new Error("unexpected result");
+ * assert.deepEqual(doubled, [2, 4, 6, 8, 10]);
+ * assert.equal(peak, 2);
  * ```
  */
 export function boundedMap<T, R>(

@@ -36,12 +36,13 @@ export interface GatherOptions {
  * @example Usage
  * ```ts
  * import { gather, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const values = await gather([
  *   async () => { await sleep(2); return "slow"; },
  *   () => "fast",
  * ]);
- * if (!(values.join() === "slow,fast")) throw new Error("unexpected result");
+ * assert.deepEqual(values, ["slow", "fast"]);
  * ```
  */
 export function gather<T>(

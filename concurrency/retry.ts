@@ -125,22 +125,33 @@ async function retryWithSignal<T>(
  * {@linkcode effectiveDeadline}) would pass before the next attempt could
  * start, `retry` rethrows the last error at once instead of sleeping.
  *
+ * Retry-After: an error with a numeric `retryAfter` (ms; `RateLimitError`,
+ * `CircuitOpenError`, an HTTP error, or your own) makes the next attempt wait
+ * `max(backoff, retryAfter)`; jitter only adds to it. A hint longer than
+ * `maxRetryAfter`, or one that ends at or after the effective deadline, makes
+ * the error final at once, whatever `retryOn` says. By default an error with
+ * a numeric `status` is retried only for 408, 409, 425, 429, 500, 502, 503
+ * and 504.
+ *
  * @typeParam T The type of `fn`'s value.
  * @param fn The operation; it receives the attempt number (from 1) and a
  * signal that aborts when the attempt is cancelled.
  * @param options Attempts, backoff, `retryOn` filter and abort signal.
  * @returns `fn`'s first value.
  * @throws {Error} The last error, when the attempts are used up, `retryOn`
- * refuses it, or the deadline leaves no time for another attempt.
+ * (or the default rule) refuses it, its `retryAfter` is too long, or the
+ * deadline leaves no time for another attempt.
  * @throws {CancelledError} (or `options.signal`'s reason) if cancelled.
  * @throws {TypeError} If `fn` is not a function or an option has the wrong
  * type (as a rejection).
  * @throws {RangeError} If `attempts` is not a positive integer or Infinity,
- * `baseDelay <= 0`, `maxDelay < 0` or `jitter < 0` (as a rejection).
+ * `baseDelay <= 0`, `maxDelay < 0`, `jitter < 0` or `maxRetryAfter < 0`
+ * (as a rejection).
  *
  * @example Usage
  * ```ts
  * import { retry } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * let calls = 0;
  * const value = await retry(({ attempt }) => {
@@ -148,7 +159,8 @@ async function retryWithSignal<T>(
  *   if (attempt < 3) throw new Error("flaky");
  *   return "ok";
  * }, { baseDelay: 1, jitter: 0 });
- * if (!(value === "ok" && calls === 3)) throw new Error("unexpected result");
+ * assert.equal(value, "ok");
+ * assert.equal(calls, 3);
  * ```
  */
 export function retry<T>(

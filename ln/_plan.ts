@@ -172,12 +172,11 @@ function checkDuck(o: Record<string, unknown>, name: string, method: string, whe
 }
 
 /**
- * Validates `options` and fills in the defaults (internal; shared with `bcall`).
+ * Checks the type of `options` and of its non-number options.
  *
- * @throws {TypeError} If `options` or an option has the wrong type.
- * @throws {RangeError} If an option is out of range.
+ * @throws {TypeError} If one has the wrong type.
  */
-export function planOf(options: AlcallOptions | undefined, where = "Cannot call alcall"): Plan {
+function checkKinds(options: unknown, where: string): Record<string, unknown> {
   if (options !== undefined && (options === null || typeof options !== "object")) {
     throw new TypeError(
       `${where}: 'options' must be an object, received ${describeReceived(options)}`,
@@ -198,6 +197,17 @@ export function planOf(options: AlcallOptions | undefined, where = "Cannot call 
       `${where}: 'signal' must be an AbortSignal, received ${describeReceived(o.signal)}`,
     );
   }
+  return o;
+}
+
+/**
+ * Validates `options` and fills in the defaults (internal; shared with `bcall`).
+ *
+ * @throws {TypeError} If `options` or an option has the wrong type.
+ * @throws {RangeError} If an option is out of range.
+ */
+export function planOf(options: AlcallOptions | undefined, where = "Cannot call alcall"): Plan {
+  const o = checkKinds(options, where);
   const timeout = (name: string): number | undefined => {
     const ms = numberOption(o, name, Infinity, positiveOrInfinity, "a number > 0", where);
     return ms === Infinity ? undefined : ms;

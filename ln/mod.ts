@@ -6,9 +6,10 @@
  * @example Usage
  * ```ts
  * import { alcall } from "@lionpride/core/ln";
+ * import assert from "node:assert/strict";
  *
  * const results = await alcall([1, 2, 3], async (x) => x + 1, { maxConcurrent: 2 });
- * if (!(results.join() === "2,3,4")) throw new Error("unexpected result");
+ * assert.deepEqual(results, [2, 3, 4]);
  * ```
  *
  * @module

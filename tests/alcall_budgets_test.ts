@@ -232,3 +232,26 @@ Deno.test("alcall's rateLimiter is asked before every attempt, and its RateLimit
     assert.equal(calls, 2);
   });
 });
+
+Deno.test("retry and alcall reject a bad maxRetryAfter, limiter or rateLimiter, naming it and the value", async () => {
+  await assert.rejects(
+    retry(() => 1, { maxRetryAfter: -1 }),
+    (err) =>
+      err instanceof RangeError &&
+      err.message === "Cannot retry: 'maxRetryAfter' must be a number >= 0, received -1",
+  );
+  await assert.rejects(
+    alcall([1], (x) => x, { maxRetryAfter: -5 }),
+    /Cannot call alcall: 'maxRetryAfter' must be a number >= 0, received -5/,
+  );
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    alcall([1], (x) => x, { limiter: {} as any }),
+    /Cannot call alcall: 'limiter' must be an object with a use\(\) method, received object/,
+  );
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    alcall([1], (x) => x, { rateLimiter: 3 as any }),
+    (err) => err instanceof TypeError && /'rateLimiter'.*received 3/.test(err.message),
+  );
+});
