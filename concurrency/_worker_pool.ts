@@ -74,8 +74,8 @@ export class WorkerPool<I> {
    * bench/README.md). These are the pulls in flight.
    */
   #direct = false;
-  /** Per worker: the resolver of its pull in flight (a slot per worker, not a Set: ~10 % faster). */
-  readonly #inFlight: Array<((pulled: Pulled<I> | undefined) => void) | undefined> = [];
+  /** Per worker: its pull in flight (see `PullSlot`). */
+  readonly #slots: PullSlot<I>[] = [];
   #abandoned = false;
   /** The group was cancelled (a flag: `signal.aborted` costs too much per item). */
   #aborted = false;
@@ -132,7 +132,10 @@ export class WorkerPool<I> {
     this.#direct = this.#limit !== Infinity &&
       Object.prototype.toString.call(iterator) === "[object AsyncGenerator]";
     if (!this.#direct) return tg.startSoon(this.#pump, iterator);
-    for (let w = 0; w < this.#limit; w++) tg.startSoon(this.#startDirect, iterator, w);
+    for (let w = 0; w < this.#limit; w++) {
+      this.#slots.push(new PullSlot(this));
+      tg.startSoon(this.#startDirect, iterator, w);
+    }
   }
 
   /**
@@ -234,22 +237,7 @@ export class WorkerPool<I> {
   /** A worker's own `next()` of an async generator; `undefined` when done or cancelled. */
   #pullDirect(iterator: AsyncIterator<I>, slot: number): Promise<Pulled<I> | undefined> {
     if (this.exhausted || this.halted) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      this.#inFlight[slot] = resolve;
-      iterator.next().then((result) => {
-        this.#inFlight[slot] = undefined;
-        if (result.done) {
-          this.exhausted = true;
-          resolve(undefined);
-        } else {
-          // Settled in the order asked: the index follows the input's order.
-          resolve({ value: result.value, index: this.pulled++ });
-        }
-      }, (err) => {
-        this.#inFlight[slot] = undefined;
-        reject(err);
-      });
-    });
+    return this.#slots[slot].pull(iterator);
   }
 
   /** A free worker of an async input asks the pump for its next item. */
@@ -324,11 +312,58 @@ export class WorkerPool<I> {
     // Leave a next() that may never settle; close() will not wait for it.
     this.#pendingPull?.(undefined);
     this.#wakePump?.();
-    for (const resolve of this.#inFlight) {
-      if (resolve === undefined) continue;
-      this.#abandoned = true;
-      resolve(undefined);
+    for (const slot of this.#slots) if (slot.abandon()) this.#abandoned = true;
+  };
+}
+
+/**
+ * One worker's pulls of an async generator, reused from pull to pull so
+ * that a pull allocates only its promise (the pool's allocation rate is what
+ * sets its peak RSS on a long stream; see bench/README.md). A pull can be
+ * abandoned when the group is cancelled: its late result is dropped.
+ */
+class PullSlot<I> {
+  #resolve: ((pulled: Pulled<I> | undefined) => void) | undefined = undefined;
+  #reject: ((err: unknown) => void) | undefined = undefined;
+  /** Handed to the worker, which reads it before its next pull. */
+  readonly #pulled: Pulled<I> = { value: undefined as I, index: 0 };
+
+  constructor(readonly owner: { pulled: number; exhausted: boolean }) {}
+
+  pull(iterator: AsyncIterator<I>): Promise<Pulled<I> | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      iterator.next().then(this.#onResult, this.#onError);
+    });
+  }
+
+  /** Settles a pull in flight with `undefined`; true if there was one. */
+  abandon(): boolean {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return false;
+    this.#resolve = this.#reject = undefined;
+    resolve(undefined);
+    return true;
+  }
+
+  readonly #onResult = (result: IteratorResult<I>): void => {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return; // abandoned
+    this.#resolve = this.#reject = undefined;
+    if (result.done) {
+      this.owner.exhausted = true;
+      return resolve(undefined);
     }
-    this.#inFlight.length = 0;
+    // Settled in the order asked: the index follows the input's order.
+    this.#pulled.value = result.value;
+    this.#pulled.index = this.owner.pulled++;
+    resolve(this.#pulled);
+  };
+
+  readonly #onError = (err: unknown): void => {
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(err);
   };
 }
