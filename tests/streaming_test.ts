@@ -10,7 +10,9 @@ import {
   boundedMap,
   CancelledError,
   ExceptionGroup,
+  failAfter,
   sleep,
+  TimeoutError,
 } from "../mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
 
@@ -301,4 +303,45 @@ Deno.test("alcallStream validates its options synchronously", () => {
   assert.throws(() => alcallStream([1], (x) => x, { ordered: "yes" as any }), TypeError);
   // deno-lint-ignore no-explicit-any
   assert.throws(() => alcallStream([1], "f" as any), TypeError);
+});
+
+Deno.test("alcall over an input whose next() never settles still ends at its deadline, generator or not", async () => {
+  await withFakeTime(async (clock) => {
+    async function* stalls(): AsyncGenerator<number> {
+      yield 1;
+      await new Promise(() => {}); // a source that never answers again
+    }
+    let pulls = 0;
+    const iterable: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () =>
+          pulls++ === 0 ? Promise.resolve({ done: false, value: 1 }) : new Promise(() => {}),
+      }),
+    };
+    for (const input of [stalls(), iterable]) {
+      const p = failAfter(100, () => alcall(input, (x) => x, { maxConcurrent: 2 })).catch((e) => e);
+      await clock.tickAsync(100);
+      assert.ok((await p) instanceof TimeoutError);
+    }
+  });
+});
+
+Deno.test("alcall pulls a plain async iterator (not a generator) one next() at a time", async () => {
+  let inFlight = 0, worst = 0, i = 0;
+  const iterable: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        worst = Math.max(worst, ++inFlight);
+        await sleep(1);
+        inFlight--;
+        return i < 20 ? { done: false, value: i++ } : { done: true, value: undefined };
+      },
+    }),
+  };
+  const out = await alcall(iterable, async (x) => {
+    await sleep(3);
+    return x;
+  }, { maxConcurrent: 4 });
+  assert.deepEqual(out, Array.from({ length: 20 }, (_, k) => k));
+  assert.equal(worst, 1);
 });
