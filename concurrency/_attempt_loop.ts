@@ -36,8 +36,15 @@ export interface TokenRateLimiter {
 export interface AttemptPolicy {
   /** Attempts in all (the first included); a positive integer or Infinity. */
   attempts: number;
-  /** The backoff before retry `k` (k = 1, 2, …), before jitter and Retry-After. */
-  backoff: (k: number) => number;
+  /**
+   * The backoff before retry `k` (k = 1, 2, …), before jitter and
+   * Retry-After, is `min(maxDelay, baseDelay * factor ** (k - 1))`.
+   */
+  baseDelay: number;
+  /** See `baseDelay`. */
+  factor: number;
+  /** See `baseDelay`. */
+  maxDelay: number;
   /** Random extra delay as a fraction of the delay (0: none). */
   jitter: number;
   /** Which errors to retry; `undefined`: `retryableByDefault`. */
@@ -110,16 +117,31 @@ class Trial<T> {
   /** The total-timeout scope's deadline (Infinity: none). */
   ownDeadline = Infinity;
 
+  /** No timeout, limiter nor rate limiter: an attempt is a bare call of `fn`. */
+  readonly #bare: boolean;
+
   constructor(
     readonly fn: Attempt<T>,
     readonly policy: AttemptPolicy,
     readonly label: string,
-  ) {}
+  ) {
+    this.#bare = policy.attemptTimeout === undefined && policy.limiter === undefined &&
+      policy.rateLimiter === undefined;
+  }
 
   /** One attempt: a rate-limit token, a permit, then `fn` under its own timeout. */
-  once(scope: CancelScope | undefined): Promise<T> {
+  once(scope: CancelScope | undefined): T | Promise<T> {
+    if (this.#bare) return this.fn(this.attempt, scope);
     const { limiter, rateLimiter } = this.policy;
     if (limiter === undefined && rateLimiter === undefined) return this.timed(scope);
+    return this.#limited(scope, limiter, rateLimiter);
+  }
+
+  #limited(
+    scope: CancelScope | undefined,
+    limiter: PermitLimiter | undefined,
+    rateLimiter: TokenRateLimiter | undefined,
+  ): Promise<T> {
     const signal = scope?.signal;
     const run = rateLimiter === undefined
       ? () => this.timed(scope)
@@ -160,7 +182,7 @@ class Trial<T> {
       ? retryableByDefault(err)
       : retryAllowed(policy.retryOn, err);
     if (!retryable) return undefined;
-    let delay = policy.backoff(this.attempt);
+    let delay = Math.min(policy.maxDelay, policy.baseDelay * policy.factor ** (this.attempt - 1));
     if (hint !== undefined && hint > delay) delay = hint;
     if (policy.jitter !== 0) delay *= 1 + Math.random() * policy.jitter;
     if (deadline === -Infinity) return delay;
@@ -194,7 +216,7 @@ class Trial<T> {
  *
  * @throws The last error, a `TimeoutError` of the total timeout, or a cancellation.
  */
-export async function runAttempts<T>(
+export function runAttempts<T>(
   fn: Attempt<T>,
   policy: AttemptPolicy,
   scope: CancelScope | undefined,
@@ -202,7 +224,11 @@ export async function runAttempts<T>(
 ): Promise<T> {
   const trial = new Trial(fn, policy, label);
   const ms = policy.totalTimeout;
-  if (ms === undefined) return trial.loop(scope);
+  return ms === undefined ? trial.loop(scope) : withinTotal(trial, ms, label);
+}
+
+/** The loop under its total timeout (alcall's `retryTimeout`). */
+async function withinTotal<T>(trial: Trial<T>, ms: number, label: string): Promise<T> {
   const own = new CancelScope({ deadline: currentTime() + ms });
   trial.ownDeadline = own.deadline;
   const value = await own.run((s) => trial.loop(s));

@@ -54,10 +54,14 @@ export interface RetryOptions {
   signal?: AbortSignal;
 }
 
+/** The policy of `retry(fn)` without options, built once (a policy is never changed). */
+let defaultPolicy: AttemptPolicy | undefined;
+
 /** The attempt-loop policy of `retry`'s options, validated. */
 function retryPolicy(fn: unknown, options: unknown): [AttemptPolicy, AbortSignal | undefined] {
   const where = "Cannot retry";
   checkFunction(fn, "fn", where);
+  if (options === undefined) return [defaultPolicy ??= retryPolicy(fn, {})[0], undefined];
   const o = checkOptions(options, where) ?? {};
   const number = (name: string, fallback: number, expected: string, ok: (n: number) => boolean) =>
     o[name] === undefined ? fallback : checkNumber(o[name], name, where, expected, ok);
@@ -74,7 +78,9 @@ function retryPolicy(fn: unknown, options: unknown): [AttemptPolicy, AbortSignal
   }
   const policy: AttemptPolicy = {
     attempts,
-    backoff: (k) => Math.min(maxDelay, baseDelay * 2 ** (k - 1)),
+    baseDelay,
+    factor: 2,
+    maxDelay,
     jitter,
     retryOn: o.retryOn as AttemptPolicy["retryOn"],
     maxRetryAfter,

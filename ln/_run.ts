@@ -90,10 +90,11 @@ class ItemContext implements CallContext {
 
 /** The attempt-loop policy of a plan; `onRetry` counts the retry. */
 function policyOf(plan: Plan, onRetry: () => void): AttemptPolicy {
-  const { retryInitialDelay, retryBackoff } = plan;
   return {
     attempts: plan.retryAttempts + 1,
-    backoff: (k) => retryInitialDelay * retryBackoff ** (k - 1),
+    baseDelay: plan.retryInitialDelay,
+    factor: plan.retryBackoff,
+    maxDelay: Infinity,
     jitter: 0,
     retryOn: plan.retryOn,
     maxRetryAfter: plan.maxRetryAfter,
