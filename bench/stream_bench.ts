@@ -10,7 +10,7 @@
  * - `floor`: a hand-written async-iterator pool (64 workers pulling `next()`,
  *   no order, no cancellation, no errors): what any stream map needs at least;
  * - `floor-iterator`: the same, handing its results to the consumer through
- *   an async iterator, as every stream API does;
+ *   an async iterator with a 64-result bound, as every stream API does;
  * - `pooledMap`: the algorithm of @std/async `pooledMap` (a TransformStream of
  *   promises, `Promise.race` over the running set), written here because JSR
  *   is not reachable;
@@ -59,16 +59,18 @@ async function floor(n: number): Promise<number> {
 /**
  * The hand-written floor of a stream map: 64 workers pulling one shared async
  * iterator and handing each result to the consumer through an async
- * iterator (completion order, a queue and one waiting consumer; no bound on
- * the queue, no order, no cancellation, no errors).
+ * iterator (completion order; a worker waits while 64 results are queued;
+ * no order, no cancellation, no errors).
  */
 function floorIterator(n: number): AsyncIterableIterator<number> {
   const it = numbers(n);
   const queue: number[] = [];
   let head = 0, running = CONCURRENCY;
   let wake: (() => void) | undefined;
+  const room: Array<() => void> = [];
   const worker = async (): Promise<void> => {
     for (;;) {
+      while (queue.length - head >= CONCURRENCY) await new Promise<void>((r) => room.push(r));
       const r = await it.next();
       if (r.done) break;
       queue.push(await identity(r.value));
@@ -81,8 +83,11 @@ function floorIterator(n: number): AsyncIterableIterator<number> {
   return (async function* () {
     for (;;) {
       if (head < queue.length) {
-        yield queue[head++];
+        const value = queue[head++];
         if (head === queue.length) queue.length = head = 0;
+        else if (head >= 1024) queue.splice(0, head), head = 0;
+        room.pop()?.();
+        yield value;
       } else if (running === 0) return;
       else await new Promise<void>((r) => (wake = r)).then(() => (wake = undefined));
     }

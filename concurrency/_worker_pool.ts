@@ -69,14 +69,19 @@ export class WorkerPool<I> {
   #pendingPull: ((result: IteratorResult<I> | undefined) => void) | undefined = undefined;
   #workers = 0;
   /**
-   * An async generator queues concurrent `next()` calls itself: each worker
-   * then pulls directly, with no pump in between (2× faster; see
-   * bench/README.md). These are the pulls in flight.
+   * With a finite limit each worker asks for its next item through its
+   * `PullSlot`, and the pool keeps at most one `next()` in flight, handing
+   * each result to the worker that asked first: no pump in between (2×
+   * faster), and no queue of `next()` calls inside an async generator (V8
+   * walks that queue on every call; see bench/README.md).
    */
   #direct = false;
-  /** Per worker: its pull in flight (see `PullSlot`). */
   readonly #slots: PullSlot<I>[] = [];
-  #abandoned = false;
+  /** Slots waiting for the pull in flight to end, FIFO. */
+  #asking: PullSlot<I>[] = [];
+  #askingHead = 0;
+  /** The slot whose `next()` is in flight. */
+  #current: PullSlot<I> | undefined = undefined;
   /** The group was cancelled (a flag: `signal.aborted` costs too much per item). */
   #aborted = false;
   readonly #array: readonly I[] | undefined;
@@ -129,12 +134,11 @@ export class WorkerPool<I> {
       return;
     }
     const iterator = input.asyncIterator;
-    this.#direct = this.#limit !== Infinity &&
-      Object.prototype.toString.call(iterator) === "[object AsyncGenerator]";
+    this.#direct = this.#limit !== Infinity;
     if (!this.#direct) return tg.startSoon(this.#pump, iterator);
     for (let w = 0; w < this.#limit; w++) {
       this.#slots.push(new PullSlot(this));
-      tg.startSoon(this.#startDirect, iterator, w);
+      tg.startSoon(this.#startDirect, w);
     }
   }
 
@@ -152,7 +156,7 @@ export class WorkerPool<I> {
       if ("iterator" in input) input.iterator.return?.();
       else if ("asyncIterator" in input) {
         const closing = input.asyncIterator.return?.();
-        if (this.#pendingPull === undefined && !this.#abandoned) await closing;
+        if (this.#pendingPull === undefined && this.#current === undefined) await closing;
         else Promise.resolve(closing).catch(() => {});
       }
     } catch { /* the error that stopped the pool wins */ }
@@ -213,7 +217,7 @@ export class WorkerPool<I> {
       } else {
         let next: Pulled<I> | undefined;
         try {
-          next = await (this.#direct ? this.#pullDirect(this.#asyncIterator!, slot) : this.#take());
+          next = await (this.#direct ? this.#pullDirect(slot) : this.#take());
         } catch (err) {
           return this.#inputFailed(err);
         }
@@ -224,20 +228,72 @@ export class WorkerPool<I> {
     }
   };
 
-  readonly #startDirect = async (iterator: AsyncIterator<I>, slot: number): Promise<void> => {
+  readonly #startDirect = async (slot: number): Promise<void> => {
     let first: Pulled<I> | undefined;
     try {
-      first = await this.#pullDirect(iterator, slot);
+      first = await this.#pullDirect(slot);
     } catch (err) {
       return this.#inputFailed(err);
     }
     if (first !== undefined) await this.#work(first.value, first.index, slot);
   };
 
-  /** A worker's own `next()` of an async generator; `undefined` when done or cancelled. */
-  #pullDirect(iterator: AsyncIterator<I>, slot: number): Promise<Pulled<I> | undefined> {
+  /** A worker's next item from an async input; `undefined` when done or cancelled. */
+  #pullDirect(slot: number): Promise<Pulled<I> | undefined> {
     if (this.exhausted || this.halted) return Promise.resolve(undefined);
-    return this.#slots[slot].pull(iterator);
+    return this.#slots[slot].pull();
+  }
+
+  /**
+   * Called by a slot that waits for an item (internal to this file): its
+   * `next()` starts now, or when the one in flight has ended.
+   */
+  ask(slot: PullSlot<I>): void {
+    if (this.#current !== undefined) {
+      this.#asking.push(slot);
+      return;
+    }
+    this.#current = slot;
+    let next: Promise<IteratorResult<I>>;
+    try {
+      next = Promise.resolve(this.#asyncIterator!.next());
+    } catch (err) {
+      next = Promise.reject(err);
+    }
+    next.then(this.#onPulled, this.#onPullFailed);
+  }
+
+  readonly #onPulled = (result: IteratorResult<I>): void => {
+    const slot = this.#current!;
+    this.#current = undefined;
+    if (result.done) this.exhausted = true;
+    slot.settle(result.done ? undefined : result.value, this);
+    this.#askNext();
+  };
+
+  readonly #onPullFailed = (err: unknown): void => {
+    const slot = this.#current!;
+    this.#current = undefined;
+    this.exhausted = true;
+    slot.fail(err);
+    this.#askNext();
+  };
+
+  /** The next waiting slot gets its `next()`, or `undefined` if the input ended. */
+  #askNext(): void {
+    while (this.#askingHead < this.#asking.length) {
+      const slot = this.#asking[this.#askingHead++];
+      if (this.#askingHead === this.#asking.length) {
+        this.#asking = [];
+        this.#askingHead = 0;
+      } else if (this.#askingHead >= 1024) {
+        // Never empty while the workers keep asking: drop the served front.
+        this.#asking = this.#asking.slice(this.#askingHead);
+        this.#askingHead = 0;
+      }
+      if (this.exhausted || this.halted) slot.abandon();
+      else return this.ask(slot);
+    }
   }
 
   /** A free worker of an async input asks the pump for its next item. */
@@ -312,58 +368,53 @@ export class WorkerPool<I> {
     // Leave a next() that may never settle; close() will not wait for it.
     this.#pendingPull?.(undefined);
     this.#wakePump?.();
-    for (const slot of this.#slots) if (slot.abandon()) this.#abandoned = true;
+    for (const slot of this.#slots) slot.abandon();
   };
 }
 
 /**
- * One worker's pulls of an async generator, reused from pull to pull so
- * that a pull allocates only its promise (the pool's allocation rate is what
- * sets its peak RSS on a long stream; see bench/README.md). A pull can be
+ * One worker's requests for its next item, reused from request to request
+ * so that a pull allocates only its promise (the allocation rate is what
+ * sets the peak RSS on a long stream; see bench/README.md). A request can be
  * abandoned when the group is cancelled: its late result is dropped.
  */
 class PullSlot<I> {
   #resolve: ((pulled: Pulled<I> | undefined) => void) | undefined = undefined;
   #reject: ((err: unknown) => void) | undefined = undefined;
-  /** Handed to the worker, which reads it before its next pull. */
+  /** Handed to the worker, which reads it before it asks again. */
   readonly #pulled: Pulled<I> = { value: undefined as I, index: 0 };
 
-  constructor(readonly owner: { pulled: number; exhausted: boolean }) {}
+  constructor(readonly pool: WorkerPool<I>) {}
 
-  pull(iterator: AsyncIterator<I>): Promise<Pulled<I> | undefined> {
+  pull(): Promise<Pulled<I> | undefined> {
     return new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
-      iterator.next().then(this.#onResult, this.#onError);
+      this.pool.ask(this);
     });
   }
 
-  /** Settles a pull in flight with `undefined`; true if there was one. */
-  abandon(): boolean {
+  /** Hands over the next item (none once the input is exhausted); in the order asked. */
+  settle(value: I | undefined, pool: WorkerPool<I>): void {
     const resolve = this.#resolve;
-    if (resolve === undefined) return false;
+    if (resolve === undefined) return; // abandoned: a late result is dropped
     this.#resolve = this.#reject = undefined;
-    resolve(undefined);
-    return true;
+    if (pool.exhausted) return resolve(undefined);
+    this.#pulled.value = value as I;
+    this.#pulled.index = pool.pulled++;
+    resolve(this.#pulled);
   }
 
-  readonly #onResult = (result: IteratorResult<I>): void => {
-    const resolve = this.#resolve;
-    if (resolve === undefined) return; // abandoned
-    this.#resolve = this.#reject = undefined;
-    if (result.done) {
-      this.owner.exhausted = true;
-      return resolve(undefined);
-    }
-    // Settled in the order asked: the index follows the input's order.
-    this.#pulled.value = result.value;
-    this.#pulled.index = this.owner.pulled++;
-    resolve(this.#pulled);
-  };
-
-  readonly #onError = (err: unknown): void => {
+  fail(err: unknown): void {
     const reject = this.#reject;
     this.#resolve = this.#reject = undefined;
     reject?.(err);
-  };
+  }
+
+  /** Settles a request in flight with `undefined` (no item: cancelled, or the input ended). */
+  abandon(): void {
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(undefined);
+  }
 }
