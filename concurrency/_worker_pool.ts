@@ -62,12 +62,6 @@ export class WorkerPool<I> {
   readonly #job: PoolJob<I>;
   readonly #record: boolean;
   #group: TaskGroup | undefined = undefined;
-  // Async input: workers waiting for an item, the pump waiting for a free
-  // worker, the pending next() and how many workers exist.
-  #idle: Array<(pulled: Pulled<I> | undefined) => void> = [];
-  #wakePump: (() => void) | undefined = undefined;
-  #pendingPull: ((result: IteratorResult<I> | undefined) => void) | undefined = undefined;
-  #workers = 0;
   /**
    * With a finite limit each worker asks for its next item through its
    * `PullSlot`, and the pool keeps at most one `next()` in flight, handing
@@ -75,7 +69,6 @@ export class WorkerPool<I> {
    * faster), and no queue of `next()` calls inside an async generator (V8
    * walks that queue on every call; see bench/README.md).
    */
-  #direct = false;
   readonly #slots: PullSlot<I>[] = [];
   /** Slots waiting for the pull in flight to end, FIFO. */
   #asking: PullSlot<I>[] = [];
@@ -133,13 +126,9 @@ export class WorkerPool<I> {
       }
       return;
     }
-    const iterator = input.asyncIterator;
-    this.#direct = this.#limit !== Infinity;
-    if (!this.#direct) return tg.startSoon(this.#pump, iterator);
-    for (let w = 0; w < this.#limit; w++) {
-      this.#slots.push(new PullSlot(this));
-      tg.startSoon(this.#startDirect, w);
-    }
+    // Without a limit, one worker to begin with; each item pulled adds one.
+    const workers = this.#limit === Infinity ? 1 : this.#limit;
+    for (let w = 0; w < workers; w++) this.#spawn();
   }
 
   /**
@@ -156,7 +145,7 @@ export class WorkerPool<I> {
       if ("iterator" in input) input.iterator.return?.();
       else if ("asyncIterator" in input) {
         const closing = input.asyncIterator.return?.();
-        if (this.#pendingPull === undefined && this.#current === undefined) await closing;
+        if (this.#current === undefined) await closing;
         else Promise.resolve(closing).catch(() => {});
       }
     } catch { /* the error that stopped the pool wins */ }
@@ -217,7 +206,7 @@ export class WorkerPool<I> {
       } else {
         let next: Pulled<I> | undefined;
         try {
-          next = await (this.#direct ? this.#pullDirect(slot) : this.#take());
+          next = await this.#pullDirect(slot);
         } catch (err) {
           return this.#inputFailed(err);
         }
@@ -269,6 +258,13 @@ export class WorkerPool<I> {
     if (result.done) this.exhausted = true;
     slot.settle(result.done ? undefined : result.value, this);
     this.#askNext();
+    // Without a limit nobody waits for a free worker: when no worker asks,
+    // the next item gets a new one.
+    if (
+      this.#limit === Infinity && this.#current === undefined && !this.exhausted && !this.halted
+    ) {
+      this.#spawn();
+    }
   };
 
   readonly #onPullFailed = (err: unknown): void => {
@@ -296,78 +292,16 @@ export class WorkerPool<I> {
     }
   }
 
-  /** A free worker of an async input asks the pump for its next item. */
-  #take(): Promise<Pulled<I> | undefined> {
-    if (this.exhausted || this.halted) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      this.#idle.push(resolve);
-      this.#wakePump?.();
-    });
-  }
-
-  /** Pulls an async input one item at a time, only while a worker is free or may be added. */
-  readonly #pump = async (iterator: AsyncIterator<I>): Promise<void> => {
-    const tg = this.#group!;
-    try {
-      while (!this.halted) {
-        if (this.#idle.length === 0 && this.#workers >= this.#limit) {
-          await new Promise<void>((resolve) => (this.#wakePump = resolve));
-          this.#wakePump = undefined;
-          continue;
-        }
-        let result: IteratorResult<I> | undefined;
-        try {
-          result = await this.#pullAsync(iterator);
-        } catch (err) {
-          this.#inputFailed(err);
-          return;
-        }
-        if (result === undefined || this.halted) return;
-        if (result.done) {
-          this.exhausted = true;
-          return;
-        }
-        const pulled = { value: result.value, index: this.pulled++ };
-        const worker = this.#idle.pop();
-        if (worker !== undefined) worker(pulled);
-        else {
-          this.#workers++;
-          tg.startSoon(this.#work, pulled.value, pulled.index);
-        }
-      }
-    } finally {
-      for (const worker of this.#idle.splice(0)) worker(undefined);
-    }
-  };
-
-  /** One `next()` of an async input; `undefined` if the group was cancelled meanwhile. */
-  #pullAsync(iterator: AsyncIterator<I>): Promise<IteratorResult<I> | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#pendingPull = resolve;
-      const settle = (): void => {
-        this.#pendingPull = undefined;
-      };
-      let next: Promise<IteratorResult<I>>;
-      try {
-        next = Promise.resolve(iterator.next());
-      } catch (err) {
-        next = Promise.reject(err);
-      }
-      next.then((result) => {
-        settle();
-        resolve(result);
-      }, (err) => {
-        settle();
-        reject(err);
-      });
-    });
+  /** Adds a worker for an async input, with its slot. */
+  #spawn(): void {
+    const slot = this.#slots.length;
+    this.#slots.push(new PullSlot(this));
+    this.#group!.startSoon(this.#startDirect, slot);
   }
 
   readonly #onAbort = (): void => {
     this.#aborted = true;
     // Leave a next() that may never settle; close() will not wait for it.
-    this.#pendingPull?.(undefined);
-    this.#wakePump?.();
     for (const slot of this.#slots) slot.abandon();
   };
 }

@@ -9,6 +9,7 @@ import {
   bcall,
   boundedMap,
   CancelledError,
+  currentTime,
   ExceptionGroup,
   failAfter,
   sleep,
@@ -344,4 +345,21 @@ Deno.test("alcall pulls a plain async iterator (not a generator) one next() at a
   }, { maxConcurrent: 4 });
   assert.deepEqual(out, Array.from({ length: 20 }, (_, k) => k));
   assert.equal(worst, 1);
+});
+
+Deno.test("without a limit, every item of an async input starts as soon as it is pulled", async () => {
+  await withFakeTime(async (clock) => {
+    const starts: number[] = [];
+    const p = alcall(counted(5).input, async (x) => {
+      starts.push(currentTime());
+      await sleep(10);
+      return x;
+    });
+    await clock.tickAsync(10);
+    assert.deepEqual(await p, [0, 1, 2, 3, 4]);
+    assert.deepEqual(starts, [0, 0, 0, 0, 0]);
+    const q = boundedMap(counted(3).input, (x) => sleep(5).then(() => -x), { limit: Infinity });
+    await clock.tickAsync(5);
+    assert.deepEqual(await q, [-0, -1, -2]);
+  });
 });
