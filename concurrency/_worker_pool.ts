@@ -14,6 +14,7 @@
  */
 
 import type { TaskGroup } from "./task_group.ts";
+import { Fifo } from "./_fifo.ts";
 
 /** What the pool does with the items (internal). */
 export interface PoolJob<I> {
@@ -70,9 +71,8 @@ export class WorkerPool<I> {
    * walks that queue on every call; see bench/README.md).
    */
   readonly #slots: PullSlot<I>[] = [];
-  /** Slots waiting for the pull in flight to end, FIFO. */
-  #asking: PullSlot<I>[] = [];
-  #askingHead = 0;
+  /** Slots waiting for the pull in flight to end. */
+  readonly #asking = new Fifo<PullSlot<I>>();
   /** The slot whose `next()` is in flight. */
   #current: PullSlot<I> | undefined = undefined;
   /** The group was cancelled (a flag: `signal.aborted` costs too much per item). */
@@ -277,16 +277,8 @@ export class WorkerPool<I> {
 
   /** The next waiting slot gets its `next()`, or `undefined` if the input ended. */
   #askNext(): void {
-    while (this.#askingHead < this.#asking.length) {
-      const slot = this.#asking[this.#askingHead++];
-      if (this.#askingHead === this.#asking.length) {
-        this.#asking = [];
-        this.#askingHead = 0;
-      } else if (this.#askingHead >= 1024) {
-        // Never empty while the workers keep asking: drop the served front.
-        this.#asking = this.#asking.slice(this.#askingHead);
-        this.#askingHead = 0;
-      }
+    while (this.#asking.size > 0) {
+      const slot = this.#asking.shift();
       if (this.exhausted || this.halted) slot.abandon();
       else return this.ask(slot);
     }

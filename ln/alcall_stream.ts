@@ -7,6 +7,7 @@
  */
 
 import { CancelScope } from "../concurrency/cancel.ts";
+import { Fifo } from "../concurrency/_fifo.ts";
 import { type AlcallOptions, type CallContext, type Plan, planOf } from "./_plan.ts";
 import { Books, Run, runAlcall, startGateOf } from "./_run.ts";
 import { type CallInput, callInputOf } from "./_shape.ts";
@@ -34,42 +35,6 @@ interface PendingNext<R> {
 }
 
 const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
-
-/** A FIFO array with a head index (O(1) shift). */
-class Fifo<V> {
-  #items: V[] = [];
-  #head = 0;
-
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(v: V): void {
-    this.#items.push(v);
-  }
-
-  shift(): V {
-    const items = this.#items;
-    const v = items[this.#head];
-    items[this.#head++] = undefined as V;
-    if (this.#head === items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
-      // Never empty for long (a steady stream): drop the consumed front.
-      this.#items = items.slice(this.#head);
-      this.#head = 0;
-    }
-    return v;
-  }
-
-  clear(): V[] {
-    const rest = this.#items.slice(this.#head);
-    this.#items = [];
-    this.#head = 0;
-    return rest;
-  }
-}
 
 /** The iterator `alcallStream` returns; its run starts on the first `next()`. */
 class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
