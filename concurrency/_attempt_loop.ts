@@ -150,16 +150,17 @@ class Trial<T> {
   }
 
   /** `fn` under the attempt timeout, opened here so waiting for permits does not count. */
-  async timed(scope: CancelScope | undefined): Promise<T> {
+  timed(scope: CancelScope | undefined): Promise<T> {
     const attempt = this.attempt;
     const ms = this.policy.attemptTimeout;
-    if (ms === undefined) return await this.fn(attempt, scope);
+    if (ms === undefined) return Promise.resolve(this.fn(attempt, scope));
     const own = new CancelScope({ deadline: currentTime() + ms });
-    const value = await own.run((s) => this.fn(attempt, s));
-    if (ownDeadlineFired(own)) {
-      throw budgetTimeout(this.label, attempt, ms, "attemptTimeout", own.signal.reason);
-    }
-    return value as T;
+    return own.run((s) => this.fn(attempt, s)).then((value) => {
+      if (ownDeadlineFired(own)) {
+        throw budgetTimeout(this.label, attempt, ms, "attemptTimeout", own.signal.reason);
+      }
+      return value as T;
+    });
   }
 
   /**
@@ -224,7 +225,15 @@ export function runAttempts<T>(
 ): Promise<T> {
   const trial = new Trial(fn, policy, label);
   const ms = policy.totalTimeout;
-  return ms === undefined ? trial.loop(scope) : withinTotal(trial, ms, label);
+  if (ms !== undefined) return withinTotal(trial, ms, label);
+  if (policy.attempts !== 1) return trial.loop(scope);
+  // One attempt, no total budget: nothing for the loop to do.
+  trial.attempt = 1;
+  try {
+    return Promise.resolve(trial.once(scope));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /** The loop under its total timeout (alcall's `retryTimeout`). */
