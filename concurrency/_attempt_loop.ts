@@ -145,7 +145,7 @@ class Trial<T> {
     const signal = scope?.signal;
     const run = rateLimiter === undefined
       ? () => this.timed(scope)
-      : () => rateLimiter.acquire({ signal }).then(() => this.timed(scope));
+      : () => rateLimiter.acquire({ cost: 1, signal }).then(() => this.timed(scope));
     return limiter === undefined ? run() : limiter.use(run, { signal });
   }
 

@@ -214,7 +214,8 @@ Deno.test("alcall's rateLimiter is asked before every attempt, and its RateLimit
     const asked: number[] = [];
     let refuse = 1;
     const rateLimiter = {
-      acquire(): Promise<void> {
+      acquire(options?: { cost?: number }): Promise<void> {
+        assert.equal(options?.cost, 1);
         asked.push(currentTime());
         if (refuse-- > 0) return Promise.reject(new RateLimitError("busy", { retryAfter: 40 }));
         return Promise.resolve();
