@@ -363,3 +363,46 @@ Deno.test("without a limit, every item of an async input starts as soon as it is
     assert.deepEqual(await q, [-0, -1, -2]);
   });
 });
+
+Deno.test("alcallStream ends with the input's own error, unwrapped, after cancelling the running items", async () => {
+  const broken = new Error("broken stream");
+  const aborted: number[] = [];
+  async function* gen(): AsyncGenerator<number> {
+    yield 0;
+    yield 1;
+    await sleep(5);
+    throw broken;
+  }
+  const out: unknown[] = [];
+  const err = await (async () => {
+    for await (
+      const v of alcallStream(gen(), async (x, ctx) => {
+        if (x === 0) return x;
+        try {
+          await sleep(1_000, { signal: ctx.signal });
+        } finally {
+          if (ctx.signal.aborted) aborted.push(x);
+        }
+      }, { maxConcurrent: 4, ordered: false })
+    ) out.push(v);
+  })().catch((e) => e);
+  assert.equal(err, broken);
+  assert.deepEqual(out, [0]);
+  assert.deepEqual(aborted, [1]);
+});
+
+Deno.test("alcallStream's buffer defaults to maxConcurrent", async () => {
+  let started = 0, consumed = 0, worst = 0;
+  for await (
+    const _ of alcallStream(counted(100).input, async () => {
+      worst = Math.max(worst, ++started - consumed);
+      await null;
+    }, { maxConcurrent: 2 })
+  ) {
+    consumed++;
+    await sleep(1);
+  }
+  assert.equal(consumed, 100);
+  assert.ok(worst <= 4, `${worst} started but unconsumed`);
+  assert.ok(worst >= 3, `the buffer held only ${worst - 2}`);
+});
