@@ -111,7 +111,7 @@ function retryAllowed(retryOn: (err: unknown) => boolean, err: unknown): boolean
   }
 }
 
-/** What the loop's items need while they run: where they are, for messages and deadlines. */
+/** One run of the loop: the attempt in progress (for messages) and its own total deadline. */
 class Trial<T> {
   attempt = 0;
   /** The total-timeout scope's deadline (Infinity: none). */

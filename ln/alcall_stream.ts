@@ -242,7 +242,8 @@ function bufferOf(options: AlcallStreamOptions | undefined, plan: Plan, where: s
  * dropped. An input that throws ends the stream with that error, unwrapped.
  * `break`, `return()` or `await using` cancel what is running, wait for it to
  * unwind (bounded exit: at most one macrotask turn for an item that ignores
- * its signal) and pull nothing more.
+ * its signal) and pull nothing more; if a failure was not delivered yet,
+ * `return()` rejects with it, so that no error is lost (as `asCompleted`).
  *
  * @typeParam T The type of the items.
  * @typeParam R The type of `fn`'s results.
