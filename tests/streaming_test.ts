@@ -33,6 +33,14 @@ function counted(n: number) {
   return { state, input: gen() };
 }
 
+/** Yields 0 and 1, then throws `err` 5 ms later. */
+async function* breaksAfterTwo(err: Error): AsyncGenerator<number> {
+  yield 0;
+  yield 1;
+  await sleep(5);
+  throw err;
+}
+
 Deno.test("alcall pulls an async input lazily, never more than maxConcurrent ahead of the finished items", async () => {
   const { state, input } = counted(1_000);
   let finished = 0, ahead = 0;
@@ -75,12 +83,7 @@ Deno.test("alcall pulls a sync generator lazily too", async () => {
 Deno.test("alcall rejects with the input's own error, unwrapped, after cancelling the running items", async () => {
   const broken = new Error("broken stream");
   const aborted: number[] = [];
-  async function* gen(): AsyncGenerator<number> {
-    yield 0;
-    yield 1;
-    await sleep(5);
-    throw broken;
-  }
+  const gen = () => breaksAfterTwo(broken);
   const err = await alcall(gen(), async (x, ctx) => {
     try {
       await sleep(1_000, { signal: ctx.signal });
@@ -367,12 +370,7 @@ Deno.test("without a limit, every item of an async input starts as soon as it is
 Deno.test("alcallStream ends with the input's own error, unwrapped, after cancelling the running items", async () => {
   const broken = new Error("broken stream");
   const aborted: number[] = [];
-  async function* gen(): AsyncGenerator<number> {
-    yield 0;
-    yield 1;
-    await sleep(5);
-    throw broken;
-  }
+  const gen = () => breaksAfterTwo(broken);
   const out: unknown[] = [];
   const err = await (async () => {
     for await (
