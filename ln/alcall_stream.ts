@@ -54,6 +54,9 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
   /** Ordered mode: finished results waiting for an earlier one, by index. */
   readonly #early = new Map<number, R>();
   #nextIndex = 0;
+  /** The pending next() (see `next`), then any further ones. */
+  #nextResolve: ((result: IteratorResult<R>) => void) | undefined = undefined;
+  #nextReject: ((err: unknown) => void) | undefined = undefined;
   readonly #waiting = new Fifo<PendingNext<R>>();
   /** Workers holding a start back while the buffer is full. */
   readonly #gated = new Fifo<() => void>();
@@ -89,6 +92,14 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
     }
     if (this.#closed) return Promise.resolve(DONE);
     if (this.#ended) return this.#end();
+    // A `for await` asks once at a time: one pending next() in two fields,
+    // any further ones (concurrent calls) in the FIFO behind it.
+    if (this.#nextResolve === undefined && this.#waiting.size === 0) {
+      return new Promise((resolve, reject) => {
+        this.#nextResolve = resolve;
+        this.#nextReject = reject;
+      });
+    }
     return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
@@ -155,6 +166,9 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
   #finish(error: { value: unknown } | undefined): void {
     this.#ended = true;
     this.#error = error;
+    const resolve = this.#nextResolve, reject = this.#nextReject;
+    this.#nextResolve = this.#nextReject = undefined;
+    if (resolve !== undefined) this.next().then(resolve, reject);
     while (this.#waiting.size > 0) {
       const waiter = this.#waiting.shift();
       this.next().then(waiter.resolve, waiter.reject);
@@ -174,7 +188,9 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
       return;
     }
     this.#deliver(value as R);
-    for (let i = ++this.#nextIndex; this.#early.has(i); i = ++this.#nextIndex) {
+    this.#nextIndex++;
+    if (this.#early.size === 0) return; // in order: no lookup per item
+    for (let i = this.#nextIndex; this.#early.has(i); i = ++this.#nextIndex) {
       const next = this.#early.get(i)!;
       this.#early.delete(i);
       this.#deliver(next);
@@ -182,7 +198,12 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
   };
 
   #deliver(value: R): void {
-    if (this.#waiting.size > 0) {
+    const resolve = this.#nextResolve;
+    if (resolve !== undefined) {
+      this.#nextResolve = this.#nextReject = undefined;
+      resolve({ done: false, value });
+      this.#release();
+    } else if (this.#waiting.size > 0) {
       this.#waiting.shift().resolve({ done: false, value });
       this.#release();
     } else {

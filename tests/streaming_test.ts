@@ -404,3 +404,16 @@ Deno.test("alcallStream's buffer defaults to maxConcurrent", async () => {
   assert.ok(worst <= 4, `${worst} started but unconsumed`);
   assert.ok(worst >= 3, `the buffer held only ${worst - 2}`);
 });
+
+Deno.test("alcallStream answers concurrent next() calls in the order they were made", async () => {
+  const it = alcallStream([1, 10, 20], async (ms) => {
+    await sleep(ms);
+    return ms;
+  }, { ordered: false });
+  const a = it.next(), b = it.next();
+  assert.equal((await a).value, 1);
+  const c = it.next(); // asked while b still waits: b is answered first
+  assert.equal((await b).value, 10);
+  assert.equal((await c).value, 20);
+  assert.equal((await it.next()).done, true);
+});
