@@ -1,7 +1,8 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
- * `ln`: apply functions to lists with bounded concurrency, timeouts and
- * retries (`alcall`, `bcall`), and turn anything into a list (`toList`).
+ * `ln`: apply functions to lists and streams with bounded concurrency,
+ * timeouts and retries (`alcall`, `bcall`), yield results as they are ready
+ * (`alcallStream`), and turn anything into a list (`toList`).
  *
  * @example Usage
  * ```ts
