@@ -25,6 +25,10 @@
  * Every contender is checked for a complete, input-ordered result once at
  * load time, and cheaply after every iteration.
  *
+ * To compare with the code before a change in the same run, point
+ * `ALCALL_BEFORE` at that code's `mod.ts` (e.g. `git archive HEAD | tar -x -C
+ * /tmp/before`): its `alcall` joins every group as `alcall (before)`.
+ *
  * Run: `deno bench --allow-all bench/alcall_bench.ts`
  * (interleaved: `deno run --allow-all bench/alcall_bench.ts [rounds]`)
  *
@@ -131,6 +135,15 @@ const SLOW_PEERS = [
 ];
 const P_TIMEOUT = ["floor + p-timeout per call", "p-map + p-timeout per call"];
 
+const BEFORE = Deno.env.get("ALCALL_BEFORE");
+const before = BEFORE === undefined ? undefined : (await import(BEFORE)).alcall as typeof alcall;
+if (before !== undefined) {
+  MAPPERS["alcall (before)"] = (items, fn, c) => before(items, fn, { maxConcurrent: c });
+  MAPPERS["alcall (before) attemptTimeout"] = (items, fn, c) =>
+    before(items, fn, { maxConcurrent: c, attemptTimeout: ATTEMPT_TIMEOUT });
+}
+const withBefore = (names: string[]): string[] => before === undefined ? [] : names;
+
 /** The workloads. */
 export const WORKLOADS: Workload[] = [
   {
@@ -141,6 +154,7 @@ export const WORKLOADS: Workload[] = [
     contenders: [
       "alcall",
       FLOOR,
+      ...withBefore(["alcall (before)"]),
       "p-map",
       "p-limit + Promise.all",
       "p-queue addAll/onIdle",
@@ -158,7 +172,7 @@ export const WORKLOADS: Workload[] = [
     items: W2_ITEMS,
     concurrency: W2_CONCURRENCY,
     fn: afterTimer,
-    contenders: ["alcall", FLOOR, "p-map"],
+    contenders: ["alcall", FLOOR, ...withBefore(["alcall (before)"]), "p-map"],
     n: 20,
     slow: [],
     notInterleaved: [],
@@ -168,7 +182,13 @@ export const WORKLOADS: Workload[] = [
     items: W1_ITEMS,
     concurrency: W1_CONCURRENCY,
     fn: identity,
-    contenders: ["alcall", FLOOR, "alcall attemptTimeout: 5_000", ...P_TIMEOUT],
+    contenders: [
+      "alcall",
+      FLOOR,
+      "alcall attemptTimeout: 5_000",
+      ...withBefore(["alcall (before) attemptTimeout"]),
+      ...P_TIMEOUT,
+    ],
     n: 40,
     slow: P_TIMEOUT,
     notInterleaved: ["p-map + p-timeout per call"],

@@ -14,7 +14,9 @@ import {
   isLimit,
   LIMIT,
 } from "./_validate.ts";
-import { callTask, Feeder, regroup } from "./task_pool.ts";
+import { WorkerPool } from "./_worker_pool.ts";
+import { Fifo } from "./_fifo.ts";
+import { callTask, regroup, TaskJob } from "./_pool_tasks.ts";
 
 /** Options of {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
@@ -47,10 +49,8 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
   #error: { value: unknown } | undefined = undefined;
   // Results not yet asked for, and next() calls not yet answered: FIFO
   // arrays with a head index (at most one of the two is non-empty).
-  #results: Array<[number, unknown]> = [];
-  #resultsHead = 0;
-  #waiting: PendingNext[] = [];
-  #waitingHead = 0;
+  readonly #results = new Fifo<[number, unknown]>();
+  readonly #waiting = new Fifo<PendingNext>();
 
   constructor(
     fns: ReadonlyArray<(signal: AbortSignal) => unknown>,
@@ -68,12 +68,8 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
 
   next(): Promise<IteratorResult<[number, unknown]>> {
     if (this.#run === undefined && !this.#closed) this.#start();
-    if (this.#resultsHead < this.#results.length) {
-      const value = this.#results[this.#resultsHead++];
-      if (this.#resultsHead === this.#results.length) {
-        this.#results = [];
-        this.#resultsHead = 0;
-      }
+    if (this.#results.size > 0) {
+      const value = this.#results.shift();
       return Promise.resolve({ done: false, value });
     }
     if (this.#closed) return Promise.resolve(DONE);
@@ -84,8 +80,7 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
   async return(): Promise<IteratorResult<[number, unknown]>> {
     const wasClosed = this.#closed;
     this.#closed = true;
-    this.#results = [];
-    this.#resultsHead = 0;
+    this.#results.clear();
     if (this.#run === undefined) return DONE;
     // No group if the caller's scope was cancelled before the body could run.
     if (!this.#finished) this.#group?.cancelScope.cancel("asCompleted iterator closed");
@@ -100,9 +95,11 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
 
   #start(): void {
     const fns = this.#fns;
+    const job = new TaskJob(callTask, this.#push, this.#returnExceptions);
     this.#run = taskGroup((tg) => {
       this.#group = tg;
-      new Feeder(tg, fns.values(), this.#limit, callTask, this.#push, this.#returnExceptions);
+      job.signal = tg.signal;
+      new WorkerPool({ array: fns }, this.#limit, job, "throw").launch(tg);
     }).then(
       () => this.#finish(undefined),
       (err) => this.#finish({ value: regroup(err, "asCompleted") }),
@@ -112,27 +109,18 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
   readonly #push = (index: number, value: unknown): void => {
     if (this.#closed || this.#group!.signal.aborted) return;
     const entry: [number, unknown] = [index, value];
-    if (this.#waitingHead < this.#waiting.length) {
-      this.#takeWaiter().resolve({ done: false, value: entry });
+    if (this.#waiting.size > 0) {
+      this.#waiting.shift().resolve({ done: false, value: entry });
     } else {
       this.#results.push(entry);
     }
   };
 
-  #takeWaiter(): PendingNext {
-    const waiter = this.#waiting[this.#waitingHead++];
-    if (this.#waitingHead === this.#waiting.length) {
-      this.#waiting = [];
-      this.#waitingHead = 0;
-    }
-    return waiter;
-  }
-
   #finish(error: { value: unknown } | undefined): void {
     this.#finished = true;
     this.#error = error;
-    while (this.#waitingHead < this.#waiting.length) {
-      const waiter = this.#takeWaiter();
+    while (this.#waiting.size > 0) {
+      const waiter = this.#waiting.shift();
       if (this.#closed) waiter.resolve(DONE);
       else this.#close().then(waiter.resolve, waiter.reject);
     }
@@ -176,12 +164,13 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
  * @example Usage
  * ```ts
  * import { asCompleted, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const order: number[] = [];
  * for await (const [index] of asCompleted([() => sleep(60), () => sleep(20), () => sleep(40)])) {
  *   order.push(index);
  * }
- * if (!(order.join() === "1,2,0")) throw new Error("unexpected result");
+ * assert.deepEqual(order, [1, 2, 0]);
  * ```
  */
 export function asCompleted<T>(

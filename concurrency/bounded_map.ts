@@ -10,12 +10,11 @@ import {
   checkFunction,
   checkNumber,
   checkOptions,
-  describe,
-  isIterable,
   isLimit,
   LIMIT,
 } from "./_validate.ts";
-import { collect } from "./task_pool.ts";
+import type { PoolInput } from "./_worker_pool.ts";
+import { collect, poolInputOf } from "./_pool_tasks.ts";
 
 /** Options of {@linkcode boundedMap}. */
 export interface BoundedMapOptions {
@@ -36,7 +35,9 @@ export interface BoundedMapOptions {
  *
  * @typeParam T The type of the items.
  * @typeParam R The type of `fn`'s values.
- * @param items The items (any iterable; it is closed if the map stops early).
+ * @param items The items: any iterable or async iterable, pulled lazily
+ * (at most `limit` ahead of those finished); it is closed if the map stops
+ * early.
  * @param fn The mapper; it receives the item, its index and a signal that
  * aborts when the map is cancelled.
  * @param options `limit` and `returnExceptions`.
@@ -46,7 +47,7 @@ export interface BoundedMapOptions {
  * first failure cancels the rest and starts no more. A throwing iterator is a
  * failure too, even with `returnExceptions`.
  * @throws {CancelledError} If an enclosing scope was cancelled.
- * @throws {TypeError} If `items` is not iterable, `fn` not a function or
+ * @throws {TypeError} If `items` is neither iterable nor async iterable, `fn` not a function or
  * `options.limit` missing (as a rejection).
  * @throws {RangeError} If `limit` is not a positive integer or Infinity (as a
  * rejection).
@@ -54,6 +55,7 @@ export interface BoundedMapOptions {
  * @example Usage
  * ```ts
  * import { boundedMap, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * let running = 0, peak = 0;
  * const doubled = await boundedMap([1, 2, 3, 4, 5], async (n) => {
@@ -62,11 +64,12 @@ export interface BoundedMapOptions {
  *   running--;
  *   return n * 2;
  * }, { limit: 2 });
- * if (!(doubled.join() === "2,4,6,8,10" && peak === 2)) throw new Error("unexpected result");
+ * assert.deepEqual(doubled, [2, 4, 6, 8, 10]);
+ * assert.equal(peak, 2);
  * ```
  */
 export function boundedMap<T, R>(
-  items: Iterable<T>,
+  items: Iterable<T> | AsyncIterable<T>,
   fn: (item: T, index: number, signal: AbortSignal) => R | Promise<R>,
   options: BoundedMapOptions & { returnExceptions?: false },
 ): Promise<R[]>;
@@ -82,17 +85,17 @@ export function boundedMap<T, R>(
  * @returns The values and errors, in input order.
  */
 export function boundedMap<T, R>(
-  items: Iterable<T>,
+  items: Iterable<T> | AsyncIterable<T>,
   fn: (item: T, index: number, signal: AbortSignal) => R | Promise<R>,
   options: BoundedMapOptions,
 ): Promise<Array<R | Error>>;
 export function boundedMap<T, R>(
-  items: Iterable<T>,
+  items: Iterable<T> | AsyncIterable<T>,
   fn: (item: T, index: number, signal: AbortSignal) => R | Promise<R>,
   options: BoundedMapOptions,
 ): Promise<Array<R | Error>> {
   const where = "Cannot boundedMap";
-  let iterator: Iterator<unknown>, limit: number, returnExceptions: boolean;
+  let input: PoolInput<unknown>, limit: number, returnExceptions: boolean;
   try {
     checkFunction(fn, "fn", where);
     const o = checkOptions(options, where);
@@ -103,15 +106,12 @@ export function boundedMap<T, R>(
     }
     limit = checkNumber(o.limit, "limit", where, LIMIT, isLimit);
     returnExceptions = checkBoolean(o.returnExceptions, "returnExceptions", where);
-    if (!isIterable(items)) {
-      throw new TypeError(`${where}: 'items' must be iterable, received ${describe(items)}`);
-    }
-    iterator = items[Symbol.iterator]();
+    input = poolInputOf(items, where);
   } catch (err) {
     return Promise.reject(err);
   }
   return collect(
-    iterator,
+    input,
     fn as (item: unknown, index: number, signal: AbortSignal) => unknown,
     limit,
     returnExceptions,

@@ -6,7 +6,7 @@
  */
 
 import { checkBoolean, checkOptions, checkTasks } from "./_validate.ts";
-import { callTask, collect } from "./task_pool.ts";
+import { callTask, collect } from "./_pool_tasks.ts";
 
 /** Options of {@linkcode gather}. */
 export interface GatherOptions {
@@ -36,12 +36,13 @@ export interface GatherOptions {
  * @example Usage
  * ```ts
  * import { gather, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const values = await gather([
  *   async () => { await sleep(2); return "slow"; },
  *   () => "fast",
  * ]);
- * if (!(values.join() === "slow,fast")) throw new Error("unexpected result");
+ * assert.deepEqual(values, ["slow", "fast"]);
  * ```
  */
 export function gather<T>(
@@ -104,7 +105,7 @@ export function gather<T>(
     return Promise.reject(err);
   }
   return collect(
-    list.values(),
+    { array: list },
     callTask as (item: unknown, index: number, signal: AbortSignal) => unknown,
     Infinity,
     returnExceptions,

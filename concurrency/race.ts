@@ -30,6 +30,7 @@ import { checkTasks } from "./_validate.ts";
  * @example Usage
  * ```ts
  * import { race, sleep } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * let loserAborted = false;
  * const winner = await race([
@@ -43,7 +44,8 @@ import { checkTasks } from "./_validate.ts";
  *   },
  *   async () => { await sleep(1); return "fast"; },
  * ]);
- * if (!(winner === "fast" && loserAborted)) throw new Error("unexpected result");
+ * assert.equal(winner, "fast");
+ * assert.ok(loserAborted);
  * ```
  */
 export function race<T>(fns: Iterable<(signal: AbortSignal) => T | Promise<T>>): Promise<T>;

@@ -5,10 +5,9 @@
  * @module
  */
 
-import { CancelScope, currentScope, effectiveDeadline, pendingCancellation } from "./cancel.ts";
-import { currentTime } from "./clock.ts";
-import { isCancelled } from "./errors.ts";
-import { sleep } from "./sleep.ts";
+import { CancelScope, currentScope, pendingCancellation } from "./cancel.ts";
+import { type AttemptPolicy, runAttempts } from "./_attempt_loop.ts";
+import { SignalLink } from "./_signal_link.ts";
 import { checkFunction, checkNumber, checkOptions, describe, isLimit, LIMIT } from "./_validate.ts";
 
 /** What {@linkcode retry} hands to each attempt. */
@@ -32,125 +31,86 @@ export interface RetryOptions {
   maxDelay?: number;
   /** Random extra delay, as a fraction of the delay, `>= 0` (default 0.1). */
   jitter?: number;
-  /** Decides whether an error is worth another attempt (default: every error but a cancellation). */
+  /**
+   * Decides whether an error is worth another attempt (default: never a
+   * cancellation; an error with a numeric `status` only for 408, 409, 425,
+   * 429, 500, 502, 503 and 504; any other error yes).
+   */
   retryOn?: (err: unknown) => boolean;
+  /**
+   * Longest `retryAfter` hint (ms) worth waiting for: an error whose
+   * `retryAfter` is longer, or ends at or after the effective deadline, is
+   * rethrown at once, whatever `retryOn` says (default 60_000).
+   */
+  maxRetryAfter?: number;
   /** Cancels the current attempt (through `ctx.signal`) and every later one. */
   signal?: AbortSignal;
 }
 
-interface RetryConfig {
-  attempts: number;
-  baseDelay: number;
-  maxDelay: number;
-  jitter: number;
-  retryOn: ((err: unknown) => boolean) | undefined;
-}
+/** The policy of `retry(fn)` without options, built once (a policy is never changed). */
+let defaultPolicy: AttemptPolicy | undefined;
 
-function retryConfig(fn: unknown, options: unknown): [RetryConfig, AbortSignal | undefined] {
+/** The attempt-loop policy of `retry`'s options, validated. */
+function retryPolicy(fn: unknown, options: unknown): [AttemptPolicy, AbortSignal | undefined] {
   const where = "Cannot retry";
   checkFunction(fn, "fn", where);
-  const o = checkOptions(options, where);
-  const config: RetryConfig = {
-    attempts: 3,
-    baseDelay: 100,
-    maxDelay: 2000,
-    jitter: 0.1,
-    retryOn: undefined,
-  };
-  if (o === undefined) return [config, undefined];
-  if (o.attempts !== undefined) {
-    config.attempts = checkNumber(o.attempts, "attempts", where, LIMIT, isLimit);
-  }
-  if (o.baseDelay !== undefined) {
-    config.baseDelay = checkNumber(
-      o.baseDelay,
-      "baseDelay",
-      where,
-      "a finite number > 0",
-      (n) => n > 0 && n !== Infinity,
-    );
-  }
-  if (o.maxDelay !== undefined) {
-    config.maxDelay = checkNumber(o.maxDelay, "maxDelay", where, "a number >= 0", (n) => n >= 0);
-  }
-  if (o.jitter !== undefined) {
-    config.jitter = checkNumber(
-      o.jitter,
-      "jitter",
-      where,
-      "a finite number >= 0",
-      (n) => n >= 0 && n !== Infinity,
-    );
-  }
-  if (o.retryOn !== undefined) {
-    checkFunction(o.retryOn, "retryOn", where);
-    config.retryOn = o.retryOn as (err: unknown) => boolean;
-  }
+  if (options === undefined) return [defaultPolicy ??= retryPolicy(fn, {})[0], undefined];
+  const o = checkOptions(options, where) ?? {};
+  const number = (name: string, fallback: number, expected: string, ok: (n: number) => boolean) =>
+    o[name] === undefined ? fallback : checkNumber(o[name], name, where, expected, ok);
+  const finite = (n: number): boolean => n >= 0 && n !== Infinity;
+  const attempts = number("attempts", 3, LIMIT, isLimit);
+  const baseDelay = number("baseDelay", 100, "a finite number > 0", (n) => n > 0 && finite(n));
+  const maxDelay = number("maxDelay", 2000, "a number >= 0", (n) => n >= 0);
+  const jitter = number("jitter", 0.1, "a finite number >= 0", finite);
+  const maxRetryAfter = number("maxRetryAfter", 60_000, "a number >= 0", (n) => n >= 0);
+  if (o.retryOn !== undefined) checkFunction(o.retryOn, "retryOn", where);
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`${where}: 'signal' must be an AbortSignal, received ${describe(signal)}`);
   }
-  return [config, signal];
+  const policy: AttemptPolicy = {
+    attempts,
+    baseDelay,
+    factor: 2,
+    maxDelay,
+    jitter,
+    retryOn: o.retryOn as AttemptPolicy["retryOn"],
+    maxRetryAfter,
+    attemptTimeout: undefined,
+    totalTimeout: undefined,
+    limiter: undefined,
+    rateLimiter: undefined,
+    onRetry: undefined,
+    cancelledIsFinal: false,
+    sleepsOnZero: true,
+  };
+  return [policy, signal];
 }
 
-async function attemptLoop<T>(
+/** Calls `fn` with the context `retry` promises: the attempt and a signal. */
+function attemptsOf<T>(
   fn: (ctx: RetryContext) => T | Promise<T>,
-  config: RetryConfig,
-  signal: AbortSignal,
-): Promise<T> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await fn({ attempt, signal });
-    } catch (err) {
-      if (
-        attempt >= config.attempts || isCancelled(err) ||
-        config.retryOn !== undefined && !retryAllowed(config.retryOn, err)
-      ) {
-        throw err;
-      }
-      let delay = Math.min(config.maxDelay, config.baseDelay * 2 ** (attempt - 1));
-      if (config.jitter !== 0) delay *= 1 + Math.random() * config.jitter;
-      // A cancelled scope (-Infinity) is left to `sleep`, so the cancellation
-      // wins over the last error.
-      const deadline = effectiveDeadline();
-      if (deadline !== -Infinity && currentTime() + delay >= deadline) throw err;
-      await sleep(delay);
-    }
-  }
+  fallback: AbortSignal | undefined,
+) {
+  return (attempt: number, scope: CancelScope | undefined): T | Promise<T> =>
+    fn({ attempt, signal: scope?.signal ?? fallback ?? new AbortController().signal });
 }
 
 async function retryWithSignal<T>(
   fn: (ctx: RetryContext) => T | Promise<T>,
-  config: RetryConfig,
+  policy: AttemptPolicy,
   signal: AbortSignal,
 ): Promise<T> {
-  // The signal only reaches the loop through this scope: one cancellation
-  // mechanism, and an attempt that ignores ctx.signal cannot hold retry up.
   const scope = new CancelScope();
-  const onAbort = (): void => scope.cancel(signal.reason);
-  if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort);
+  const link = new SignalLink(signal);
+  link.attach(scope);
   try {
-    const value = await scope.run((s) => attemptLoop(fn, config, s.signal));
-    if (scope.cancelledCaught) throw signal.reason;
+    const value = await scope.run((s) => runAttempts(attemptsOf(fn, undefined), policy, s, ""));
+    if (scope.cancelledCaught) throw link.reason;
     return value as T;
   } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
-}
-
-/**
- * Asks `retryOn` whether to retry after `err`. If the predicate itself
- * throws, both errors are kept (neither is lost): an `AggregateError` of
- * `[err, thrown]` is thrown. Internal; shared with `alcall`.
- */
-export function retryAllowed(retryOn: (err: unknown) => boolean, err: unknown): boolean {
-  try {
-    return retryOn(err);
-  } catch (thrown) {
-    throw new AggregateError([err, thrown], "retryOn threw while deciding whether to retry", {
-      cause: err,
-    });
+    link.unlink();
   }
 }
 
@@ -164,22 +124,33 @@ export function retryAllowed(retryOn: (err: unknown) => boolean, err: unknown): 
  * {@linkcode effectiveDeadline}) would pass before the next attempt could
  * start, `retry` rethrows the last error at once instead of sleeping.
  *
+ * Retry-After: an error with a numeric `retryAfter` (ms; `RateLimitError`,
+ * `CircuitOpenError`, an HTTP error, or your own) makes the next attempt wait
+ * `max(backoff, retryAfter)`; jitter only adds to it. A hint longer than
+ * `maxRetryAfter`, or one that ends at or after the effective deadline, makes
+ * the error final at once, whatever `retryOn` says. By default an error with
+ * a numeric `status` is retried only for 408, 409, 425, 429, 500, 502, 503
+ * and 504.
+ *
  * @typeParam T The type of `fn`'s value.
  * @param fn The operation; it receives the attempt number (from 1) and a
  * signal that aborts when the attempt is cancelled.
  * @param options Attempts, backoff, `retryOn` filter and abort signal.
  * @returns `fn`'s first value.
  * @throws {Error} The last error, when the attempts are used up, `retryOn`
- * refuses it, or the deadline leaves no time for another attempt.
+ * (or the default rule) refuses it, its `retryAfter` is too long, or the
+ * deadline leaves no time for another attempt.
  * @throws {CancelledError} (or `options.signal`'s reason) if cancelled.
  * @throws {TypeError} If `fn` is not a function or an option has the wrong
  * type (as a rejection).
  * @throws {RangeError} If `attempts` is not a positive integer or Infinity,
- * `baseDelay <= 0`, `maxDelay < 0` or `jitter < 0` (as a rejection).
+ * `baseDelay <= 0`, `maxDelay < 0`, `jitter < 0` or `maxRetryAfter < 0`
+ * (as a rejection).
  *
  * @example Usage
  * ```ts
  * import { retry } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * let calls = 0;
  * const value = await retry(({ attempt }) => {
@@ -187,24 +158,26 @@ export function retryAllowed(retryOn: (err: unknown) => boolean, err: unknown): 
  *   if (attempt < 3) throw new Error("flaky");
  *   return "ok";
  * }, { baseDelay: 1, jitter: 0 });
- * if (!(value === "ok" && calls === 3)) throw new Error("unexpected result");
+ * assert.equal(value, "ok");
+ * assert.equal(calls, 3);
  * ```
  */
 export function retry<T>(
   fn: (ctx: RetryContext) => T | Promise<T>,
   options?: RetryOptions,
 ): Promise<T> {
-  let config: RetryConfig, signal: AbortSignal | undefined;
+  let policy: AttemptPolicy, signal: AbortSignal | undefined;
   try {
-    [config, signal] = retryConfig(fn, options);
+    [policy, signal] = retryPolicy(fn, options);
   } catch (err) {
     return Promise.reject(err);
   }
-  if (signal !== undefined) return retryWithSignal(fn, config, signal);
+  if (signal !== undefined) return retryWithSignal(fn, policy, signal);
   // Without a signal of its own, retry needs no scope (a scope costs ~2 µs):
   // attempts see the ambient scope's signal, or one that never aborts.
   const scope = currentScope();
   const pending = pendingCancellation(scope, undefined);
   if (pending !== undefined) return Promise.reject(pending);
-  return attemptLoop(fn, config, scope?.signal ?? new AbortController().signal);
+  const never = scope === undefined ? new AbortController().signal : undefined;
+  return runAttempts(attemptsOf(fn, never), policy, scope, "");
 }

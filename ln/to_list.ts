@@ -191,13 +191,14 @@ export function checkBoolean(value: unknown, name: string, where: string): boole
  * @example Usage
  * ```ts
  * import { toList } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const list = toList([1, [2, [3, null]], "ab", { a: 1 }, { a: 1 }], {
  *   flatten: true,
  *   dropna: true,
  *   unique: true,
  * });
- * if (!(JSON.stringify(list) === '[1,2,3,"ab",{"a":1}]')) throw new Error("unexpected result");
+ * assert.deepEqual(list, [1, 2, 3, "ab", { a: 1 }]);
  * ```
  */
 export function toList(input: unknown, options?: ToListOptions): unknown[] {

@@ -155,3 +155,16 @@ Deno.test("bcall validates the alcall options before running anything", () => {
   );
   assert.equal(calls, 0);
 });
+
+Deno.test("bcall spaces starts by throttlePeriod across batches and waits delayBeforeStart only once", async () => {
+  await withFakeTime(async (clock) => {
+    const starts: number[] = [];
+    const run = collect(bcall([0, 1, 2, 3], async () => {
+      starts.push(currentTime());
+      await delay(3);
+    }, { batchSize: 1, throttlePeriod: 100, delayBeforeStart: 50 }));
+    await clock.tickAsync(1_000);
+    await run;
+    assert.deepEqual(starts, [50, 150, 250, 350]);
+  });
+});

@@ -1,0 +1,248 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * The one attempt loop (internal), shared by `retry` and `alcall`: attempts,
+ * backoff with jitter, `retryOn` (default: `retryableByDefault`),
+ * Retry-After hints capped by `maxRetryAfter`, a per-attempt and a total
+ * timeout that say where they fired, limiter permits and rate-limit tokens
+ * per attempt, and deadline awareness.
+ *
+ * `retry` counts `attempts` in total, `alcall` counts `retryAttempts` after
+ * the first: both hand this loop the total.
+ *
+ * @module
+ */
+
+import { CancelScope, effectiveDeadline } from "./cancel.ts";
+import { currentTime } from "./clock.ts";
+import { isCancelled, TimeoutError } from "./errors.ts";
+import { retryableByDefault, retryAfterOf } from "./_retry_after.ts";
+import { sleep } from "./sleep.ts";
+
+/** A concurrency limiter as `alcall` uses it: `CapacityLimiter`, `AdaptiveLimiter` or alike. */
+export interface PermitLimiter {
+  /** Runs `fn` holding one permit. */
+  use<T>(fn: () => T | Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
+  /** The current limit, reported by `onProgress`. */
+  readonly totalTokens?: number;
+}
+
+/** A rate limiter as `alcall` uses it: `RateLimiter`, `DistributedRateLimiter` or alike. */
+export interface TokenRateLimiter {
+  /** Waits until one more call may start. */
+  acquire(options?: { cost?: number; signal?: AbortSignal }): Promise<unknown>;
+}
+
+/** How to try (internal). */
+export interface AttemptPolicy {
+  /** Attempts in all (the first included); a positive integer or Infinity. */
+  attempts: number;
+  /**
+   * The backoff before retry `k` (k = 1, 2, …), before jitter and
+   * Retry-After, is `min(maxDelay, baseDelay * factor ** (k - 1))`.
+   */
+  baseDelay: number;
+  /** See `baseDelay`. */
+  factor: number;
+  /** See `baseDelay`. */
+  maxDelay: number;
+  /** Random extra delay as a fraction of the delay (0: none). */
+  jitter: number;
+  /** Which errors to retry; `undefined`: `retryableByDefault`. */
+  retryOn: ((err: unknown) => boolean) | undefined;
+  /** Longest Retry-After hint worth waiting for, in ms. */
+  maxRetryAfter: number;
+  /** Budget of one attempt in ms (`undefined`: none). */
+  attemptTimeout: number | undefined;
+  /** Budget of all attempts and sleeps in ms (`undefined`: none). */
+  totalTimeout: number | undefined;
+  /** Each attempt runs holding one of its permits. */
+  limiter: PermitLimiter | undefined;
+  /** Each attempt takes one of its tokens before it starts. */
+  rateLimiter: TokenRateLimiter | undefined;
+  /** Called before each retry's sleep (alcall's books). */
+  onRetry: (() => void) | undefined;
+  /** An error arriving while the loop's scope is cancelled is final (alcall), else the cancellation wins (retry). */
+  cancelledIsFinal: boolean;
+  /** Sleep (a macrotask turn) even before a retry whose delay is 0 (retry), else go on at once (alcall). */
+  sleepsOnZero: boolean;
+}
+
+/**
+ * One attempt: `scope` is the attempt's own scope when it has a timeout,
+ * else the scope the loop runs in (`undefined` outside any).
+ */
+export type Attempt<T> = (attempt: number, scope: CancelScope | undefined) => T | Promise<T>;
+
+/**
+ * Whether `scope`'s own deadline, not a `cancel()` call nor an enclosing
+ * scope, ended its run. The one place to switch to the cancellation origin
+ * that `cancel.ts` is to record.
+ */
+function ownDeadlineFired(scope: CancelScope): boolean {
+  return scope.cancelledCaught && currentTime() >= scope.deadline;
+}
+
+/** The `TimeoutError` of one of the loop's own budgets. */
+function budgetTimeout(
+  label: string,
+  attempt: number,
+  ms: number,
+  source: "attemptTimeout" | "retryTimeout",
+  cause: unknown,
+): TimeoutError {
+  return new TimeoutError(
+    `${label}attempt ${attempt} timed out after ${ms} ms (${source})`,
+    { timeout: ms, source, cause },
+  );
+}
+
+/**
+ * Asks `retryOn` whether to retry after `err`. If the predicate itself
+ * throws, both errors are kept (neither is lost): an `AggregateError` of
+ * `[err, thrown]` is thrown.
+ */
+function retryAllowed(retryOn: (err: unknown) => boolean, err: unknown): boolean {
+  try {
+    return retryOn(err);
+  } catch (thrown) {
+    throw new AggregateError([err, thrown], "retryOn threw while deciding whether to retry", {
+      cause: err,
+    });
+  }
+}
+
+/** One run of the loop: the attempt in progress (for messages) and its own total deadline. */
+class Trial<T> {
+  attempt = 0;
+  /** The total-timeout scope's deadline (Infinity: none). */
+  ownDeadline = Infinity;
+
+  /** No timeout, limiter nor rate limiter: an attempt is a bare call of `fn`. */
+  readonly #bare: boolean;
+
+  constructor(
+    readonly fn: Attempt<T>,
+    readonly policy: AttemptPolicy,
+    readonly label: string,
+  ) {
+    this.#bare = policy.attemptTimeout === undefined && policy.limiter === undefined &&
+      policy.rateLimiter === undefined;
+  }
+
+  /** One attempt: a rate-limit token, a permit, then `fn` under its own timeout. */
+  once(scope: CancelScope | undefined): T | Promise<T> {
+    if (this.#bare) return this.fn(this.attempt, scope);
+    const { limiter, rateLimiter } = this.policy;
+    if (limiter === undefined && rateLimiter === undefined) return this.timed(scope);
+    return this.#limited(scope, limiter, rateLimiter);
+  }
+
+  #limited(
+    scope: CancelScope | undefined,
+    limiter: PermitLimiter | undefined,
+    rateLimiter: TokenRateLimiter | undefined,
+  ): Promise<T> {
+    const signal = scope?.signal;
+    const run = rateLimiter === undefined
+      ? () => this.timed(scope)
+      : () => rateLimiter.acquire({ cost: 1, signal }).then(() => this.timed(scope));
+    return limiter === undefined ? run() : limiter.use(run, { signal });
+  }
+
+  /** `fn` under the attempt timeout, opened here so waiting for permits does not count. */
+  timed(scope: CancelScope | undefined): Promise<T> {
+    const attempt = this.attempt;
+    const ms = this.policy.attemptTimeout;
+    if (ms === undefined) return Promise.resolve(this.fn(attempt, scope));
+    const own = new CancelScope({ deadline: currentTime() + ms });
+    return own.run((s) => this.fn(attempt, s)).then((value) => {
+      if (ownDeadlineFired(own)) {
+        throw budgetTimeout(this.label, attempt, ms, "attemptTimeout", own.signal.reason);
+      }
+      return value as T;
+    });
+  }
+
+  /**
+   * The delay before the next attempt after `err`, or `undefined` if `err`
+   * is final: out of attempts, a cancellation, a Retry-After too long or past
+   * the deadline, refused by `retryOn`, or a backoff that would end at or
+   * after a deadline other than the loop's own total timeout (that one fires
+   * during the sleep, as a `TimeoutError` naming the attempt that failed).
+   */
+  delayAfter(err: unknown): number | undefined {
+    const { policy } = this;
+    if (this.attempt >= policy.attempts || isCancelled(err)) return undefined;
+    const deadline = effectiveDeadline();
+    // Cancelled already: alcall reports the error as the item's failure;
+    // retry sleeps, so that the cancellation wins over the last error.
+    if (deadline === -Infinity && policy.cancelledIsFinal) return undefined;
+    const hint = retryAfterOf(err);
+    if (hint !== undefined && hint > policy.maxRetryAfter) return undefined;
+    const retryable = policy.retryOn === undefined
+      ? retryableByDefault(err)
+      : retryAllowed(policy.retryOn, err);
+    if (!retryable) return undefined;
+    let delay = Math.min(policy.maxDelay, policy.baseDelay * policy.factor ** (this.attempt - 1));
+    if (hint !== undefined && hint > delay) delay = hint;
+    if (policy.jitter !== 0) delay *= 1 + Math.random() * policy.jitter;
+    if (deadline === -Infinity) return delay;
+    const now = currentTime();
+    if (hint !== undefined && now + hint >= deadline) return undefined;
+    const outer = deadline < this.ownDeadline ? deadline : Infinity;
+    return now + delay >= outer ? undefined : delay;
+  }
+
+  async loop(scope: CancelScope | undefined): Promise<T> {
+    for (;;) {
+      this.attempt++;
+      let delay: number | undefined;
+      try {
+        return await this.once(scope);
+      } catch (err) {
+        delay = this.delayAfter(err);
+        if (delay === undefined) throw err;
+      }
+      this.policy.onRetry?.();
+      if (delay > 0 || this.policy.sleepsOnZero) await sleep(delay);
+    }
+  }
+}
+
+/**
+ * Calls `fn` until it succeeds or its error is final, as `policy` says.
+ * `scope` is the scope the loop runs in (handed to attempts without a
+ * timeout of their own); `label` prefixes the messages of the loop's own
+ * timeouts (e.g. `"item 17: "`).
+ *
+ * @throws The last error, a `TimeoutError` of the total timeout, or a cancellation.
+ */
+export function runAttempts<T>(
+  fn: Attempt<T>,
+  policy: AttemptPolicy,
+  scope: CancelScope | undefined,
+  label: string,
+): Promise<T> {
+  const trial = new Trial(fn, policy, label);
+  const ms = policy.totalTimeout;
+  if (ms !== undefined) return withinTotal(trial, ms, label);
+  if (policy.attempts !== 1) return trial.loop(scope);
+  // One attempt, no total budget: nothing for the loop to do.
+  trial.attempt = 1;
+  try {
+    return Promise.resolve(trial.once(scope));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The loop under its total timeout (alcall's `retryTimeout`). */
+async function withinTotal<T>(trial: Trial<T>, ms: number, label: string): Promise<T> {
+  const own = new CancelScope({ deadline: currentTime() + ms });
+  trial.ownDeadline = own.deadline;
+  const value = await own.run((s) => trial.loop(s));
+  if (ownDeadlineFired(own)) {
+    throw budgetTimeout(label, trial.attempt, ms, "retryTimeout", own.signal.reason);
+  }
+  return value as T;
+}

@@ -1,0 +1,114 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * The worker-pool job of `gather`, `boundedMap` and `asCompleted`, and how
+ * they read their input (internal).
+ *
+ * @module
+ */
+
+import { ExceptionGroup } from "./errors.ts";
+import { describe, isIterable } from "./_validate.ts";
+import { taskGroup } from "./task_group.ts";
+import { type PoolInput, type PoolJob, WorkerPool } from "./_worker_pool.ts";
+
+/**
+ * The job of `gather`, `boundedMap` and `asCompleted`: `call` each item with
+ * the group's signal and hand each outcome to `onResult`; without
+ * `returnExceptions` the first failure stops the pool and fails the group.
+ */
+export class TaskJob<I> implements PoolJob<I> {
+  stopped = false;
+  readonly gate = undefined;
+
+  /** The group's signal, set when the group starts. */
+  signal: AbortSignal | undefined = undefined;
+
+  constructor(
+    readonly call: (item: I, index: number, signal: AbortSignal) => unknown,
+    readonly onResult: (index: number, value: unknown) => void,
+    readonly returnExceptions: boolean,
+  ) {}
+
+  start(item: I, index: number): unknown {
+    return this.call(item, index, this.signal!);
+  }
+
+  settled(index: number, value: unknown): void {
+    if (!this.stopped) this.onResult(index, value);
+  }
+
+  failed(index: number, err: unknown): void {
+    if (!this.returnExceptions) {
+      // The group sees the failure a microtask later: until then, stop
+      // starting and counting here.
+      this.stopped = true;
+      throw err;
+    }
+    this.onResult(index, err);
+  }
+}
+
+/** Renames a task group's `ExceptionGroup` after the pattern that ran it. */
+export function regroup(err: unknown, where: string): unknown {
+  if (!(err instanceof ExceptionGroup)) return err;
+  const n = err.exceptions.length;
+  return new ExceptionGroup(`${where}: ${n} task${n === 1 ? "" : "s"} failed`, err.exceptions);
+}
+
+/** Calls a task of `gather`/`asCompleted` with the group's signal. */
+export const callTask = (
+  fn: (signal: AbortSignal) => unknown,
+  _index: number,
+  signal: AbortSignal,
+): unknown => fn(signal);
+
+/** Maps `input` in a task group and collects the outcomes at their index (`gather`, `boundedMap`). */
+export async function collect<I>(
+  input: PoolInput<I>,
+  call: (item: I, index: number, signal: AbortSignal) => unknown,
+  limit: number,
+  returnExceptions: boolean,
+  where: string,
+): Promise<unknown[]> {
+  const results: unknown[] = [];
+  const store = (index: number, value: unknown): void => {
+    results[index] = value;
+  };
+  const job = new TaskJob(call, store, returnExceptions);
+  const pool = new WorkerPool(input, limit, job, "throw");
+  try {
+    await taskGroup((tg) => {
+      job.signal = tg.signal;
+      pool.launch(tg);
+    });
+  } catch (err) {
+    throw regroup(err, where);
+  } finally {
+    await pool.close();
+  }
+  return results;
+}
+
+/** True for an object with a `Symbol.asyncIterator` method. */
+export function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === "function";
+}
+
+/**
+ * How the pool reads `items` (`boundedMap`): an array by index, any other
+ * iterable or an async iterable through its iterator (a sync iterator wins
+ * when both exist).
+ *
+ * @throws {TypeError} If `items` is neither iterable nor async iterable.
+ */
+export function poolInputOf<T>(items: unknown, where: string): PoolInput<T> {
+  if (Array.isArray(items)) return { array: items as T[] };
+  if (isIterable(items)) return { iterator: (items as Iterable<T>)[Symbol.iterator]() };
+  if (isAsyncIterable<T>(items)) return { asyncIterator: items[Symbol.asyncIterator]() };
+  throw new TypeError(
+    `${where}: 'items' must be iterable, received ${
+      describe(items)
+    } (sync or async iterables only)`,
+  );
+}

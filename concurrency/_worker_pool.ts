@@ -1,0 +1,346 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * The one worker pool (internal), shared by `gather`, `boundedMap`,
+ * `asCompleted`, `alcall`, `bcall` and `alcallStream`: at most `limit`
+ * children of a task group, each pulling its next item once it is done, from
+ * an array, a sync iterator or an async iterator, so a huge or endless input
+ * never becomes one promise per item and never sits in memory.
+ *
+ * A job says what to do with an item (`start`), what to do with its outcome
+ * (`settled`, `failed`: throw there to fail the group), and may hold each
+ * start back (`gate`: throttling, rate limits, a full output buffer).
+ *
+ * @module
+ */
+
+import type { TaskGroup } from "./task_group.ts";
+import { Fifo } from "./_fifo.ts";
+
+/** What the pool does with the items (internal). */
+export interface PoolJob<I> {
+  /** True once the job wants nothing more started or pulled. */
+  readonly stopped: boolean;
+  /** Starts item `index`: its value, or a promise of it. */
+  start(item: I, index: number): unknown;
+  /** Item `index` ended with `value`. */
+  settled(index: number, value: unknown): void;
+  /** Item `index` failed with `err`; throwing fails the group. */
+  failed(index: number, err: unknown): void;
+  /**
+   * Awaited after an item is pulled, before it starts (`undefined`: start at
+   * once). A rejection starts nothing more.
+   */
+  gate: (() => Promise<void> | undefined) | undefined;
+}
+
+/** Where the items come from. */
+export type PoolInput<I> =
+  | { readonly array: readonly I[] }
+  | { readonly iterator: Iterator<I> }
+  | { readonly asyncIterator: AsyncIterator<I> };
+
+/** An item pulled from an async input, with its index. */
+interface Pulled<I> {
+  value: I;
+  index: number;
+}
+
+/**
+ * Feeds the items of one input to at most `limit` workers in a task group.
+ * An input that throws ends the pool: with `inputErrors: "throw"` the error
+ * fails the group (as a task's failure would), with `"record"` it is kept in
+ * `inputError` and the group is cancelled.
+ */
+export class WorkerPool<I> {
+  /** The input is done (or threw): it must not be closed. */
+  exhausted = false;
+  /** What the input threw, with `inputErrors: "record"`. */
+  inputError: { error: unknown } | undefined = undefined;
+  /** Items pulled so far (their indexes are 0 … pulled - 1). */
+  pulled = 0;
+  readonly #input: PoolInput<I>;
+  readonly #limit: number;
+  readonly #job: PoolJob<I>;
+  readonly #record: boolean;
+  #group: TaskGroup | undefined = undefined;
+  /**
+   * With a finite limit each worker asks for its next item through its
+   * `PullSlot`, and the pool keeps at most one `next()` in flight, handing
+   * each result to the worker that asked first: no pump in between (2×
+   * faster), and no queue of `next()` calls inside an async generator (V8
+   * walks that queue on every call; see bench/README.md).
+   */
+  readonly #slots: PullSlot<I>[] = [];
+  /** Slots waiting for the pull in flight to end. */
+  readonly #asking = new Fifo<PullSlot<I>>();
+  /** The slot whose `next()` is in flight. */
+  #current: PullSlot<I> | undefined = undefined;
+  /** The group was cancelled (a flag: `signal.aborted` costs too much per item). */
+  #aborted = false;
+  readonly #array: readonly I[] | undefined;
+  readonly #iterator: Iterator<I> | undefined;
+  readonly #asyncIterator: AsyncIterator<I> | undefined;
+
+  constructor(
+    input: PoolInput<I>,
+    limit: number,
+    job: PoolJob<I>,
+    inputErrors: "throw" | "record",
+  ) {
+    this.#input = input;
+    this.#limit = limit;
+    this.#job = job;
+    this.#record = inputErrors === "record";
+    this.#array = "array" in input ? input.array : undefined;
+    this.#iterator = "iterator" in input ? input.iterator : undefined;
+    this.#asyncIterator = "asyncIterator" in input ? input.asyncIterator : undefined;
+  }
+
+  /** True once nothing more may start: the job stopped or the group was cancelled. */
+  get halted(): boolean {
+    return this.#aborted || this.#job.stopped;
+  }
+
+  /**
+   * Starts the workers in `tg` (call it from the group's body).
+   *
+   * @param tg The task group the items run in.
+   */
+  launch(tg: TaskGroup): void {
+    this.#group = tg;
+    const input = this.#input;
+    tg.signal.addEventListener("abort", this.#onAbort, { once: true });
+    if ("array" in input) {
+      const n = Math.min(this.#limit, input.array.length);
+      for (let w = 0; w < n && !this.halted; w++) {
+        const i = this.pulled++;
+        tg.startSoon(this.#work, input.array[i], i);
+      }
+      return;
+    }
+    if ("iterator" in input) {
+      for (let w = 0; w < this.#limit; w++) {
+        const first = this.#pullSync(input.iterator);
+        if (first === undefined) return;
+        tg.startSoon(this.#work, first.value, this.pulled++);
+      }
+      return;
+    }
+    // Without a limit, one worker to begin with; each item pulled adds one.
+    const workers = this.#limit === Infinity ? 1 : this.#limit;
+    for (let w = 0; w < workers; w++) this.#spawn();
+  }
+
+  /**
+   * Closes the input if the pool left it early (as for-of does). An error
+   * from closing never replaces the one that stopped the pool. An async
+   * input whose `next()` is still pending is closed without waiting.
+   */
+  async close(): Promise<void> {
+    this.#group?.signal.removeEventListener("abort", this.#onAbort);
+    if (this.exhausted) return;
+    this.exhausted = true;
+    const input = this.#input;
+    try {
+      if ("iterator" in input) input.iterator.return?.();
+      else if ("asyncIterator" in input) {
+        const closing = input.asyncIterator.return?.();
+        if (this.#current === undefined) await closing;
+        else Promise.resolve(closing).catch(() => {});
+      }
+    } catch { /* the error that stopped the pool wins */ }
+  }
+
+  #inputFailed(err: unknown): void {
+    this.exhausted = true;
+    if (!this.#record) throw err;
+    this.inputError ??= { error: err };
+    this.#group!.cancelScope.cancel("the input failed");
+  }
+
+  #pullSync(iterator: Iterator<I>): IteratorResult<I> | undefined {
+    if (this.exhausted || this.halted) return undefined;
+    let result: IteratorResult<I>;
+    try {
+      result = iterator.next();
+    } catch (err) {
+      this.#inputFailed(err);
+      return undefined;
+    }
+    if (!result.done) return result;
+    this.exhausted = true;
+    return undefined;
+  }
+
+  readonly #work = async (item: I, index: number, slot = 0): Promise<void> => {
+    const job = this.#job, array = this.#array, iterator = this.#iterator;
+    for (;;) {
+      if (job.gate !== undefined) {
+        const wait = job.gate();
+        if (wait !== undefined) {
+          try {
+            await wait;
+          } catch {
+            return;
+          }
+          if (this.halted) return;
+        }
+      }
+      let ok = false, value: unknown;
+      try {
+        value = await job.start(item, index);
+        ok = true;
+      } catch (err) {
+        job.failed(index, err);
+      }
+      if (ok) job.settled(index, value);
+      if (array !== undefined) {
+        if (this.pulled >= array.length || this.halted) return;
+        index = this.pulled++;
+        item = array[index];
+      } else if (iterator !== undefined) {
+        const next = this.#pullSync(iterator);
+        if (next === undefined) return;
+        item = next.value;
+        index = this.pulled++;
+      } else {
+        let next: Pulled<I> | undefined;
+        try {
+          next = await this.#pullDirect(slot);
+        } catch (err) {
+          return this.#inputFailed(err);
+        }
+        if (next === undefined) return;
+        item = next.value;
+        index = next.index;
+      }
+    }
+  };
+
+  readonly #startDirect = async (slot: number): Promise<void> => {
+    let first: Pulled<I> | undefined;
+    try {
+      first = await this.#pullDirect(slot);
+    } catch (err) {
+      return this.#inputFailed(err);
+    }
+    if (first !== undefined) await this.#work(first.value, first.index, slot);
+  };
+
+  /** A worker's next item from an async input; `undefined` when done or cancelled. */
+  #pullDirect(slot: number): Promise<Pulled<I> | undefined> {
+    if (this.exhausted || this.halted) return Promise.resolve(undefined);
+    return this.#slots[slot].pull();
+  }
+
+  /**
+   * Called by a slot that waits for an item (internal to this file): its
+   * `next()` starts now, or when the one in flight has ended.
+   */
+  ask(slot: PullSlot<I>): void {
+    if (this.#current !== undefined) {
+      this.#asking.push(slot);
+      return;
+    }
+    this.#current = slot;
+    let next: Promise<IteratorResult<I>>;
+    try {
+      next = Promise.resolve(this.#asyncIterator!.next());
+    } catch (err) {
+      next = Promise.reject(err);
+    }
+    next.then(this.#onPulled, this.#onPullFailed);
+  }
+
+  readonly #onPulled = (result: IteratorResult<I>): void => {
+    const slot = this.#current!;
+    this.#current = undefined;
+    if (result.done) this.exhausted = true;
+    slot.settle(result.done ? undefined : result.value, this);
+    this.#askNext();
+    // Without a limit nobody waits for a free worker: when no worker asks,
+    // the next item gets a new one.
+    if (
+      this.#limit === Infinity && this.#current === undefined && !this.exhausted && !this.halted
+    ) {
+      this.#spawn();
+    }
+  };
+
+  readonly #onPullFailed = (err: unknown): void => {
+    const slot = this.#current!;
+    this.#current = undefined;
+    this.exhausted = true;
+    slot.fail(err);
+    this.#askNext();
+  };
+
+  /** The next waiting slot gets its `next()`, or `undefined` if the input ended. */
+  #askNext(): void {
+    while (this.#asking.size > 0) {
+      const slot = this.#asking.shift();
+      if (this.exhausted || this.halted) slot.abandon();
+      else return this.ask(slot);
+    }
+  }
+
+  /** Adds a worker for an async input, with its slot. */
+  #spawn(): void {
+    const slot = this.#slots.length;
+    this.#slots.push(new PullSlot(this));
+    this.#group!.startSoon(this.#startDirect, slot);
+  }
+
+  readonly #onAbort = (): void => {
+    this.#aborted = true;
+    // Leave a next() that may never settle; close() will not wait for it.
+    for (const slot of this.#slots) slot.abandon();
+  };
+}
+
+/**
+ * One worker's requests for its next item, reused from request to request
+ * so that a pull allocates only its promise (the allocation rate is what
+ * sets the peak RSS on a long stream; see bench/README.md). A request can be
+ * abandoned when the group is cancelled: its late result is dropped.
+ */
+class PullSlot<I> {
+  #resolve: ((pulled: Pulled<I> | undefined) => void) | undefined = undefined;
+  #reject: ((err: unknown) => void) | undefined = undefined;
+  /** Handed to the worker, which reads it before it asks again. */
+  readonly #pulled: Pulled<I> = { value: undefined as I, index: 0 };
+
+  constructor(readonly pool: WorkerPool<I>) {}
+
+  pull(): Promise<Pulled<I> | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      this.pool.ask(this);
+    });
+  }
+
+  /** Hands over the next item (none once the input is exhausted); in the order asked. */
+  settle(value: I | undefined, pool: WorkerPool<I>): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return; // abandoned: a late result is dropped
+    this.#resolve = this.#reject = undefined;
+    if (pool.exhausted) return resolve(undefined);
+    this.#pulled.value = value as I;
+    this.#pulled.index = pool.pulled++;
+    resolve(this.#pulled);
+  }
+
+  fail(err: unknown): void {
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(err);
+  }
+
+  /** Settles a request in flight with `undefined` (no item: cancelled, or the input ended). */
+  abandon(): void {
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(undefined);
+  }
+}
