@@ -30,3 +30,9 @@ export {
   type DistributedPermit,
 } from "./limiter.ts";
 export { LeaseLostError, type LeaseLostErrorOptions } from "./errors.ts";
+export {
+  type DistributedRateAcquireOptions,
+  DistributedRateLimiter,
+  type DistributedRateLimiterOptions,
+  type RateDecision,
+} from "./rate_limiter.ts";
