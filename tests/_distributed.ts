@@ -77,14 +77,19 @@ export class RedisServer {
 
 /** An ioredis client that fails fast while the server is away. */
 export function ioredis(port: number): Redis {
-  return new Redis({
+  const client = new Redis({
     host: "127.0.0.1",
     port,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => 20,
     lazyConnect: false,
+    // Its timer to destroy a socket that did not close must end with the test.
+    disconnectTimeout: 5,
   });
+  // Failures reach the caller through each command; the event is noise here.
+  client.on("error", () => {});
+  return client;
 }
 
 /** Connects and waits until the client is ready. */
@@ -97,6 +102,18 @@ export async function readyClient(port: number): Promise<Redis> {
     });
   }
   return client;
+}
+
+/** Disconnects and waits until the client's socket has closed (and its timers with it). */
+export async function closeClient(client: Redis): Promise<void> {
+  if (client.status === "end") return;
+  // "end" comes once a connected socket has closed; a client between
+  // reconnection attempts has no socket and ends at once.
+  const hadSocket = client.status !== "reconnecting";
+  const ended = new Promise((resolve) => client.once("end", resolve));
+  client.disconnect();
+  if (hadSocket && (client.status as string) !== "end") await ended;
+  await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** node-redis's client shape (`sendCommand(args)`), over an ioredis client. */
@@ -114,7 +131,7 @@ export async function withRedis(
   try {
     await fn(client, server);
   } finally {
-    client.disconnect();
+    await closeClient(client);
     await server.stop();
   }
 }
@@ -164,5 +181,59 @@ export class FaultyKv {
   atomic(): Deno.AtomicOperation {
     this.#check();
     return this.kv.atomic();
+  }
+}
+
+/** A TCP proxy to a local port whose connections the test can cut. */
+export class TcpProxy {
+  readonly #listener: Deno.Listener;
+  readonly #conns = new Set<Deno.Conn>();
+  readonly #accepting: Promise<void>;
+  #cut = false;
+
+  constructor(readonly target: number) {
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#accepting = this.#accept();
+  }
+
+  get port(): number {
+    return (this.#listener.addr as Deno.NetAddr).port;
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        if (this.#cut) {
+          conn.close();
+          continue;
+        }
+        const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.target });
+        this.#conns.add(conn).add(upstream);
+        conn.readable.pipeTo(upstream.writable).catch(() => {});
+        upstream.readable.pipeTo(conn.writable).catch(() => {});
+      }
+    } catch { /* listener closed */ }
+  }
+
+  #closeAll(): void {
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch { /* already closed by a finished pipe */ }
+    }
+    this.#conns.clear();
+  }
+
+  /** Drops every connection and refuses new ones: the store is unreachable. */
+  cut(): void {
+    this.#cut = true;
+    this.#closeAll();
+  }
+
+  async close(): Promise<void> {
+    this.#cut = true;
+    this.#listener.close();
+    this.#closeAll();
+    await this.#accepting;
   }
 }
