@@ -9,6 +9,7 @@
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
 import { CircuitOpenError, describeReceived, isCancelled } from "./errors.ts";
+import { SharedBreaker, type SharedBreakerOptions } from "../distributed/_shared_breaker.ts";
 
 /** The state of a {@linkcode CircuitBreaker}. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -37,6 +38,14 @@ export interface CircuitBreakerOptions {
    * process nor the call).
    */
   onStateChange?: (from: CircuitState, to: CircuitState) => void;
+  /**
+   * Shares the open state across processes through a store of
+   * `@lionpride/core/distributed` (see docs/distributed.md): counting stays
+   * per process; when one process opens the breaker, every process sharing
+   * `name` fails fast within `syncInterval` ms, and half-open probes are
+   * limited to `halfOpenMaxCalls` across all of them.
+   */
+  shared?: SharedBreakerOptions;
 }
 
 /** What {@linkcode CircuitBreaker.statistics} reports. */
@@ -116,6 +125,7 @@ export class CircuitBreaker {
   #probes = 0;
   /** Bumped on every change of state; an outcome counts only in its own generation. */
   #generation = 0;
+  readonly #shared: SharedBreaker | undefined;
 
   /**
    * Constructs a new breaker, closed.
@@ -149,6 +159,23 @@ export class CircuitBreaker {
     this.#resetTimeout = resetTimeout;
     this.#isFailure = callback(options?.isFailure, "isFailure");
     this.#onStateChange = callback(options?.onStateChange, "onStateChange");
+    this.#shared = options?.shared === undefined ? undefined : new SharedBreaker(
+      options.shared,
+      WHERE,
+      { resetTimeout, halfOpenMaxCalls: this.#halfOpenMaxCalls },
+      {
+        adoptOpen: (openFor) => {
+          const now = currentTime();
+          this.#openedAt = resetTimeout === Infinity ? now : now + openFor - resetTimeout;
+          if (this.#state === "closed" || openFor > 0 && this.#state === "half-open") {
+            this.#transition("open");
+          }
+          this.#refresh(now);
+        },
+        adoptClosed: () => this.reset(),
+        tripped: () => this.#state !== "closed",
+      },
+    );
   }
 
   /** The state now; an open breaker whose `resetTimeout` has passed reads `"half-open"`. */
@@ -188,6 +215,7 @@ export class CircuitBreaker {
     }
     const pending = pendingCancellation(currentScope(), undefined);
     if (pending !== undefined) throw pending;
+    if (this.#shared !== undefined) await this.#shared.sync();
     const now = currentTime();
     this.#refresh(now);
     let probe = false;
@@ -208,16 +236,31 @@ export class CircuitBreaker {
       probe = true;
     }
     const generation = this.#generation;
+    const lease = probe && this.#shared !== undefined ? await this.#shared.takeProbe() : undefined;
+    if (probe && this.#shared !== undefined && lease === undefined) {
+      if (generation === this.#generation) this.#probes--;
+      throw new CircuitOpenError(
+        "Circuit breaker is half-open and its shared probe(s) are running",
+        {
+          retryAfter: this.#resetTimeout,
+        },
+      );
+    }
     let value: R;
     try {
       value = await fn(...args);
     } catch (err) {
-      throw this.#recordError(err, generation, probe);
+      const rejection = this.#recordError(err, generation, probe);
+      const opened = this.#generation !== generation && this.#state as CircuitState === "open";
+      await this.#shared?.settle(lease, opened ? this.#retryAfter(currentTime()) : undefined);
+      throw rejection;
     }
-    if (generation === this.#generation) {
+    const closes = generation === this.#generation;
+    if (closes) {
       this.#failures = 0;
       if (probe) this.#transition("closed");
     }
+    await this.#shared?.settle(lease, closes && probe ? 0 : undefined);
     return value;
   }
 

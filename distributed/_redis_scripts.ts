@@ -104,3 +104,24 @@ if wait > maxWait then return { 0, string.format('%.3f', wait) } end
 redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
 return { 1, string.format('%.3f', wait) }
 `;
+
+/**
+ * KEYS: open-until (expires when probes may start), tripped (until a probe
+ * succeeds). Returns { ms left open (PTTL), tripped (0/1) }.
+ */
+export const BREAKER_READ = `return { redis.call('PTTL', KEYS[1]), redis.call('EXISTS', KEYS[2]) }`;
+
+/**
+ * KEYS: as BREAKER_READ. ARGV: ms to stay open; 0 clears both. "tripped"
+ * outlives the open time by a day, so a breaker nobody probes again is
+ * eventually forgotten.
+ */
+export const BREAKER_WRITE = `local ms = tonumber(ARGV[1])
+if ms <= 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+else
+  redis.call('SET', KEYS[1], '1', 'PX', ms)
+  redis.call('SET', KEYS[2], '1', 'PX', ms + 86400000)
+end
+return 1
+`;

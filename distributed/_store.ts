@@ -68,9 +68,11 @@ export interface GcraOutcome {
   wait: number;
 }
 
-/** The shared state of a breaker: when it opens until, on the store's clock. */
+/** The shared state of a breaker, on the store's clock. */
 export interface BreakerState {
-  /** Ms from now until the shared breaker closes to probes; 0 if not open. */
+  /** True from the moment a process opens it until a probe's success clears it. */
+  tripped: boolean;
+  /** Ms from now until it lets probes through; 0 once it does (or if not tripped). */
   openFor: number;
 }
 
@@ -87,7 +89,7 @@ export abstract class StoreBackend implements DistributedStore {
   abstract gcra(name: string, request: GcraRequest): Promise<GcraOutcome>;
   /** Reads how long the shared breaker `name` stays open. */
   abstract breakerRead(name: string): Promise<BreakerState>;
-  /** Opens the shared breaker `name` for `ms` from now (0 clears it). */
+  /** Trips the shared breaker `name`, open for `ms` from now; `ms` 0 clears it. */
   abstract breakerWrite(name: string, ms: number): Promise<void>;
 }
 

@@ -36,7 +36,7 @@ type Leases = Record<string, number>;
 interface KvLike {
   getMany(keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<unknown>[]>;
   get(key: Deno.KvKey): Promise<Deno.KvEntryMaybe<unknown>>;
-  set(key: Deno.KvKey, value: unknown): Promise<unknown>;
+  set(key: Deno.KvKey, value: unknown, options?: { expireIn?: number }): Promise<unknown>;
   delete(key: Deno.KvKey): Promise<void>;
   atomic(): Deno.AtomicOperation;
 }
@@ -171,15 +171,18 @@ class KvBackend extends StoreBackend {
   breakerRead(name: string): Promise<BreakerState> {
     return this.#retryLocked(async () => {
       const entry = await this.#kv.get(this.#key(name, "open-until"));
-      const until = (entry.value as number | null) ?? 0;
-      return { openFor: Math.max(0, until - Date.now()) };
+      const until = entry.value as number | null;
+      if (until === null) return { tripped: false, openFor: 0 };
+      return { tripped: true, openFor: Math.max(0, until - Date.now()) };
     });
   }
 
   breakerWrite(name: string, ms: number): Promise<void> {
     const key = this.#key(name, "open-until");
     return this.#retryLocked(async () => {
-      if (ms > 0) await this.#kv.set(key, Date.now() + ms);
+      // Tripped until a probe clears it; a breaker nobody probes again is
+      // garbage-collected a day after it would have let probes through.
+      if (ms > 0) await this.#kv.set(key, Date.now() + ms, { expireIn: ms + 86_400_000 });
       else await this.#kv.delete(key);
     });
   }

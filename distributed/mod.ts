@@ -36,3 +36,4 @@ export {
   type DistributedRateLimiterOptions,
   type RateDecision,
 } from "./rate_limiter.ts";
+export type { SharedBreakerOptions } from "./_shared_breaker.ts";

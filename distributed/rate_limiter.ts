@@ -9,11 +9,17 @@
 import { defineInspect } from "../concurrency/_inspect.ts";
 import { currentScope, effectiveDeadline, pendingCancellation } from "../concurrency/cancel.ts";
 import { currentTime } from "../concurrency/clock.ts";
-import { RateLimitError } from "../concurrency/errors.ts";
+import { isCancelled, RateLimitError } from "../concurrency/errors.ts";
 import { retry } from "../concurrency/mod.ts";
 import { sleep } from "../concurrency/sleep.ts";
 import { checkSignalOption } from "../concurrency/wait_queue.ts";
-import { backendOf, checkName, type DistributedStore, type StoreBackend } from "./_store.ts";
+import {
+  backendOf,
+  checkName,
+  type DistributedStore,
+  type GcraOutcome,
+  type StoreBackend,
+} from "./_store.ts";
 import { isPositiveFinite, numberOption, optionsObject } from "./_checks.ts";
 
 /** Options of the {@linkcode DistributedRateLimiter} constructor. */
@@ -149,15 +155,7 @@ export class DistributedRateLimiter {
     const cost = options?.cost === undefined ? 1 : this.#cost(options.cost, where);
     const pending = pendingCancellation(currentScope(), signal);
     if (pending !== undefined) throw pending;
-    const { ok, wait } = await retry(() => {
-      const deadline = effectiveDeadline();
-      return this.#backend.gcra(this.#name, {
-        interval: this.#interval,
-        burst: this.#burst,
-        cost,
-        maxWait: deadline === Infinity ? Infinity : deadline - currentTime(),
-      });
-    }, { attempts: Infinity, baseDelay: 25, maxDelay: 900, jitter: 0.1, signal });
+    const { ok, wait } = await this.#reserve(cost, signal);
     if (!ok) {
       throw new RateLimitError(
         `DistributedRateLimiter '${this.#name}': cost ${cost} would be admitted only after the deadline`,
@@ -165,6 +163,41 @@ export class DistributedRateLimiter {
       );
     }
     if (wait > 0) await sleep(wait, { signal });
+  }
+
+  /**
+   * One reservation, store errors retried with the one attempt loop. A
+   * deadline that lands while a retry sleeps ends it with the store's error.
+   */
+  async #reserve(cost: number, signal: AbortSignal | undefined): Promise<GcraOutcome> {
+    let storeError: unknown = undefined;
+    const deadline = effectiveDeadline();
+    const attempt = async (): Promise<GcraOutcome> => {
+      try {
+        return await this.#backend.gcra(this.#name, {
+          interval: this.#interval,
+          burst: this.#burst,
+          cost,
+          maxWait: deadline === Infinity ? Infinity : deadline - currentTime(),
+        });
+      } catch (err) {
+        throw storeError = err;
+      }
+    };
+    try {
+      return await retry(attempt, {
+        attempts: Infinity,
+        baseDelay: 25,
+        maxDelay: 900,
+        jitter: 0.1,
+        signal,
+      });
+    } catch (err) {
+      if (isCancelled(err) && storeError !== undefined && currentTime() >= deadline) {
+        throw storeError;
+      }
+      throw err;
+    }
   }
 
   /**

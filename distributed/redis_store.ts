@@ -17,7 +17,7 @@ import {
   type LeaseRound,
   StoreBackend,
 } from "./_store.ts";
-import { GCRA, LEASE_ROUND, LEASE_STATS } from "./_redis_scripts.ts";
+import { BREAKER_READ, BREAKER_WRITE, GCRA, LEASE_ROUND, LEASE_STATS } from "./_redis_scripts.ts";
 
 /** A Redis client as ioredis (`call`) or node-redis (`sendCommand`) has it. */
 export type RedisClientLike =
@@ -115,14 +115,14 @@ class RedisBackend extends StoreBackend {
   }
 
   async breakerRead(name: string): Promise<BreakerState> {
-    const ttl = Number(await this.#send(["PTTL", this.#key(name, "open-until")]));
-    return { openFor: ttl > 0 ? ttl : 0 };
+    const keys = [this.#key(name, "open-until"), this.#key(name, "tripped")];
+    const [ttl, tripped] = await this.#run(BREAKER_READ, keys, []) as number[];
+    return { tripped: Number(tripped) === 1, openFor: Number(ttl) > 0 ? Number(ttl) : 0 };
   }
 
   async breakerWrite(name: string, ms: number): Promise<void> {
-    const key = this.#key(name, "open-until");
-    if (ms > 0) await this.#send(["SET", key, "1", "PX", String(Math.ceil(ms))]);
-    else await this.#send(["DEL", key]);
+    const keys = [this.#key(name, "open-until"), this.#key(name, "tripped")];
+    await this.#run(BREAKER_WRITE, keys, [String(Math.ceil(ms))]);
   }
 }
 

@@ -153,6 +153,8 @@ export async function withKvFile(fn: (kv: Deno.Kv, path: string) => Promise<void
 export class FaultyKv {
   down = false;
   calls = 0;
+  /** Writes in order: "set <key>" and "atomic". */
+  readonly writes: string[] = [];
   constructor(readonly kv: Deno.Kv) {}
   /** This, typed as the Deno.Kv it stands in for (kvStore uses only these methods). */
   get asKv(): Deno.Kv {
@@ -170,16 +172,23 @@ export class FaultyKv {
     this.#check();
     return this.kv.get(key);
   }
-  set(key: Deno.KvKey, value: unknown): Promise<Deno.KvCommitResult> {
+  set(
+    key: Deno.KvKey,
+    value: unknown,
+    options?: { expireIn?: number },
+  ): Promise<Deno.KvCommitResult> {
     this.#check();
-    return this.kv.set(key, value);
+    this.writes.push(`set ${key.join("/")}`);
+    return this.kv.set(key, value, options);
   }
   delete(key: Deno.KvKey): Promise<void> {
     this.#check();
+    this.writes.push(`delete ${key.join("/")}`);
     return this.kv.delete(key);
   }
   atomic(): Deno.AtomicOperation {
     this.#check();
+    this.writes.push("atomic");
     return this.kv.atomic();
   }
 }
