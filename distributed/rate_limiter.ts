@@ -58,6 +58,10 @@ export interface RateDecision {
 
 const WHERE = "Cannot create DistributedRateLimiter";
 
+function decision({ ok, wait }: GcraOutcome): RateDecision {
+  return { ok, retryAfter: ok ? 0 : Math.ceil(wait) };
+}
+
 /**
  * A rate limit shared across processes: GCRA (virtual scheduling) over one
  * state value per name, so over any window of length t at most
@@ -126,13 +130,16 @@ export class DistributedRateLimiter {
     return this.#burst;
   }
 
+  readonly #fitsBurst = (n: number): boolean => n > 0 && n <= this.#burst;
+
   #cost(cost: unknown, where: string): number {
+    if (typeof cost === "number" && cost > 0 && cost <= this.#burst) return cost;
     return numberOption(
       cost,
       "cost",
       where,
       `a number > 0 and <= burst (${this.#burst})`,
-      (n) => n > 0 && n <= this.#burst,
+      this.#fitsBurst,
     );
   }
 
@@ -209,15 +216,18 @@ export class DistributedRateLimiter {
    * @throws {RangeError} If `cost` is not in `(0, burst]`.
    * @throws The store's error.
    */
-  async tryAcquire(cost = 1): Promise<RateDecision> {
-    this.#cost(cost, "Cannot tryAcquire DistributedRateLimiter");
-    const { ok, wait } = await this.#backend.gcra(this.#name, {
+  tryAcquire(cost = 1): Promise<RateDecision> {
+    try {
+      this.#cost(cost, "Cannot tryAcquire DistributedRateLimiter");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#backend.gcra(this.#name, {
       interval: this.#interval,
       burst: this.#burst,
       cost,
       maxWait: 0,
-    });
-    return { ok, retryAfter: ok ? 0 : Math.ceil(wait) };
+    }).then(decision);
   }
 }
 
