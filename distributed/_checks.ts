@@ -17,20 +17,8 @@ export function optionsObject(options: unknown, where: string): Record<string, u
   return options as Record<string, unknown>;
 }
 
-/** A number option checked by `ok`; `what` says what was expected. */
-export function numberOption(
-  value: unknown,
-  name: string,
-  where: string,
-  what: string,
-  ok: (n: number) => boolean,
-): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${where}: '${name}' must be ${what}, received ${describeValue(value)}`);
-  }
-  if (!ok(value)) throw new RangeError(`${where}: '${name}' must be ${what}, received ${value}`);
-  return value;
-}
+/** A number option checked by a predicate: the module's one number check. */
+export { checkNumber as numberOption } from "../concurrency/pattern_checks.ts";
 
 /** A positive integer (a limit). */
 export const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n >= 1;

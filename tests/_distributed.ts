@@ -3,6 +3,7 @@
 // 127.0.0.1 port, temp KV files, and a KV whose every call can be made to fail.
 
 import { Redis } from "ioredis";
+import { type DistributedStore, kvStore, redisStore } from "../distributed/mod.ts";
 
 function hasRedisServer(): boolean {
   try {
@@ -244,5 +245,55 @@ export class TcpProxy {
     this.#listener.close();
     this.#closeAll();
     await this.#accepting;
+  }
+}
+
+/** A store engine the in-process tests run on: a temp KV file, or Redis through either client shape. */
+export interface Engine {
+  name: string;
+  ignore: boolean;
+  /** Runs `fn` with a fresh store; `wipe` deletes everything the store holds. */
+  with(fn: (store: DistributedStore, wipe: () => Promise<void>) => Promise<void>): Promise<void>;
+}
+
+/** Deno KV, Redis through ioredis's `call`, and Redis through node-redis's `sendCommand`. */
+export const engines: Engine[] = [
+  {
+    name: "Deno KV",
+    ignore: false,
+    with: (fn) =>
+      withKvFile((kv) =>
+        fn(kvStore(kv, { prefix: ["t"] }), async () => {
+          for await (const e of kv.list({ prefix: ["t"] })) await kv.delete(e.key);
+        })
+      ),
+  },
+  {
+    name: "Redis (ioredis call)",
+    ignore: !redisAvailable,
+    with: (fn) =>
+      withRedis((client) => fn(redisStore(client), () => client.call("FLUSHALL").then(() => {}))),
+  },
+  {
+    name: "Redis (node-redis sendCommand)",
+    ignore: !redisAvailable,
+    with: (fn) =>
+      withRedis((client) =>
+        fn(redisStore(nodeRedisShape(client)), () => client.call("FLUSHALL").then(() => {}))
+      ),
+  },
+];
+
+/** Registers `fn` once per engine, named `<engine>: <name>`. */
+export function testOnEngines(
+  name: string,
+  fn: (store: DistributedStore, wipe: () => Promise<void>) => Promise<void>,
+): void {
+  for (const engine of engines) {
+    Deno.test({
+      name: `${engine.name}: ${name}`,
+      ignore: engine.ignore,
+      fn: () => engine.with(fn),
+    });
   }
 }

@@ -44,13 +44,17 @@ async function open(task: WorkerTask): Promise<[DistributedStore, () => void]> {
   return [redisStore(client), () => client.disconnect()];
 }
 
-async function hold(store: DistributedStore, task: WorkerTask): Promise<void> {
-  const limiter = new DistributedLimiter(store, task.name, {
+function limiterFor(store: DistributedStore, task: WorkerTask): DistributedLimiter {
+  return new DistributedLimiter(store, task.name, {
     limit: task.limit,
     leaseTtl: task.leaseTtl,
     heartbeat: task.heartbeat,
     pollInterval: 10,
   });
+}
+
+async function hold(store: DistributedStore, task: WorkerTask): Promise<void> {
+  const limiter = limiterFor(store, task);
   const end = now() + task.duration;
   await Promise.all(Array.from({ length: task.holders }, async (_, holder) => {
     while (now() < end) {
@@ -79,12 +83,7 @@ async function rate(store: DistributedStore, task: WorkerTask): Promise<void> {
 }
 
 async function once(store: DistributedStore, task: WorkerTask): Promise<void> {
-  const limiter = new DistributedLimiter(store, task.name, {
-    limit: task.limit,
-    leaseTtl: task.leaseTtl,
-    heartbeat: task.heartbeat,
-    pollInterval: 10,
-  });
+  const limiter = limiterFor(store, task);
   emit({ waiting: now() });
   const permit = await limiter.acquire();
   emit({ grant: now() });

@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import { CircuitBreaker, CircuitOpenError, sleep } from "../mod.ts";
-import { type DistributedStore, kvStore, redisStore } from "../distributed/mod.ts";
-import { FaultyKv, redisAvailable, withKvFile, withRedis } from "./_distributed.ts";
+import { type DistributedStore, kvStore } from "../distributed/mod.ts";
+import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
 
 const fail = () => Promise.reject(new Error("upstream down"));
 const ok = () => "fine";
@@ -19,66 +19,46 @@ function pair(store: DistributedStore, resetTimeout = 300) {
   return [new CircuitBreaker(options), new CircuitBreaker(options)];
 }
 
-const engines = [
-  {
-    name: "Deno KV",
-    ignore: false,
-    with: (fn: (s: DistributedStore) => Promise<void>) => withKvFile((kv) => fn(kvStore(kv))),
-  },
-  {
-    name: "Redis",
-    ignore: !redisAvailable,
-    with: (fn: (s: DistributedStore) => Promise<void>) => withRedis((c) => fn(redisStore(c))),
-  },
-];
+const test = testOnEngines;
 
-for (const engine of engines) {
-  const test = (name: string, fn: (store: DistributedStore) => Promise<void>) =>
-    Deno.test({
-      name: `${engine.name}: ${name}`,
-      ignore: engine.ignore,
-      fn: () => engine.with(fn),
-    });
+test("when one process opens the breaker, the other fails fast within syncInterval", async (store) => {
+  const [a, b] = pair(store);
+  assert.equal(await b.call(ok), "fine");
+  for (let i = 0; i < 2; i++) await assert.rejects(a.call(fail), /upstream down/);
+  assert.equal(a.state, "open");
+  await sleep(30);
+  let called = false;
+  const err = await b.call(() => (called = true)).catch((e) => e);
+  assert.ok(err instanceof CircuitOpenError, String(err));
+  assert.equal(called, false);
+  assert.ok(err.retryAfter > 200 && err.retryAfter <= 300, `${err.retryAfter}`);
+});
 
-  test("when one process opens the breaker, the other fails fast within syncInterval", async (store) => {
-    const [a, b] = pair(store);
-    assert.equal(await b.call(ok), "fine");
-    for (let i = 0; i < 2; i++) await assert.rejects(a.call(fail), /upstream down/);
-    assert.equal(a.state, "open");
-    await sleep(30);
-    let called = false;
-    const err = await b.call(() => (called = true)).catch((e) => e);
-    assert.ok(err instanceof CircuitOpenError, String(err));
-    assert.equal(called, false);
-    assert.ok(err.retryAfter > 200 && err.retryAfter <= 300, `${err.retryAfter}`);
-  });
+test("half-open probes are limited across processes, and a probe's success closes it for all", async (store) => {
+  const [a, b] = pair(store, 100);
+  for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+  await sleep(130);
+  let release!: () => void;
+  const probe = a.call(() => new Promise<string>((r) => (release = () => r("recovered"))));
+  await sleep(30);
+  await assert.rejects(b.call(ok), CircuitOpenError);
+  release();
+  assert.equal(await probe, "recovered");
+  assert.equal(a.state, "closed");
+  await sleep(30);
+  assert.equal(await b.call(ok), "fine");
+  assert.equal(b.state, "closed");
+});
 
-  test("half-open probes are limited across processes, and a probe's success closes it for all", async (store) => {
-    const [a, b] = pair(store, 100);
-    for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
-    await sleep(130);
-    let release!: () => void;
-    const probe = a.call(() => new Promise<string>((r) => (release = () => r("recovered"))));
-    await sleep(30);
-    await assert.rejects(b.call(ok), CircuitOpenError);
-    release();
-    assert.equal(await probe, "recovered");
-    assert.equal(a.state, "closed");
-    await sleep(30);
-    assert.equal(await b.call(ok), "fine");
-    assert.equal(b.state, "closed");
-  });
-
-  test("a failed probe re-opens the breaker for every process", async (store) => {
-    const [a, b] = pair(store, 100);
-    for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
-    await sleep(130);
-    await assert.rejects(a.call(fail), /upstream down/);
-    await sleep(30);
-    const err = await b.call(ok).catch((e) => e);
-    assert.ok(err instanceof CircuitOpenError && err.retryAfter > 40, String(err));
-  });
-}
+test("a failed probe re-opens the breaker for every process", async (store) => {
+  const [a, b] = pair(store, 100);
+  for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+  await sleep(130);
+  await assert.rejects(a.call(fail), /upstream down/);
+  await sleep(30);
+  const err = await b.call(ok).catch((e) => e);
+  assert.ok(err instanceof CircuitOpenError && err.retryAfter > 40, String(err));
+});
 
 Deno.test("a failed probe stores the new openUntil before it releases its probe lease", async () => {
   await withKvFile(async (kv) => {

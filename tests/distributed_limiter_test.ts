@@ -3,160 +3,109 @@
 
 import assert from "node:assert/strict";
 import { CancelScope, failAfter, sleep, TimeoutError } from "../mod.ts";
-import {
-  DistributedLimiter,
-  type DistributedStore,
-  kvStore,
-  LeaseLostError,
-  redisStore,
-} from "../distributed/mod.ts";
-import { FaultyKv, nodeRedisShape, redisAvailable, withKvFile, withRedis } from "./_distributed.ts";
+import { DistributedLimiter, kvStore, LeaseLostError, redisStore } from "../distributed/mod.ts";
+import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
 
-type Engine = {
-  name: string;
-  ignore: boolean;
-  with: (
-    fn: (store: DistributedStore, wipe: () => Promise<void>) => Promise<void>,
-  ) => Promise<void>;
-};
+const test = testOnEngines;
 
-const engines: Engine[] = [
-  {
-    name: "Deno KV",
-    ignore: false,
-    with: (fn) =>
-      withKvFile((kv) =>
-        fn(kvStore(kv, { prefix: ["t"] }), async () => {
-          for await (const e of kv.list({ prefix: ["t"] })) await kv.delete(e.key);
-        })
-      ),
-  },
-  {
-    name: "Redis (ioredis call)",
-    ignore: !redisAvailable,
-    with: (fn) =>
-      withRedis((client) => fn(redisStore(client), () => client.call("FLUSHALL").then(() => {}))),
-  },
-  {
-    name: "Redis (node-redis sendCommand)",
-    ignore: !redisAvailable,
-    with: (fn) =>
-      withRedis((client) =>
-        fn(redisStore(nodeRedisShape(client)), () => client.call("FLUSHALL").then(() => {}))
-      ),
-  },
-];
+test("never more than limit leases are held, and waiters are served in arrival order", async (store) => {
+  const limiter = new DistributedLimiter(store, "fifo", { limit: 2, pollInterval: 10 });
+  let running = 0, peak = 0;
+  const order: number[] = [];
+  await Promise.all(Array.from({ length: 8 }, (_, i) =>
+    limiter.use(async () => {
+      order.push(i);
+      peak = Math.max(peak, ++running);
+      await sleep(5);
+      running--;
+    })));
+  assert.equal(peak, 2);
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(await limiter.statistics(), { limit: 2, held: 0, waiting: 0 });
+});
 
-for (const engine of engines) {
-  const test = (
-    name: string,
-    fn: (store: DistributedStore, wipe: () => Promise<void>) => Promise<void>,
-  ) =>
-    Deno.test({
-      name: `${engine.name}: ${name}`,
-      ignore: engine.ignore,
-      fn: () => engine.with(fn),
-    });
+test("tryAcquire takes a free slot but never one a waiter is queued for", async (store) => {
+  const limiter = new DistributedLimiter(store, "try", { limit: 1, pollInterval: 10 });
+  const first = await limiter.tryAcquire();
+  assert.ok(first);
+  assert.equal(await limiter.tryAcquire(), undefined);
+  const waiting = limiter.acquire();
+  await first.release();
+  assert.equal(await limiter.tryAcquire(), undefined);
+  const second = await waiting;
+  await second.release();
+});
 
-  test("never more than limit leases are held, and waiters are served in arrival order", async (store) => {
-    const limiter = new DistributedLimiter(store, "fifo", { limit: 2, pollInterval: 10 });
-    let running = 0, peak = 0;
-    const order: number[] = [];
-    await Promise.all(Array.from({ length: 8 }, (_, i) =>
-      limiter.use(async () => {
-        order.push(i);
-        peak = Math.max(peak, ++running);
-        await sleep(5);
-        running--;
-      })));
-    assert.equal(peak, 2);
-    assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
-    assert.deepEqual(await limiter.statistics(), { limit: 2, held: 0, waiting: 0 });
-  });
+test("release is idempotent, never rejects, and the signal does not abort on release", async (store) => {
+  const limiter = new DistributedLimiter(store, "rel", { limit: 1 });
+  const permit = await limiter.acquire();
+  await Promise.all([permit.release(), permit.release()]);
+  await permit.release();
+  assert.equal(permit.signal.aborted, false);
+  assert.equal((await limiter.statistics()).held, 0);
+});
 
-  test("tryAcquire takes a free slot but never one a waiter is queued for", async (store) => {
-    const limiter = new DistributedLimiter(store, "try", { limit: 1, pollInterval: 10 });
-    const first = await limiter.tryAcquire();
-    assert.ok(first);
-    assert.equal(await limiter.tryAcquire(), undefined);
-    const waiting = limiter.acquire();
-    await first.release();
-    assert.equal(await limiter.tryAcquire(), undefined);
-    const second = await waiting;
-    await second.release();
-  });
+test("setLimit applies to every limiter of the name and statistics reads it back", async (store) => {
+  const a = new DistributedLimiter(store, "lim", { limit: 1 });
+  const b = new DistributedLimiter(store, "lim", { limit: 9 });
+  assert.equal((await b.statistics()).limit, 9);
+  await a.setLimit(3);
+  assert.equal((await b.statistics()).limit, 3);
+  const permits = [await a.acquire(), await b.acquire(), await b.acquire()];
+  assert.equal(await b.tryAcquire(), undefined);
+  assert.deepEqual(await a.statistics(), { limit: 3, held: 3, waiting: 0 });
+  await Promise.all(permits.map((p) => p.release()));
+});
 
-  test("release is idempotent, never rejects, and the signal does not abort on release", async (store) => {
-    const limiter = new DistributedLimiter(store, "rel", { limit: 1 });
-    const permit = await limiter.acquire();
-    await Promise.all([permit.release(), permit.release()]);
-    await permit.release();
-    assert.equal(permit.signal.aborted, false);
-    assert.equal((await limiter.statistics()).held, 0);
-  });
+test("a cancelled wait leaves the queue and takes no lease", async (store) => {
+  const limiter = new DistributedLimiter(store, "cancel", { limit: 1, pollInterval: 10 });
+  const held = await limiter.acquire();
+  const controller = new AbortController();
+  const waiting = limiter.acquire({ signal: controller.signal });
+  await sleep(30);
+  controller.abort(new Error("changed my mind"));
+  await assert.rejects(waiting, /changed my mind/);
+  await held.release();
+  const next = await limiter.acquire();
+  assert.equal((await limiter.statistics()).held, 1);
+  await next.release();
+});
 
-  test("setLimit applies to every limiter of the name and statistics reads it back", async (store) => {
-    const a = new DistributedLimiter(store, "lim", { limit: 1 });
-    const b = new DistributedLimiter(store, "lim", { limit: 9 });
-    assert.equal((await b.statistics()).limit, 9);
-    await a.setLimit(3);
-    assert.equal((await b.statistics()).limit, 3);
-    const permits = [await a.acquire(), await b.acquire(), await b.acquire()];
-    assert.equal(await b.tryAcquire(), undefined);
-    assert.deepEqual(await a.statistics(), { limit: 3, held: 3, waiting: 0 });
-    await Promise.all(permits.map((p) => p.release()));
-  });
+test("a waiter past its deadline rejects with TimeoutError", async (store) => {
+  const limiter = new DistributedLimiter(store, "deadline", { limit: 1, pollInterval: 10 });
+  const held = await limiter.acquire();
+  await assert.rejects(failAfter(60, () => limiter.acquire()), TimeoutError);
+  await held.release();
+});
 
-  test("a cancelled wait leaves the queue and takes no lease", async (store) => {
-    const limiter = new DistributedLimiter(store, "cancel", { limit: 1, pollInterval: 10 });
-    const held = await limiter.acquire();
-    const controller = new AbortController();
-    const waiting = limiter.acquire({ signal: controller.signal });
-    await sleep(30);
-    controller.abort(new Error("changed my mind"));
-    await assert.rejects(waiting, /changed my mind/);
-    await held.release();
-    const next = await limiter.acquire();
-    assert.equal((await limiter.statistics()).held, 1);
-    await next.release();
-  });
-
-  test("a waiter past its deadline rejects with TimeoutError", async (store) => {
-    const limiter = new DistributedLimiter(store, "deadline", { limit: 1, pollInterval: 10 });
-    const held = await limiter.acquire();
-    await assert.rejects(failAfter(60, () => limiter.acquire()), TimeoutError);
-    await held.release();
-  });
-
-  test(
-    "a lease found gone at renewal aborts the signal and use rejects with LeaseLostError",
-    async (store, wipe) => {
-      const limiter = new DistributedLimiter(store, "lost", {
-        limit: 1,
-        leaseTtl: 300,
-        heartbeat: 50,
-      });
-      const outcome = limiter.use(async (signal) => {
-        await wipe();
-        await sleep(5_000, { signal });
-      });
-      await assert.rejects(outcome, LeaseLostError);
-    },
-  );
-
-  test("a permit whose lease was lost releases as a no-op", async (store, wipe) => {
-    const limiter = new DistributedLimiter(store, "lost2", {
+test(
+  "a lease found gone at renewal aborts the signal and use rejects with LeaseLostError",
+  async (store, wipe) => {
+    const limiter = new DistributedLimiter(store, "lost", {
       limit: 1,
       leaseTtl: 300,
       heartbeat: 50,
     });
-    const permit = await limiter.acquire();
-    await wipe();
-    await new Promise((resolve) => permit.signal.addEventListener("abort", resolve));
-    assert.ok(permit.signal.reason instanceof LeaseLostError);
-    await permit.release();
+    const outcome = limiter.use(async (signal) => {
+      await wipe();
+      await sleep(5_000, { signal });
+    });
+    await assert.rejects(outcome, LeaseLostError);
+  },
+);
+
+test("a permit whose lease was lost releases as a no-op", async (store, wipe) => {
+  const limiter = new DistributedLimiter(store, "lost2", {
+    limit: 1,
+    leaseTtl: 300,
+    heartbeat: 50,
   });
-}
+  const permit = await limiter.acquire();
+  await wipe();
+  await new Promise((resolve) => permit.signal.addEventListener("abort", resolve));
+  assert.ok(permit.signal.reason instanceof LeaseLostError);
+  await permit.release();
+});
 
 Deno.test("Deno KV: a holder that cannot reach the store learns it before its lease expires", async () => {
   await withKvFile(async (kv) => {
