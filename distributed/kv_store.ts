@@ -110,16 +110,18 @@ class KvBackend extends StoreBackend {
       const limit = (limitEntry.value as number | null) ?? round.defaultLimit;
       let held = Object.keys(leases).length;
       const granted: string[] = [];
+      // Grants go in arrival order: once one waiter finds no slot, no later one takes one.
+      let full = false;
       for (const id of round.want) {
         // An id already in the value was granted by a commit whose outcome
         // this process never learnt: settled by lease id.
         if (id in leases) granted.push(id);
-        else if (held < limit) {
+        else if (!full && held < limit) {
           leases[id] = now + round.ttl;
           held++;
           granted.push(id);
           changed = true;
-        } else break;
+        } else full = true;
       }
       if (!changed) return { granted, lost, limit, held };
       const result = await this.#kv.atomic().check(entry).check(limitEntry)

@@ -187,10 +187,23 @@ export class FaultyKv {
     this.writes.push(`delete ${key.join("/")}`);
     return this.kv.delete(key);
   }
+  /** While true, a commit lands in the store but its caller gets an error (an unknown outcome). */
+  loseCommitReplies = false;
+
   atomic(): Deno.AtomicOperation {
     this.#check();
     this.writes.push("atomic");
-    return this.kv.atomic();
+    const op = this.kv.atomic();
+    const commit = op.commit.bind(op);
+    op.commit = async () => {
+      const result = await commit();
+      if (this.loseCommitReplies && result.ok) {
+        this.loseCommitReplies = false;
+        throw new TypeError("connection reset after commit (test fault)");
+      }
+      return result;
+    };
+    return op;
   }
 }
 

@@ -130,6 +130,31 @@ Deno.test("Deno KV: a holder that cannot reach the store learns it before its le
   });
 });
 
+Deno.test("Deno KV: a grant whose commit reply was lost is settled by its lease id, not granted twice", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "unknown", { limit: 2 });
+    faulty.loseCommitReplies = true;
+    const permit = await limiter.acquire();
+    assert.equal(faulty.loseCommitReplies, false, "the fault fired");
+    assert.equal((await limiter.statistics()).held, 1);
+    await permit.release();
+    assert.equal((await limiter.statistics()).held, 0);
+  });
+});
+
+Deno.test("Deno KV: a tryAcquire whose commit reply was lost rejects and leaves no lease behind", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "unknown-try", { limit: 2 });
+    faulty.loseCommitReplies = true;
+    await assert.rejects(limiter.tryAcquire(), /connection reset/);
+    const permit = await limiter.acquire(); // its round also drops the orphan
+    assert.equal((await limiter.statistics()).held, 1);
+    await permit.release();
+  });
+});
+
 Deno.test("Deno KV: a failing store is retried until the deadline, which rejects with its error", async () => {
   await withKvFile(async (kv) => {
     const faulty = new FaultyKv(kv);
