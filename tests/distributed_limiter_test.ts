@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { CancelScope, failAfter, sleep, TimeoutError } from "../mod.ts";
 import { DistributedLimiter, kvStore, LeaseLostError, redisStore } from "../distributed/mod.ts";
-import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
+import { engines, FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
 
 const test = testOnEngines;
 
@@ -235,3 +235,33 @@ Deno.test("bad arguments throw errors that name the parameter and the value", as
     kv.close();
   }
 });
+
+for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
+  Deno.test({
+    name: `${engine.name}: waiters in different processes are served in arrival order`,
+    ignore: engine.ignore,
+    fn: () =>
+      engine.with(async (store) => {
+        // Separate limiters stand for separate processes: each has its own poller.
+        // The first waiter's process polls slowly, the second's fast: only the
+        // global ticket order can make the first one win.
+        const make = (pollInterval: number) =>
+          new DistributedLimiter(store, "global-fifo", { limit: 1, pollInterval });
+        const [a, b, c, d] = [make(5), make(5), make(300), make(5)];
+        const held = await a.acquire();
+        const order: string[] = [];
+        const first = c.acquire().then((p) => (order.push("first"), p));
+        await sleep(30);
+        const second = b.acquire().then((p) => (order.push("second"), p));
+        await sleep(30);
+        await held.release();
+        // The freed slot belongs to the oldest ticket: nobody else may take it.
+        assert.equal(await d.tryAcquire(), undefined);
+        const p1 = await first;
+        assert.deepEqual(order, ["first"]);
+        await p1.release();
+        await (await second).release();
+        assert.deepEqual(order, ["first", "second"]);
+      }),
+  });
+}
