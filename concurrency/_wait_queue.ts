@@ -68,6 +68,11 @@ export class WaitQueue<T> {
    * and release.
    */
   size = 0;
+  /**
+   * Called after a waiter left the list because it was cancelled: the
+   * distributed lease pool withdraws the waiter's ticket from the store then.
+   */
+  onCancelled: ((waiter: Waiter<T>) => void) | undefined = undefined;
 
   /** The first waiter, if any (not removed). */
   get head(): Waiter<T> | undefined {
@@ -145,6 +150,7 @@ export class WaitQueue<T> {
     if (w.queue !== this) return;
     this.#remove(w);
     w.reject(reason);
+    this.onCancelled?.(w);
   }
 
   #remove(w: Waiter<T>): void {

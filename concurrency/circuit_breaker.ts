@@ -12,6 +12,7 @@ import { defineInspect } from "./_inspect.ts";
 import { CircuitOpenError, isCancelled } from "./errors.ts";
 import { describeValue } from "./_validate.ts";
 import { retryAfterOf } from "./_retry_after.ts";
+import { SharedBreaker, type SharedBreakerOptions } from "../distributed/_shared_breaker.ts";
 
 /** The state of a {@linkcode CircuitBreaker}. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -40,6 +41,14 @@ export interface CircuitBreakerOptions {
    * process nor the call).
    */
   onStateChange?: (from: CircuitState, to: CircuitState) => void;
+  /**
+   * Shares the open state across processes through a store of
+   * `@lionpride/core/distributed` (see docs/distributed.md): counting stays
+   * per process; when one process opens the breaker, every process sharing
+   * `name` fails fast within `syncInterval` ms, and half-open probes are
+   * limited to `halfOpenMaxCalls` across all of them.
+   */
+  shared?: SharedBreakerOptions;
 }
 
 /** What {@linkcode CircuitBreaker.statistics} reports. */
@@ -140,6 +149,7 @@ export class CircuitBreaker {
   #probes: Probe[] = [];
   /** Bumped on every change of state; an outcome counts only in its own generation. */
   #generation = 0;
+  readonly #shared: SharedBreaker | undefined;
 
   /**
    * Constructs a new breaker, closed.
@@ -173,6 +183,23 @@ export class CircuitBreaker {
     this.#resetTimeout = resetTimeout;
     this.#isFailure = callback(options?.isFailure, "isFailure");
     this.#onStateChange = callback(options?.onStateChange, "onStateChange");
+    this.#shared = options?.shared === undefined ? undefined : new SharedBreaker(
+      options.shared,
+      WHERE,
+      { resetTimeout, halfOpenMaxCalls: this.#halfOpenMaxCalls },
+      {
+        adoptOpen: (openFor) => {
+          const now = currentTime();
+          this.#openUntil = resetTimeout === Infinity ? Infinity : now + openFor;
+          if (this.#state === "closed" || openFor > 0 && this.#state === "half-open") {
+            this.#transition("open");
+          }
+          this.#refresh(now);
+        },
+        adoptClosed: () => this.reset(),
+        tripped: () => this.#state !== "closed",
+      },
+    );
   }
 
   /** The state now; an open breaker whose `resetTimeout` has passed reads `"half-open"`. */
@@ -212,6 +239,7 @@ export class CircuitBreaker {
     }
     const pending = pendingCancellation(currentScope(), undefined);
     if (pending !== undefined) throw pending;
+    if (this.#shared !== undefined) await this.#shared.sync();
     const now = currentTime();
     this.#refresh(now);
     if (this.#state === "open") {
@@ -233,16 +261,32 @@ export class CircuitBreaker {
       probes.push(probe);
     }
     const generation = this.#generation;
+    const lease = probe && this.#shared !== undefined ? await this.#shared.takeProbe() : undefined;
+    if (probe && this.#shared !== undefined && lease === undefined) {
+      // Another process holds the shared probe lease: give the local slot back.
+      if (generation === this.#generation) this.#counts(generation, probe);
+      throw new CircuitOpenError(
+        "Circuit breaker is half-open and its shared probe(s) are running",
+        {
+          retryAfter: this.#resetTimeout,
+        },
+      );
+    }
     let value: R;
     try {
       value = await fn(...args);
     } catch (err) {
-      throw this.#recordError(err, generation, probe);
+      const rejection = this.#recordError(err, generation, probe);
+      const opened = this.#generation !== generation && this.#state as CircuitState === "open";
+      await this.#shared?.settle(lease, opened ? this.#retryAfter(currentTime()) : undefined);
+      throw rejection;
     }
-    if (this.#counts(generation, probe)) {
+    const closes = this.#counts(generation, probe);
+    if (closes) {
       this.#failures = 0;
       if (probe !== undefined) this.#transition("closed");
     }
+    await this.#shared?.settle(lease, closes && probe ? 0 : undefined);
     return value;
   }
 

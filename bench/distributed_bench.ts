@@ -1,0 +1,279 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * Distributed primitives side by side, in one run, from 1 and 4 processes:
+ * on one redis-server, acquire+release against bottleneck (Redis clustering)
+ * and rate-limit decisions against rate-limiter-flexible (RateLimiterRedis);
+ * on one local Deno KV file, grants against a naive get+CAS loop. Commands
+ * per operation come from the server's `INFO commandstats`.
+ *
+ * `deno task bench:distributed` (not a `deno bench` file: it spawns
+ * processes and servers). Results: bench/README.md.
+ *
+ * @module
+ */
+
+import { Redis } from "ioredis";
+import Bottleneck from "bottleneck";
+import { RateLimiterRedis } from "rate-limiter-flexible";
+import {
+  DistributedLimiter,
+  DistributedRateLimiter,
+  kvStore,
+  redisStore,
+} from "../distributed/mod.ts";
+import { RedisServer } from "../tests/_distributed.ts";
+
+type Scenario = "limiter" | "bottleneck" | "rate" | "rlf" | "kv-limiter" | "kv-naive";
+interface Job {
+  scenario: Scenario;
+  where: string;
+  name: string;
+  startAt: number;
+  duration: number;
+  /** Run exactly this many operations, one at a time (round-trip counting). */
+  count?: number;
+}
+
+const CALLERS = 8;
+const DURATION = 2_000;
+const LIMIT = 10;
+
+async function loop(job: Job, op: () => Promise<unknown>, callers = CALLERS): Promise<number> {
+  if (job.count !== undefined) {
+    for (let i = 0; i < job.count; i++) await op();
+    return job.count;
+  }
+  await new Promise((r) => setTimeout(r, Math.max(0, job.startAt - Date.now())));
+  const end = job.startAt + job.duration;
+  let ops = 0;
+  await Promise.all(Array.from({ length: callers }, async () => {
+    while (Date.now() < end) {
+      await op();
+      ops++;
+    }
+  }));
+  return ops;
+}
+
+/** The naive KV limiter: a counter, taken and given back with get + CAS loops. */
+async function naiveCas(
+  kv: Deno.Kv,
+  key: Deno.KvKey,
+  delta: number,
+  limit: number,
+): Promise<boolean> {
+  for (;;) {
+    const entry = await kv.get<number>(key);
+    const n = entry.value ?? 0;
+    if (delta > 0 && n >= limit) return false;
+    try {
+      if ((await kv.atomic().check(entry).set(key, n + delta).commit()).ok) return true;
+    } catch (err) {
+      if (!(err instanceof Error && /database is locked/.test(err.message))) throw err;
+    }
+  }
+}
+
+async function child(job: Job): Promise<number> {
+  if (job.scenario.startsWith("kv-")) {
+    const kv = await Deno.openKv(job.where);
+    try {
+      if (job.scenario === "kv-limiter") {
+        const limiter = new DistributedLimiter(kvStore(kv), job.name, { limit: 5 });
+        return await loop(job, async () => (await limiter.acquire()).release(), 16);
+      }
+      const key = ["naive", job.name];
+      return await loop(job, async () => {
+        while (!await naiveCas(kv, key, 1, 5)) await new Promise((r) => setTimeout(r, 1));
+        await naiveCas(kv, key, -1, 5);
+      }, 16);
+    } finally {
+      kv.close();
+    }
+  }
+  const port = Number(job.where);
+  const client = new Redis({ host: "127.0.0.1", port });
+  try {
+    switch (job.scenario) {
+      case "limiter": {
+        const limiter = new DistributedLimiter(redisStore(client), job.name, { limit: LIMIT });
+        return await loop(job, async () => (await limiter.acquire()).release());
+      }
+      case "bottleneck": {
+        const limiter = new Bottleneck({
+          id: job.name,
+          maxConcurrent: LIMIT,
+          datastore: "ioredis",
+          clearDatastore: false,
+          clientOptions: { host: "127.0.0.1", port },
+          Redis,
+        } as Bottleneck.ConstructorOptions);
+        await limiter.ready();
+        try {
+          return await loop(job, () => limiter.schedule(() => Promise.resolve()));
+        } finally {
+          await limiter.disconnect(false);
+        }
+      }
+      case "rate": {
+        const limiter = new DistributedRateLimiter(redisStore(client), job.name, {
+          limit: 1e9,
+          period: 1_000,
+        });
+        return await loop(job, () => limiter.tryAcquire());
+      }
+      case "rlf": {
+        const limiter = new RateLimiterRedis({
+          storeClient: client,
+          points: 1e9,
+          duration: 1,
+          keyPrefix: job.name,
+        });
+        return await loop(job, () => limiter.consume("k"));
+      }
+    }
+  } finally {
+    client.disconnect();
+  }
+  throw new Error(`unknown scenario ${job.scenario}`);
+}
+
+/**
+ * Round trips per operation: commands the server received from clients over
+ * `n` operations, watched with MONITOR (a script's inner calls, which
+ * MONITOR tags "lua", are not round trips). A separate short run: MONITOR
+ * slows the server down.
+ */
+async function roundTrips(port: number, scenario: Scenario, n = 200): Promise<number> {
+  const client = new Redis({ host: "127.0.0.1", port });
+  const monitor = await client.monitor();
+  let commands = 0;
+  monitor.on("monitor", (_time: string, _args: string[], source: string) => {
+    if (!source.includes("lua")) commands++;
+  });
+  const job: Job = {
+    scenario,
+    where: String(port),
+    name: `rt-${scenario}`,
+    startAt: 0,
+    duration: 0,
+  };
+  const ops = await child({ ...job, count: n });
+  await new Promise((r) => setTimeout(r, 200));
+  monitor.disconnect();
+  client.disconnect();
+  return commands / ops;
+}
+
+async function measure(scenario: Scenario, processes: number, where: string): Promise<number> {
+  const job: Job = {
+    scenario,
+    where,
+    name: `${scenario}-${processes}-${crypto.randomUUID().slice(0, 8)}`,
+    startAt: Date.now() + 2_500,
+    duration: DURATION,
+  };
+  const outputs = await Promise.all(
+    Array.from({ length: processes }, () =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--unstable-kv", "-A", import.meta.filename!, "child", JSON.stringify(job)],
+        stderr: "inherit",
+      }).output()),
+  );
+  const ops = outputs.reduce((sum, o) => sum + Number(new TextDecoder().decode(o.stdout)), 0);
+  return ops / (DURATION / 1_000);
+}
+
+const ROUNDS = 3;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Every scenario once per round, rounds interleaved; the median of each. */
+async function interleaved(
+  scenarios: Scenario[],
+  processes: number,
+  where: string,
+): Promise<Map<Scenario, number>> {
+  const runs = new Map<Scenario, number[]>(scenarios.map((s) => [s, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of round % 2 ? [...scenarios].reverse() : scenarios) {
+      runs.get(s)!.push(await measure(s, processes, where));
+    }
+  }
+  return new Map([...runs].map(([s, xs]) => [s, median(xs)]));
+}
+
+const LABELS: Record<Scenario, string> = {
+  limiter: "acquire+release: DistributedLimiter (limit 10)",
+  bottleneck: "acquire+release: bottleneck, ioredis datastore (maxConcurrent 10)",
+  rate: "rate decision: DistributedRateLimiter.tryAcquire",
+  rlf: "rate decision: RateLimiterRedis.consume",
+  "kv-limiter": "grant+release: DistributedLimiter (limit 5)",
+  "kv-naive": "grant+release: naive get+CAS counter (limit 5)",
+};
+
+async function main(): Promise<void> {
+  const print = (line: string) => console.log(line);
+  print(
+    `${
+      new Date().toISOString().slice(0, 10)
+    }, Deno ${Deno.version.deno}, ${ROUNDS} interleaved rounds, median`,
+  );
+  print("| store | operation | processes | ops/s | round trips/op |\n|---|---|---|---|---|");
+  const server = new RedisServer();
+  await server.start();
+  try {
+    const where = String(server.port);
+    const only = Deno.args[1]?.split(",") as Scenario[] | undefined;
+    const redisScenarios: Scenario[] = only ?? ["limiter", "bottleneck", "rate", "rlf"];
+    const trips = new Map<Scenario, number>();
+    for (const s of redisScenarios) {
+      const { stdout } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", import.meta.filename!, "trips", s, where],
+        stderr: "inherit",
+      }).output();
+      trips.set(s, Number(new TextDecoder().decode(stdout)));
+    }
+    for (const processes of [1, 4]) {
+      const results = await interleaved(redisScenarios, processes, where);
+      for (const [s, perSecond] of results) {
+        const rt = processes === 1 ? trips.get(s)!.toFixed(2) : "";
+        print(
+          `| Redis 7 | ${LABELS[s]} | ${processes} | ${
+            Math.round(perSecond).toLocaleString("en")
+          } | ${rt} |`,
+        );
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  if (Deno.args[1] !== undefined) return;
+  const dir = await Deno.makeTempDir({ prefix: "lionpride-bench-" });
+  const path = `${dir}/kv.sqlite`;
+  (await Deno.openKv(path)).close();
+  try {
+    const results = await interleaved(["kv-limiter", "kv-naive"], 4, path);
+    for (const [s, perSecond] of results) {
+      print(
+        `| KV file | ${LABELS[s]} (16 callers each) | 4 | ${
+          Math.round(perSecond).toLocaleString("en")
+        } | |`,
+      );
+    }
+    const kv = await Deno.openKv(path);
+    const leftover = [];
+    for await (const e of kv.list({ prefix: ["naive"] })) leftover.push(e.value);
+    kv.close();
+    print(`naive counters after the runs (all 0 = no lost update): ${leftover.join(", ")}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main && Deno.args[0] === "trips") {
+  console.log(await roundTrips(Number(Deno.args[2]), Deno.args[1] as Scenario));
+} else if (import.meta.main && Deno.args[0] === "child") {
+  console.log(await child(JSON.parse(Deno.args[1])));
+} else if (import.meta.main && Deno.args[0] === "run") {
+  await main();
+}

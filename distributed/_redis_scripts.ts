@@ -1,0 +1,127 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * The Lua scripts of the Redis store (internal). Each runs atomically on the
+ * server and reads the server's clock with `TIME`, so no process clock takes
+ * part in a decision.
+ *
+ * @module
+ */
+
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+`;
+
+/**
+ * One lease round. KEYS: leases (zset id -> expiry), queue (zset id ->
+ * arrival ticket), ticket expiry (zset id -> expiry), ticket counter, limit.
+ * ARGV: ttl, default limit, tryOnly, #release, #renew, #want, then the ids.
+ * A waiter is granted only while it is among the first `free` tickets of the
+ * global queue, so every process serves waiters in arrival order; a ticket
+ * its process stops refreshing (a dead process) expires after `ttl`.
+ * Returns { granted, lost, limit, held }.
+ */
+export const LEASE_ROUND = `${NOW}
+local ttl = tonumber(ARGV[1])
+local limit = tonumber(redis.call('GET', KEYS[5]) or ARGV[2])
+local tryOnly = ARGV[3] == '1'
+local nRelease, nRenew, nWant = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
+  redis.call('ZREM', KEYS[2], id)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local i = 7
+for _ = 1, nRelease do
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  redis.call('ZREM', KEYS[2], ARGV[i])
+  redis.call('ZREM', KEYS[3], ARGV[i])
+  i = i + 1
+end
+local lost = {}
+for _ = 1, nRenew do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    redis.call('ZADD', KEYS[1], now + ttl, ARGV[i])
+  else
+    lost[#lost + 1] = ARGV[i]
+  end
+  i = i + 1
+end
+local held = redis.call('ZCARD', KEYS[1])
+local granted, mine, waiting = {}, {}, false
+for _ = 1, nWant do
+  local id = ARGV[i]
+  i = i + 1
+  if redis.call('ZSCORE', KEYS[1], id) then
+    granted[#granted + 1] = id
+  elseif tryOnly then
+    if held < limit and redis.call('ZCARD', KEYS[2]) == 0 then
+      redis.call('ZADD', KEYS[1], now + ttl, id)
+      held = held + 1
+      granted[#granted + 1] = id
+    end
+  else
+    if not redis.call('ZSCORE', KEYS[2], id) then
+      redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), id)
+    end
+    redis.call('ZADD', KEYS[3], now + ttl, id)
+    mine[id] = true
+    waiting = true
+  end
+end
+if waiting and held < limit then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, limit - held - 1)) do
+    if mine[id] then
+      redis.call('ZADD', KEYS[1], now + ttl, id)
+      redis.call('ZREM', KEYS[2], id)
+      redis.call('ZREM', KEYS[3], id)
+      held = held + 1
+      granted[#granted + 1] = id
+    end
+  end
+end
+return { granted, lost, limit, held }
+`;
+
+/** KEYS: leases, limit. ARGV: default limit. Returns { limit, held }. */
+export const LEASE_STATS = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return { tonumber(redis.call('GET', KEYS[2]) or ARGV[1]), redis.call('ZCARD', KEYS[1]) }
+`;
+
+/**
+ * One GCRA decision. KEYS: the theoretical arrival time. ARGV: interval,
+ * burst, cost, maxWait. Reserves `cost` if it is due within `maxWait` ms.
+ * Returns { ok (0/1), wait (ms, as a string: Lua numbers reply as integers) }.
+ */
+export const GCRA = `${NOW}
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cost, maxWait = tonumber(ARGV[3]), tonumber(ARGV[4])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local nextTat = tat + cost * interval
+local wait = nextTat - burst * interval - now
+if wait > maxWait then return { 0, string.format('%.3f', wait) } end
+redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
+return { 1, string.format('%.3f', wait) }
+`;
+
+/**
+ * KEYS: open-until (expires when probes may start), tripped (until a probe
+ * succeeds). Returns { ms left open (PTTL), tripped (0/1) }.
+ */
+export const BREAKER_READ = `return { redis.call('PTTL', KEYS[1]), redis.call('EXISTS', KEYS[2]) }`;
+
+/**
+ * KEYS: as BREAKER_READ. ARGV: ms to stay open; 0 clears both. "tripped"
+ * outlives the open time by a day, so a breaker nobody probes again is
+ * eventually forgotten.
+ */
+export const BREAKER_WRITE = `local ms = tonumber(ARGV[1])
+if ms <= 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+else
+  redis.call('SET', KEYS[1], '1', 'PX', ms)
+  redis.call('SET', KEYS[2], '1', 'PX', ms + 86400000)
+end
+return 1
+`;

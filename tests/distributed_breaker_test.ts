@@ -1,0 +1,109 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// CircuitBreaker's `shared` option: two breakers on one store stand for two
+// processes (each has its own SharedBreaker and counts on its own).
+
+import assert from "node:assert/strict";
+import { CircuitBreaker, CircuitOpenError, sleep } from "../mod.ts";
+import { type DistributedStore, kvStore } from "../distributed/mod.ts";
+import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
+
+const fail = () => Promise.reject(new Error("upstream down"));
+const ok = () => "fine";
+
+function pair(store: DistributedStore, resetTimeout = 300) {
+  const options = {
+    failureThreshold: 2,
+    resetTimeout,
+    shared: { store, name: "upstream", syncInterval: 20 },
+  };
+  return [new CircuitBreaker(options), new CircuitBreaker(options)];
+}
+
+const test = testOnEngines;
+
+test("when one process opens the breaker, the other fails fast within syncInterval", async (store) => {
+  const [a, b] = pair(store);
+  assert.equal(await b.call(ok), "fine");
+  for (let i = 0; i < 2; i++) await assert.rejects(a.call(fail), /upstream down/);
+  assert.equal(a.state, "open");
+  await sleep(30);
+  let called = false;
+  const err = await b.call(() => (called = true)).catch((e) => e);
+  assert.ok(err instanceof CircuitOpenError, String(err));
+  assert.equal(called, false);
+  assert.ok(err.retryAfter > 200 && err.retryAfter <= 300, `${err.retryAfter}`);
+});
+
+test("half-open probes are limited across processes, and a probe's success closes it for all", async (store) => {
+  const [a, b] = pair(store, 100);
+  for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+  await sleep(130);
+  let release!: () => void;
+  const probe = a.call(() => new Promise<string>((r) => (release = () => r("recovered"))));
+  await sleep(30);
+  await assert.rejects(b.call(ok), CircuitOpenError);
+  release();
+  assert.equal(await probe, "recovered");
+  assert.equal(a.state, "closed");
+  await sleep(30);
+  assert.equal(await b.call(ok), "fine");
+  assert.equal(b.state, "closed");
+});
+
+test("a failed probe re-opens the breaker for every process", async (store) => {
+  const [a, b] = pair(store, 100);
+  for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+  await sleep(130);
+  await assert.rejects(a.call(fail), /upstream down/);
+  await sleep(30);
+  const err = await b.call(ok).catch((e) => e);
+  assert.ok(err instanceof CircuitOpenError && err.retryAfter > 40, String(err));
+});
+
+Deno.test("a failed probe stores the new openUntil before it releases its probe lease", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    const [a] = pair(kvStore(faulty.asKv), 50);
+    for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+    await sleep(70);
+    faulty.writes.length = 0;
+    await assert.rejects(a.call(fail), /upstream down/);
+    // takeProbe (atomic), then the new openUntil (set), then the release (atomic).
+    assert.deepEqual(faulty.writes, ["atomic", "set lionpride/upstream/open-until", "atomic"]);
+  });
+});
+
+Deno.test("a breaker whose store is unreachable decides on its own", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    faulty.down = true;
+    const [a] = pair(kvStore(faulty.asKv), 50);
+    for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+    assert.equal(a.state, "open");
+    await sleep(70);
+    assert.equal(await a.call(ok), "fine");
+    assert.equal(a.state, "closed");
+  });
+});
+
+Deno.test("a bad shared option names the parameter", () => {
+  assert.throws(() => new CircuitBreaker({ shared: { store: {} as never, name: "x" } }), /'store'/);
+  assert.throws(
+    () =>
+      new CircuitBreaker({
+        shared: { store: kvStore({ getMany() {}, atomic() {} } as never), name: "a b" },
+      }),
+    /'name'/,
+  );
+  assert.throws(
+    () =>
+      new CircuitBreaker({
+        shared: {
+          store: kvStore({ getMany() {}, atomic() {} } as never),
+          name: "a",
+          syncInterval: 0,
+        },
+      }),
+    /'syncInterval'/,
+  );
+});

@@ -1,0 +1,267 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// DistributedLimiter within one process, on a real Deno KV and a real Redis.
+
+import assert from "node:assert/strict";
+import { CancelScope, failAfter, sleep, TimeoutError } from "../mod.ts";
+import { DistributedLimiter, kvStore, LeaseLostError, redisStore } from "../distributed/mod.ts";
+import { engines, FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
+
+const test = testOnEngines;
+
+test("never more than limit leases are held, and waiters are served in arrival order", async (store) => {
+  const limiter = new DistributedLimiter(store, "fifo", { limit: 2, pollInterval: 10 });
+  let running = 0, peak = 0;
+  const order: number[] = [];
+  await Promise.all(Array.from({ length: 8 }, (_, i) =>
+    limiter.use(async () => {
+      order.push(i);
+      peak = Math.max(peak, ++running);
+      await sleep(5);
+      running--;
+    })));
+  assert.equal(peak, 2);
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(await limiter.statistics(), { limit: 2, held: 0, waiting: 0 });
+});
+
+test("tryAcquire takes a free slot but never one a waiter is queued for", async (store) => {
+  const limiter = new DistributedLimiter(store, "try", { limit: 1, pollInterval: 10 });
+  const first = await limiter.tryAcquire();
+  assert.ok(first);
+  assert.equal(await limiter.tryAcquire(), undefined);
+  const waiting = limiter.acquire();
+  await first.release();
+  assert.equal(await limiter.tryAcquire(), undefined);
+  const second = await waiting;
+  await second.release();
+});
+
+test("release is idempotent, never rejects, and the signal does not abort on release", async (store) => {
+  const limiter = new DistributedLimiter(store, "rel", { limit: 1 });
+  const permit = await limiter.acquire();
+  await Promise.all([permit.release(), permit.release()]);
+  await permit.release();
+  assert.equal(permit.signal.aborted, false);
+  assert.equal((await limiter.statistics()).held, 0);
+});
+
+test("setLimit applies to every limiter of the name and statistics reads it back", async (store) => {
+  const a = new DistributedLimiter(store, "lim", { limit: 1 });
+  const b = new DistributedLimiter(store, "lim", { limit: 9 });
+  assert.equal((await b.statistics()).limit, 9);
+  await a.setLimit(3);
+  assert.equal((await b.statistics()).limit, 3);
+  const permits = [await a.acquire(), await b.acquire(), await b.acquire()];
+  assert.equal(await b.tryAcquire(), undefined);
+  assert.deepEqual(await a.statistics(), { limit: 3, held: 3, waiting: 0 });
+  await Promise.all(permits.map((p) => p.release()));
+});
+
+test("a cancelled wait leaves the queue and takes no lease", async (store) => {
+  const limiter = new DistributedLimiter(store, "cancel", { limit: 1, pollInterval: 10 });
+  const held = await limiter.acquire();
+  const controller = new AbortController();
+  const waiting = limiter.acquire({ signal: controller.signal });
+  await sleep(30);
+  controller.abort(new Error("changed my mind"));
+  await assert.rejects(waiting, /changed my mind/);
+  await held.release();
+  const next = await limiter.acquire();
+  assert.equal((await limiter.statistics()).held, 1);
+  await next.release();
+});
+
+test("a waiter past its deadline rejects with TimeoutError", async (store) => {
+  const limiter = new DistributedLimiter(store, "deadline", { limit: 1, pollInterval: 10 });
+  const held = await limiter.acquire();
+  await assert.rejects(failAfter(60, () => limiter.acquire()), TimeoutError);
+  await held.release();
+});
+
+test(
+  "a lease found gone at renewal aborts the signal and use rejects with LeaseLostError",
+  async (store, wipe) => {
+    const limiter = new DistributedLimiter(store, "lost", {
+      limit: 1,
+      leaseTtl: 300,
+      heartbeat: 50,
+    });
+    const outcome = limiter.use(async (signal) => {
+      await wipe();
+      await sleep(5_000, { signal });
+    });
+    await assert.rejects(outcome, LeaseLostError);
+  },
+);
+
+test("a permit whose lease was lost releases as a no-op", async (store, wipe) => {
+  const limiter = new DistributedLimiter(store, "lost2", {
+    limit: 1,
+    leaseTtl: 300,
+    heartbeat: 50,
+  });
+  const permit = await limiter.acquire();
+  await wipe();
+  await new Promise((resolve) => permit.signal.addEventListener("abort", resolve));
+  assert.ok(permit.signal.reason instanceof LeaseLostError);
+  await permit.release();
+});
+
+Deno.test("Deno KV: a holder that cannot reach the store learns it before its lease expires", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "unreachable", {
+      limit: 1,
+      leaseTtl: 400,
+      heartbeat: 100,
+    });
+    const other = new DistributedLimiter(kvStore(kv), "unreachable", { limit: 1, pollInterval: 5 });
+    const permit = await limiter.acquire();
+    faulty.down = true;
+    let abortedAt = Infinity;
+    permit.signal.addEventListener("abort", () => (abortedAt = performance.now()));
+    const next = await other.acquire();
+    const grantedAt = performance.now();
+    assert.ok(permit.signal.reason instanceof LeaseLostError);
+    assert.ok(abortedAt < grantedAt, `aborted at ${abortedAt}, granted elsewhere at ${grantedAt}`);
+    await next.release();
+    faulty.down = false;
+    await permit.release();
+  });
+});
+
+Deno.test("Deno KV: a grant whose commit reply was lost is settled by its lease id, not granted twice", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "unknown", { limit: 2 });
+    faulty.loseCommitReplies = true;
+    const permit = await limiter.acquire();
+    assert.equal(faulty.loseCommitReplies, false, "the fault fired");
+    assert.equal((await limiter.statistics()).held, 1);
+    await permit.release();
+    assert.equal((await limiter.statistics()).held, 0);
+  });
+});
+
+Deno.test("Deno KV: a tryAcquire whose commit reply was lost rejects and leaves no lease behind", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "unknown-try", { limit: 2 });
+    faulty.loseCommitReplies = true;
+    await assert.rejects(limiter.tryAcquire(), /connection reset/);
+    const permit = await limiter.acquire(); // its round also drops the orphan
+    assert.equal((await limiter.statistics()).held, 1);
+    await permit.release();
+  });
+});
+
+Deno.test("Deno KV: a failing store is retried until the deadline, which rejects with its error", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    faulty.down = true;
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "down", { limit: 1 });
+    const started = performance.now();
+    await assert.rejects(failAfter(300, () => limiter.acquire()), /kv unreachable/);
+    assert.ok(performance.now() - started < 400);
+    assert.ok(faulty.calls >= 3, `${faulty.calls} calls`);
+    await assert.rejects(limiter.tryAcquire(), /kv unreachable/);
+    faulty.down = false;
+    const permit = await limiter.acquire();
+    await permit.release();
+  });
+});
+
+Deno.test("Deno KV: without a deadline a failing store is retried until it is back", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    faulty.down = true;
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "back", { limit: 1 });
+    const waiting = limiter.acquire();
+    await sleep(1_500);
+    faulty.down = false;
+    const permit = await waiting;
+    assert.ok(faulty.calls >= 4 && faulty.calls < 20, `${faulty.calls} calls in 1.5 s`);
+    await permit.release();
+  });
+});
+
+Deno.test("a scope cancelling use's wait rejects with the scope's cancellation", async () => {
+  await withKvFile(async (kv) => {
+    const limiter = new DistributedLimiter(kvStore(kv), "scope", { limit: 1 });
+    const held = await limiter.acquire();
+    const scope = new CancelScope();
+    const run = scope.run(() => limiter.use(() => "never"));
+    await sleep(20);
+    scope.cancel();
+    assert.equal(await run, undefined);
+    await held.release();
+  });
+});
+
+Deno.test("bad arguments throw errors that name the parameter and the value", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = kvStore(kv);
+    const make = (name: unknown, options: unknown) => () =>
+      new DistributedLimiter(store, name as string, options as { limit: number });
+    assert.throws(make("a", { limit: 0 }), { name: "RangeError", message: /'limit'.*received 0/ });
+    assert.throws(make("a", { limit: 1.5 }), /'limit'.*received 1\.5/);
+    assert.throws(make("a", { limit: "5" }), { name: "TypeError", message: /'limit'/ });
+    assert.throws(make("a", { limit: 1, leaseTtl: 1_000, heartbeat: 600 }), {
+      name: "RangeError",
+      message: /'heartbeat'.*leaseTtl \/ 2 \(500\).*received 600/,
+    });
+    assert.throws(make("a", { limit: 1, heartbeat: 0 }), /'heartbeat'/);
+    assert.throws(make("a", { limit: 1, leaseTtl: Infinity }), /'leaseTtl'/);
+    assert.throws(make("a b/c", { limit: 1 }), { name: "RangeError", message: /'name'.*"a b\/c"/ });
+    assert.throws(make("", { limit: 1 }), /'name'/);
+    assert.throws(make(7, { limit: 1 }), { name: "TypeError", message: /'name'/ });
+    assert.throws(() => new DistributedLimiter({} as never, "a", { limit: 1 }), {
+      name: "TypeError",
+      message: /'store' must come from kvStore\(\) or redisStore\(\)/,
+    });
+    assert.throws(() => redisStore({ get: () => {} } as never), {
+      name: "TypeError",
+      message: /'client' must have call\(command, \.\.\.args\) \(ioredis\) or sendCommand\(args\)/,
+    });
+    assert.throws(() => kvStore({} as never), {
+      name: "TypeError",
+      message: /'kv' must be a Deno\.Kv/,
+    });
+    const limiter = new DistributedLimiter(store, "a", { limit: 1 });
+    await assert.rejects(limiter.setLimit(0), RangeError);
+    await assert.rejects(limiter.acquire({ signal: "no" } as never), /'signal'/);
+  } finally {
+    kv.close();
+  }
+});
+
+for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
+  Deno.test({
+    name: `${engine.name}: waiters in different processes are served in arrival order`,
+    ignore: engine.ignore,
+    fn: () =>
+      engine.with(async (store) => {
+        // Separate limiters stand for separate processes: each has its own poller.
+        // The first waiter's process polls slowly, the second's fast: only the
+        // global ticket order can make the first one win.
+        const make = (pollInterval: number) =>
+          new DistributedLimiter(store, "global-fifo", { limit: 1, pollInterval });
+        const [a, b, c, d] = [make(5), make(5), make(300), make(5)];
+        const held = await a.acquire();
+        const order: string[] = [];
+        const first = c.acquire().then((p) => (order.push("first"), p));
+        await sleep(30);
+        const second = b.acquire().then((p) => (order.push("second"), p));
+        await sleep(30);
+        await held.release();
+        // The freed slot belongs to the oldest ticket: nobody else may take it.
+        assert.equal(await d.tryAcquire(), undefined);
+        const p1 = await first;
+        assert.deepEqual(order, ["first"]);
+        await p1.release();
+        await (await second).release();
+        assert.deepEqual(order, ["first", "second"]);
+      }),
+  });
+}

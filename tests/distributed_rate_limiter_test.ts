@@ -1,0 +1,104 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// DistributedRateLimiter within one process, on a real Deno KV and a real Redis.
+
+import assert from "node:assert/strict";
+import { failAfter, RateLimitError } from "../mod.ts";
+import { DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
+import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
+
+const test = testOnEngines;
+
+test("a burst passes at once, then tryAcquire says how long to wait", async (store) => {
+  const limiter = new DistributedRateLimiter(store, "burst", {
+    limit: 10,
+    period: 1_000,
+    burst: 3,
+  });
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(await limiter.tryAcquire(), { ok: true, retryAfter: 0 });
+  }
+  const refused = await limiter.tryAcquire();
+  assert.equal(refused.ok, false);
+  assert.ok(refused.retryAfter > 80 && refused.retryAfter <= 100, `${refused.retryAfter}`);
+  const heavy = await limiter.tryAcquire(3);
+  assert.ok(heavy.retryAfter > 280 && heavy.retryAfter <= 300, `${heavy.retryAfter}`);
+});
+
+test("acquire reserves a slot and sleeps until it is due", async (store) => {
+  const limiter = new DistributedRateLimiter(store, "sleep", {
+    limit: 20,
+    period: 1_000,
+    burst: 1,
+  });
+  const started = performance.now();
+  await Promise.all([limiter.acquire(), limiter.acquire(), limiter.acquire()]);
+  const took = performance.now() - started;
+  assert.ok(took >= 95 && took < 400, `3 acquires at 50 ms intervals took ${took} ms`);
+});
+
+test("acquire past the deadline rejects at once with RateLimitError and reserves nothing", async (store) => {
+  const limiter = new DistributedRateLimiter(store, "deadline", { limit: 1, period: 10_000 });
+  await limiter.acquire();
+  const started = performance.now();
+  const err = await failAfter(1_000, () => limiter.acquire()).catch((e) => e);
+  assert.ok(err instanceof RateLimitError, String(err));
+  assert.ok(err.retryAfter > 9_000, `${err.retryAfter}`);
+  assert.ok(performance.now() - started < 500);
+  const next = await limiter.tryAcquire();
+  assert.ok(next.retryAfter > 9_000 && next.retryAfter <= 10_000, `${next.retryAfter}`);
+});
+
+test("a cancelled acquire keeps its reservation", async (store) => {
+  const limiter = new DistributedRateLimiter(store, "keep", {
+    limit: 10,
+    period: 1_000,
+    burst: 1,
+  });
+  await limiter.acquire();
+  const controller = new AbortController();
+  const waiting = limiter.acquire({ signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 20));
+  controller.abort(new Error("gone"));
+  await assert.rejects(waiting, /gone/);
+  const next = await limiter.tryAcquire();
+  assert.ok(next.retryAfter > 150, `the cancelled slot is still reserved: ${next.retryAfter}`);
+});
+
+Deno.test("DistributedRateLimiter: a failing store rejects acquire with its error by the deadline", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    faulty.down = true;
+    const limiter = new DistributedRateLimiter(kvStore(faulty.asKv), "down", {
+      limit: 5,
+      period: 1_000,
+    });
+    await assert.rejects(failAfter(200, () => limiter.acquire()), /kv unreachable/);
+    assert.ok(faulty.calls >= 2);
+    await assert.rejects(limiter.tryAcquire(), /kv unreachable/);
+  });
+});
+
+Deno.test("DistributedRateLimiter: bad arguments name the parameter and the value", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = kvStore(kv);
+    const make = (options: unknown, name = "r") => () =>
+      new DistributedRateLimiter(store, name, options as { limit: number; period: number });
+    assert.throws(make({ limit: 0, period: 1 }), {
+      name: "RangeError",
+      message: /'limit'.*received 0/,
+    });
+    assert.throws(make({ limit: 1, period: -5 }), /'period'.*received -5/);
+    assert.throws(make({ limit: 1, period: 1, burst: Infinity }), /'burst'/);
+    assert.throws(make({ limit: 1, period: 1 }, "x y"), /'name'/);
+    const limiter = new DistributedRateLimiter(store, "r", { limit: 5, period: 1_000, burst: 2 });
+    await assert.rejects(limiter.tryAcquire(3), {
+      name: "RangeError",
+      message: /'cost'.*burst \(2\).*received 3/,
+    });
+    await assert.rejects(limiter.acquire({ cost: 0 }), /'cost'/);
+    await assert.rejects(limiter.tryAcquire("1" as never), TypeError);
+  } finally {
+    kv.close();
+  }
+});
