@@ -406,49 +406,119 @@ Deno.test("a probe that has not settled within resetTimeout gives its slot up, s
     await clock.tickAsync(1_000);
     const hung = deferred<string>();
     const first = breaker.call(() => hung.promise);
-    await clock.tickAsync(1_000); // the probe still holds its slot through resetTimeout
+    await clock.tickAsync(999); // the probe holds its slot while younger than resetTimeout
     await assert.rejects(breaker.call(ok), CircuitOpenError);
     await clock.tickAsync(1);
-    assert.equal(breaker.statistics().probes, 0);
-    assert.equal(await breaker.call(ok), "ok"); // a new probe, and it closes the breaker
+    assert.equal(await breaker.call(ok), "ok"); // takes the slot over, and closes the breaker
     assert.equal(breaker.state, "closed");
     hung.reject(new Error("late"));
     await assert.rejects(first, /late/);
+    assert.equal(breaker.state, "closed");
   });
 });
 
-Deno.test("a hung probe's late failure is ignored: the breaker stays half-open for the next probe", async () => {
+Deno.test("a hung probe's late failure is ignored once a newer probe took its slot over", async () => {
   await withFakeTime(async (clock) => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
     await fail(breaker, 1);
     await clock.tickAsync(1_000);
     const hung = deferred<never>();
     const late = breaker.call(() => hung.promise);
-    await clock.tickAsync(1_001);
+    await clock.tickAsync(1_000);
+    const newer = deferred<string>();
+    const next = breaker.call(() => newer.promise); // takes the hung probe's slot over
     hung.reject(new Error("late"));
     await assert.rejects(late, /late/);
     assert.equal(breaker.state, "half-open");
     assert.equal(breaker.failures, 1);
-    assert.equal(await breaker.call(ok), "ok");
+    newer.resolve("ok");
+    assert.equal(await next, "ok");
     assert.equal(breaker.state, "closed");
   });
 });
 
-Deno.test("a hung probe's late success does not close the breaker", async () => {
+Deno.test("a slow probe whose slot nobody took over still counts when it settles late", async () => {
   await withFakeTime(async (clock) => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
     await fail(breaker, 1);
     await clock.tickAsync(1_000);
-    const hung = deferred<string>();
-    const late = breaker.call(() => hung.promise);
-    await clock.tickAsync(1_001);
-    hung.resolve("late");
-    assert.equal(await late, "late");
-    assert.equal(breaker.state, "half-open");
+    const slowFailure = deferred<never>();
+    const failing = breaker.call(() => slowFailure.promise);
+    await clock.tickAsync(5_000);
+    slowFailure.reject(new Error("late"));
+    await assert.rejects(failing, /late/);
+    assert.equal(breaker.state, "open"); // the failure re-opened it
+    await clock.tickAsync(1_000);
+    const slowSuccess = deferred<string>();
+    const succeeding = breaker.call(() => slowSuccess.promise);
+    await clock.tickAsync(5_000);
+    slowSuccess.resolve("late");
+    assert.equal(await succeeding, "late");
+    assert.equal(breaker.state, "closed"); // the success closed it
   });
 });
 
-Deno.test("while probes fill every slot, retryAfter is the time until the oldest gives its slot up", async () => {
+Deno.test("a taken-over probe's late success closes the breaker: the dependency answered", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const slow = deferred<string>();
+    const first = breaker.call(() => slow.promise);
+    await clock.tickAsync(1_000);
+    const newer = deferred<string>();
+    const second = breaker.call(() => newer.promise); // takes the slot over
+    slow.resolve("late");
+    assert.equal(await first, "late");
+    assert.equal(breaker.state, "closed");
+    newer.reject(new Error("boom")); // belongs to the half-open state that ended
+    await assert.rejects(second, /boom/);
+    assert.equal(breaker.state, "closed");
+    assert.equal(breaker.failures, 0);
+  });
+});
+
+Deno.test("a healthy service slower than resetTimeout closes the breaker, one caller or many", async () => {
+  await withFakeTime(async (clock) => {
+    const slowOk = () => new Promise<string>((resolve) => setTimeout(() => resolve("ok"), 30));
+    const single = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 20 });
+    await fail(single, 1);
+    await clock.tickAsync(20);
+    const probe = single.call(slowOk);
+    await clock.tickAsync(30);
+    assert.equal(await probe, "ok");
+    assert.equal(single.state, "closed");
+
+    // Calls every 10 ms: each probe's slot is taken over before it answers.
+    const busy = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 20 });
+    await fail(busy, 1);
+    await clock.tickAsync(20);
+    const calls: Promise<unknown>[] = [];
+    for (let t = 0; t < 100 && busy.state !== "closed"; t += 10) {
+      calls.push(busy.call(slowOk).catch((e: unknown) => e));
+      await clock.tickAsync(10);
+    }
+    assert.equal(busy.state, "closed");
+    await clock.tickAsync(30);
+    await Promise.all(calls);
+  });
+});
+
+Deno.test("resetTimeout 0 on the real clock: a synchronous or a few-ms probe closes the breaker", async () => {
+  const instant = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 0 });
+  await fail(instant, 1);
+  assert.equal(await instant.call(() => 1), 1);
+  assert.equal(instant.state, "closed");
+
+  const slow = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1 });
+  await fail(slow, 1);
+  await new Promise((resolve) => setTimeout(resolve, 2));
+  const answer = () => new Promise<string>((resolve) => setTimeout(() => resolve("ok"), 5));
+  assert.equal(await slow.call(answer), "ok");
+  assert.equal(slow.state, "closed");
+});
+
+Deno.test("while probes fill every slot, a call retryAfter ms after a refusal is let through", async () => {
   await withFakeTime(async (clock) => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
     await fail(breaker, 1);
@@ -459,10 +529,10 @@ Deno.test("while probes fill every slot, retryAfter is the time until the oldest
     const err = await breaker.call(ok).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof CircuitOpenError);
     assert.equal(err.retryAfter, 600);
-    await clock.tickAsync(600);
-    const atBoundary = await breaker.call(ok).then(() => undefined, (e: unknown) => e);
-    assert.ok(atBoundary instanceof CircuitOpenError);
-    assert.equal(atBoundary.retryAfter, 1);
+    await clock.tickAsync(599);
+    const justBefore = await breaker.call(ok).then(() => undefined, (e: unknown) => e);
+    assert.ok(justBefore instanceof CircuitOpenError);
+    assert.equal(justBefore.retryAfter, 1);
     await clock.tickAsync(1);
     assert.equal(await breaker.call(ok), "ok");
     hung.resolve("late");
@@ -489,7 +559,7 @@ Deno.test("a retry loop that honours retryAfter gets past a hung probe instead o
       }
     }
     assert.equal(value, "ok");
-    assert.equal(attempts, 3); // refused at 0 (wait 5000), at 5000 (wait 1), let through at 5001
+    assert.equal(attempts, 2); // refused at 0 (wait 5000), let through at 5000
     hung.resolve("late");
     await stuck;
   });
