@@ -67,7 +67,10 @@ const resolved: Promise<void> = Promise.resolve();
  * hand-off (its token then passes on to the next waiter and it rejects:
  * cancellation is level-triggered and no token is lost), or resolved with what
  * `grant` makes (its permit). A waiter that nothing can cancel is resolved at
- * the hand-off unless the list is not empty, so resumptions keep FIFO order.
+ * the hand-off unless the list is not empty, so resumptions keep FIFO order,
+ * or unless the pool was made with `deferEveryHandOff` (a bounded `Semaphore`:
+ * a unit handed to any waiter then stays in hand-off until that job, so
+ * `handingOff()` counts it whether or not the waiter can be cancelled).
  * The job goes through the promise job queue rather than `queueMicrotask`,
  * which fake clocks replace.
  */
@@ -84,6 +87,8 @@ export class TokenPool<P = Permit> {
   #resumingHead: Waiter<P> | undefined = undefined;
   #resumingTail: Waiter<P> | undefined = undefined;
   #resumeScheduled = false;
+  /** Whether even a waiter nothing can cancel goes through the list of waiters resuming. */
+  readonly #deferEveryHandOff: boolean;
   readonly #resume = (): void => {
     for (let w = this.#resumingHead; w !== undefined; w = this.#resumingHead) {
       const next = w.next;
@@ -101,9 +106,10 @@ export class TokenPool<P = Permit> {
     this.#resumeScheduled = false;
   };
 
-  constructor(free: number, grant: (waiter: Waiter<P>) => P) {
+  constructor(free: number, grant: (waiter: Waiter<P>) => P, deferEveryHandOff = false) {
     this.free = free;
     this.#grant = grant;
+    this.#deferEveryHandOff = deferEveryHandOff;
   }
 
   /** Takes a token if one is free and nobody waits. */
@@ -150,17 +156,6 @@ export class TokenPool<P = Permit> {
     return n;
   }
 
-  /**
-   * Tells whether a token put back now would go straight to a waiter that
-   * resumes at once (one nothing can cancel, with nobody resuming ahead of
-   * it), so that it is neither free nor in hand-off afterwards.
-   */
-  putGoesStraightToHolder(): boolean {
-    if (this.free > 0 || this.#resumingTail !== undefined) return false;
-    const first = this.waiters.head;
-    return first !== undefined && first.scope === undefined && first.signal === undefined;
-  }
-
   /** Hands free tokens to waiters in FIFO order. */
   wake(): void {
     const waiters = this.waiters;
@@ -170,7 +165,10 @@ export class TokenPool<P = Permit> {
       this.free--;
       this.held++;
       const tail = this.#resumingTail;
-      if (tail === undefined && w.scope === undefined && w.signal === undefined) {
+      if (
+        tail === undefined && w.scope === undefined && w.signal === undefined &&
+        !this.#deferEveryHandOff
+      ) {
         // Nothing can cancel this waiter, so it needs no check on resumption;
         // with nobody ahead of it in the list, resolving now keeps the order.
         w.resolve(this.#grant(w));

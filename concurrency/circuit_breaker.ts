@@ -57,7 +57,10 @@ export interface CircuitBreakerStatistics {
   state: CircuitState;
   /** Consecutive failures so far. */
   failures: number;
-  /** Probes holding a half-open slot now (one running longer than `resetTimeout` holds none). */
+  /**
+   * Probes holding a half-open slot now (one running longer than `resetTimeout`
+   * keeps its slot until a call takes it over).
+   */
   probes: number;
   /** Milliseconds until an open breaker lets a probe through; 0 unless open. */
   retryAfter: number;
@@ -88,7 +91,10 @@ function callback<F>(value: unknown, name: string): F | undefined {
   return value as F;
 }
 
-/** A call let through while half-open: it holds a slot until it settles or `resetTimeout` passes. */
+/**
+ * A call let through while half-open: it holds a slot until it settles, or
+ * until a call arriving `resetTimeout` or more after its start takes it over.
+ */
 interface Probe {
   readonly startedAt: number;
 }
@@ -103,10 +109,15 @@ interface Probe {
  * `resetTimeout` and that `retryAfter`. Time is read with
  * {@linkcode currentTime}, so no timer is ever armed.
  *
- * A probe that has not settled within `resetTimeout` of its start gives its
- * slot up, so the next call probes again and a hung probe never wedges the
- * breaker; its outcome, when it comes, is ignored. (With `resetTimeout: 0`
- * only a probe that settles within the millisecond it started counts.)
+ * A probe that has not settled within `resetTimeout` of its start no longer
+ * holds its slot: the next call takes the slot over and probes again, so a
+ * hung probe never wedges the breaker. Its late outcome, success or failure,
+ * is ignored (API.md §7), whether or not a newer probe took its slot: only a
+ * probe that answers within `resetTimeout` says the dependency recovered.
+ * Elapsed time is counted in whole milliseconds, so with `resetTimeout: 0` a
+ * probe that settles in the millisecond it started counts. Choose a
+ * `resetTimeout` longer than the dependency's normal latency: probes slower
+ * than it keep the breaker half-open (each call still probes).
  *
  * Cancellations (see {@linkcode isCancelled}) and errors `isFailure` rejects
  * are neutral: they neither count as failures nor reset the count, and a
@@ -223,8 +234,8 @@ export class CircuitBreaker {
    * @returns `fn`'s value.
    * @throws {CircuitOpenError} If the breaker is open (`retryAfter`: the ms
    * left until it turns half-open), or half-open with every probe slot taken
-   * (`retryAfter`: the ms until the oldest probe gives its slot up, at the
-   * latest; sooner if a probe settles first); `fn` is not called then.
+   * (`retryAfter`: the ms until the oldest probe's slot can be taken over,
+   * at the latest; sooner if a probe settles first); `fn` is not called then.
    * @throws {TypeError} If `fn` is not a function.
    * @throws {CancelledError} If the ambient scope is cancelled (`fn` is not
    * called). Otherwise rejects with whatever `fn` throws.
@@ -251,7 +262,7 @@ export class CircuitBreaker {
     let probe: Probe | undefined;
     if (this.#state === "half-open") {
       const probes = this.#probes;
-      if (probes.length >= this.#halfOpenMaxCalls) {
+      if (probes.length >= this.#halfOpenMaxCalls && !this.#takeOverSlot(now)) {
         throw new CircuitOpenError(
           `Circuit breaker is half-open and its ${this.#halfOpenMaxCalls} probe(s) are running`,
           { retryAfter: this.#retryAfter(now) },
@@ -339,47 +350,44 @@ export class CircuitBreaker {
   /**
    * Tells whether the outcome of a call counts: it started in the current
    * state, and if it is a probe, it still holds its slot (which it gives up
-   * now). A probe past `resetTimeout` lost its slot, so its outcome is late.
+   * now) and settled within `resetTimeout` of its start (see the class JSDoc).
    */
   #counts(generation: number, probe: Probe | undefined): boolean {
     if (generation !== this.#generation) return false;
     if (probe === undefined) return true;
-    this.#expireProbes(currentTime());
     const index = this.#probes.indexOf(probe);
     if (index < 0) return false;
     this.#probes.splice(index, 1);
-    return true;
-  }
-
-  /** Frees the slots of probes that have run longer than `resetTimeout`. */
-  #expireProbes(now: number): void {
-    const probes = this.#probes;
-    let expired = 0;
-    while (expired < probes.length && now - probes[expired].startedAt > this.#resetTimeout) {
-      expired++;
-    }
-    if (expired > 0) probes.splice(0, expired);
+    return Math.floor(currentTime() - probe.startedAt) <= this.#resetTimeout;
   }
 
   /**
-   * Milliseconds until a call could be let through: while open, until it
+   * Frees the slot of the oldest probe if it started `resetTimeout` or more
+   * ago, for the call arriving now; tells whether it did. `>=` matches
+   * `#retryAfter`: a call made `retryAfter` ms after a refusal gets through.
+   */
+  #takeOverSlot(now: number): boolean {
+    const probes = this.#probes;
+    if (now - probes[0].startedAt < this.#resetTimeout) return false;
+    probes.shift();
+    return true;
+  }
+
+  /**
+   * Milliseconds until a call will be let through: while open, until it
    * turns half-open; while half-open with every slot taken, until the oldest
-   * probe gives its slot up (at least 1, as it holds it through its last
-   * millisecond); otherwise 0.
+   * probe's slot can be taken over (at least 1: it is refused only before
+   * then); otherwise 0.
    */
   #retryAfter(now: number): number {
     if (this.#state === "open") return Math.max(0, Math.ceil(this.#openUntil - now));
     const probes = this.#probes;
     if (this.#state !== "half-open" || probes.length < this.#halfOpenMaxCalls) return 0;
-    return Math.max(1, Math.ceil(probes[0].startedAt + this.#resetTimeout - now));
+    return Math.ceil(probes[0].startedAt + this.#resetTimeout - now);
   }
 
   #refresh(now = currentTime()): void {
-    if (this.#state === "open") {
-      if (now >= this.#openUntil) this.#transition("half-open");
-    } else if (this.#state === "half-open") {
-      this.#expireProbes(now);
-    }
+    if (this.#state === "open" && now >= this.#openUntil) this.#transition("half-open");
   }
 
   #transition(to: CircuitState): void {

@@ -89,7 +89,8 @@ export class Semaphore {
    */
   constructor(initialValue: number, options?: SemaphoreOptions) {
     this.#maxValue = checkOptions(initialValue, options);
-    this.#pool = new TokenPool(initialValue, this.#grant);
+    // Bounded: every hand-off is deferred, so `release` counts it (see there).
+    this.#pool = new TokenPool(initialValue, this.#grant, this.#maxValue !== Infinity);
   }
 
   /** The current value (free tokens). */
@@ -100,6 +101,11 @@ export class Semaphore {
   /** The largest value. */
   get maxValue(): number {
     return this.#maxValue;
+  }
+
+  /** Calls waiting for a unit (a waiter handed one is no longer counted). */
+  get waiting(): number {
+    return this.#pool.waiters.size;
   }
 
   /**
@@ -130,9 +136,13 @@ export class Semaphore {
   }
 
   /**
-   * Increments the value, or hands it to the first waiter. A unit handed to a
-   * waiter that has not resumed yet still counts towards `maxValue`: if that
-   * waiter is cancelled, the unit comes back.
+   * Increments the value, or hands it to the first waiter. As in Python's
+   * `asyncio.BoundedSemaphore`, a unit handed to a waiter that has not resumed
+   * yet (it resumes in a promise job after the code that released it) still
+   * counts towards `maxValue`, whether or not the waiter can be cancelled: if
+   * it is cancelled meanwhile, the unit comes back. So with `maxValue` 1, one
+   * waiter and no free unit, a second `release()` in the same tick throws,
+   * and with `maxValue` 0 every `release()` throws, waiters or not.
    *
    * @throws {RangeError} If the value (units free or in hand-off) would go
    * past `maxValue`.
@@ -140,10 +150,7 @@ export class Semaphore {
   release(): void {
     const pool = this.#pool;
     const maxValue = this.#maxValue;
-    if (
-      maxValue !== Infinity && pool.free + pool.handingOff() >= maxValue &&
-      !pool.putGoesStraightToHolder()
-    ) {
+    if (maxValue !== Infinity && pool.free + pool.handingOff() >= maxValue) {
       throw new RangeError(
         `Cannot release Semaphore: value would exceed maxValue ${maxValue}`,
       );
@@ -154,18 +161,15 @@ export class Semaphore {
   /**
    * A snapshot of the semaphore.
    *
-   * @returns The value and how many wait.
+   * @returns The value, the largest value and how many wait (`tasksWaiting`
+   * is {@linkcode Semaphore.waiting}, named as in `CapacityLimiter.statistics()`).
    */
   statistics(): { value: number; maxValue: number; tasksWaiting: number } {
-    return {
-      value: this.#pool.free,
-      maxValue: this.#maxValue,
-      tasksWaiting: this.#pool.waiters.size,
-    };
+    return { value: this.value, maxValue: this.#maxValue, tasksWaiting: this.waiting };
   }
 }
 
-defineInspect(Semaphore, (s) => {
-  const { value, maxValue, tasksWaiting } = s.statistics();
-  return `value: ${value}, maxValue: ${maxValue}, waiting: ${tasksWaiting}`;
-});
+defineInspect(
+  Semaphore,
+  (s) => `value: ${s.value}, maxValue: ${s.maxValue}, waiting: ${s.waiting}`,
+);

@@ -1,14 +1,17 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
  * A `Deno.serve` handler fit for Deno Deploy: each request fans out to three
- * upstream calls under one per-request `failAfter` budget; a client that
- * disconnects cancels the upstream calls (`request.signal`); an upstream whose
- * circuit breaker is open gets a fast 503 without being called.
+ * upstream calls under one per-request `failAfter` budget (shortened by a
+ * client that sends a smaller one in an `x-budget-ms` header, as gRPC clients
+ * propagate deadlines); each call also has a timeout of its own; a client
+ * that disconnects cancels the upstream calls (`request.signal`); an upstream
+ * whose circuit breaker is open gets a fast 503 without being called.
  *
  * On Deno Deploy: `export default { fetch: createHandler(upstreams) }`.
  *
  * Locally it starts three fake upstreams and the handler on 127.0.0.1 and
- * shows the four outcomes: a success, a budget timeout (504), a client that
+ * shows the outcomes: a success, a 504 from one upstream's call timeout, a
+ * 504 from the request budget (a client that allows 200 ms), a client that
  * disconnects (its upstream calls are cancelled), and a fast 503 once a
  * failing upstream's breaker is open:
  *
@@ -37,13 +40,16 @@ export interface Upstream {
 
 /** Options of {@linkcode createHandler}. */
 export interface HandlerOptions {
-  /** Milliseconds for the whole request, all upstream calls included (default 2_000). */
+  /**
+   * Milliseconds for the whole request, all upstream calls included (default 2_000).
+   * A request's `x-budget-ms` header (a positive number of ms) can only shorten it.
+   */
   budget?: number;
   /**
    * Milliseconds for one upstream call (default 90% of `budget`). It sits inside the
    * budget so a slow upstream fails with a `TimeoutError` of its own, which counts
    * against its breaker; the budget's cancellation alone would not (a cancellation is
-   * never a breaker failure).
+   * never a breaker failure). A client's shorter budget can still end the request first.
    */
   callTimeout?: number;
   /** Consecutive failures that open an upstream's breaker (default 3). */
@@ -65,10 +71,16 @@ class UpstreamError extends Error {
   }
 }
 
+/** The request's budget: the server's, or the client's `x-budget-ms` if that is shorter. */
+function requestBudget(request: Request, serverBudget: number): number {
+  const asked = Number(request.headers.get("x-budget-ms") ?? NaN);
+  return asked > 0 && asked < serverBudget ? asked : serverBudget;
+}
+
 /** Builds the fan-out handler for `upstreams`. */
 export function createHandler(upstreams: Upstream[], options: HandlerOptions = {}): FanOutHandler {
-  const budget = options.budget ?? 2_000;
-  const callTimeout = options.callTimeout ?? budget * 0.9;
+  const maxBudget = options.budget ?? 2_000;
+  const callTimeout = options.callTimeout ?? maxBudget * 0.9;
   const breakers = new Map(upstreams.map((u) => [
     u.name,
     new CircuitBreaker({
@@ -77,19 +89,31 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
     }),
   ]));
 
-  const callUpstream = (u: Upstream, query: string): Promise<unknown> =>
-    breakers.get(u.name)!.call(() =>
-      // The call's scope is inside the request's: its signal aborts on the call timeout,
-      // the budget or a disconnect.
-      failAfter(callTimeout, async (call) => {
-        const res = await fetch(`${u.url}${query}`, { signal: call.signal });
-        if (!res.ok) {
-          await res.body?.cancel();
-          throw new UpstreamError(u.name, res.status);
-        }
-        return await res.json();
-      })
-    );
+  const callUpstream = async (u: Upstream, query: string): Promise<unknown> => {
+    try {
+      return await breakers.get(u.name)!.call(() =>
+        // The call's scope is inside the request's: its signal aborts on the call timeout,
+        // the budget or a disconnect.
+        failAfter(callTimeout, async (call) => {
+          const res = await fetch(`${u.url}${query}`, { signal: call.signal });
+          if (!res.ok) {
+            await res.body?.cancel();
+            throw new UpstreamError(u.name, res.status);
+          }
+          return await res.json();
+        })
+      );
+    } catch (err) {
+      // Only this call's own timeout is a TimeoutError here (the budget cancels the call
+      // with a CancelledError); name the upstream it belongs to.
+      if (!(err instanceof TimeoutError)) throw err;
+      throw new TimeoutError(`${u.name}: no answer within its ${err.timeout} ms call timeout`, {
+        timeout: err.timeout,
+        source: err.source,
+        cause: err,
+      });
+    }
+  };
 
   const handler = async (request: Request): Promise<Response> => {
     // Fail fast: an open breaker means that upstream is known to be down.
@@ -103,6 +127,7 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
       }
     }
     const query = new URL(request.url).search;
+    const budget = requestBudget(request, maxBudget);
     try {
       const results = await failAfter(budget, (scope) => {
         const onDisconnect = (): void => scope.cancel("client disconnected");
@@ -116,8 +141,12 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
     } catch (err) {
       // The scope cancelled on a disconnect rejects with its CancelledError.
       if (request.signal.aborted) return new Response(null, { status: 499 }); // client gone
+      // The request budget's own TimeoutError comes bare from failAfter; a call timeout
+      // comes inside gather's ExceptionGroup (below). `timeout` is the budget as given.
       if (err instanceof TimeoutError) {
-        return Response.json({ error: "upstreams too slow" }, { status: 504 });
+        return Response.json({ error: `request budget of ${err.timeout} ms exceeded` }, {
+          status: 504,
+        });
       }
       const errors = err instanceof ExceptionGroup ? err.exceptions : [err];
       const details = errors.map(String);
@@ -168,16 +197,21 @@ async function demo(): Promise<void> {
   const handler = createHandler(upstreams, { budget: 500, failureThreshold: 2 });
   const app = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
   const base = `http://127.0.0.1:${app.addr.port}/`;
-  const request = async (what: string, query: string): Promise<void> => {
+  const request = async (what: string, query: string, headers?: HeadersInit): Promise<void> => {
     const t = performance.now();
-    const res = await fetch(base + query);
+    const res = await fetch(base + query, { headers });
     const body = await res.text();
     const ms = Math.round(performance.now() - t);
-    console.log(`${what.padEnd(38)} -> ${res.status} in ${ms} ms  ${body.slice(0, 70)}`);
+    console.log(`${what.padEnd(38)} -> ${res.status} in ${ms} ms  ${body.slice(0, 120)}`);
   };
   try {
     await request("all upstreams healthy", "?user=1");
-    await request("orders slower than the 500 ms budget", "?user=1&slow=orders");
+    // The budget is 500 ms, so each call's own timeout is 450 ms: that one fires first.
+    await request("orders slower than its call timeout", "?user=1&slow=orders");
+    // A client that allows only 200 ms: now the request budget fires, before any call timeout.
+    await request("client budget 200 ms, orders slow", "?user=1&slow=orders", {
+      "x-budget-ms": "200",
+    });
 
     // The client gives up after 100 ms: the handler cancels its upstream calls.
     cancelled.clear();

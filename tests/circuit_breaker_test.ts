@@ -406,49 +406,93 @@ Deno.test("a probe that has not settled within resetTimeout gives its slot up, s
     await clock.tickAsync(1_000);
     const hung = deferred<string>();
     const first = breaker.call(() => hung.promise);
-    await clock.tickAsync(1_000); // the probe still holds its slot through resetTimeout
+    await clock.tickAsync(999); // the probe holds its slot while younger than resetTimeout
     await assert.rejects(breaker.call(ok), CircuitOpenError);
     await clock.tickAsync(1);
-    assert.equal(breaker.statistics().probes, 0);
-    assert.equal(await breaker.call(ok), "ok"); // a new probe, and it closes the breaker
+    assert.equal(await breaker.call(ok), "ok"); // takes the slot over, and closes the breaker
     assert.equal(breaker.state, "closed");
     hung.reject(new Error("late"));
     await assert.rejects(first, /late/);
+    assert.equal(breaker.state, "closed");
   });
 });
 
-Deno.test("a hung probe's late failure is ignored: the breaker stays half-open for the next probe", async () => {
+Deno.test("a hung probe's late failure is ignored once a newer probe took its slot over", async () => {
   await withFakeTime(async (clock) => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
     await fail(breaker, 1);
     await clock.tickAsync(1_000);
     const hung = deferred<never>();
     const late = breaker.call(() => hung.promise);
-    await clock.tickAsync(1_001);
+    await clock.tickAsync(1_000);
+    const newer = deferred<string>();
+    const next = breaker.call(() => newer.promise); // takes the hung probe's slot over
     hung.reject(new Error("late"));
     await assert.rejects(late, /late/);
     assert.equal(breaker.state, "half-open");
     assert.equal(breaker.failures, 1);
-    assert.equal(await breaker.call(ok), "ok");
+    newer.resolve("ok");
+    assert.equal(await next, "ok");
     assert.equal(breaker.state, "closed");
   });
 });
 
-Deno.test("a hung probe's late success does not close the breaker", async () => {
+Deno.test("a probe that settles after resetTimeout is ignored even when nobody took its slot", async () => {
   await withFakeTime(async (clock) => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
     await fail(breaker, 1);
     await clock.tickAsync(1_000);
-    const hung = deferred<string>();
-    const late = breaker.call(() => hung.promise);
+    const slowFailure = deferred<never>();
+    const failing = breaker.call(() => slowFailure.promise);
+    await clock.tickAsync(5_000);
+    slowFailure.reject(new Error("late"));
+    await assert.rejects(failing, /late/);
+    assert.equal(breaker.state, "half-open"); // the late failure did not re-open it
+    assert.equal(breaker.failures, 1);
+    const slowSuccess = deferred<string>();
+    const succeeding = breaker.call(() => slowSuccess.promise);
     await clock.tickAsync(1_001);
-    hung.resolve("late");
-    assert.equal(await late, "late");
-    assert.equal(breaker.state, "half-open");
+    slowSuccess.resolve("late");
+    assert.equal(await succeeding, "late"); // the caller still gets its value...
+    assert.equal(breaker.state, "half-open"); // ...but the late success does not close it
+    assert.equal(await breaker.call(ok), "ok"); // a probe within resetTimeout does
+    assert.equal(breaker.state, "closed");
   });
 });
 
-Deno.test("while probes fill every slot, retryAfter is the time until the oldest gives its slot up", async () => {
+Deno.test("a hung probe's late success is ignored once a newer probe took its slot over", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
+    await fail(breaker, 1);
+    await clock.tickAsync(1_000);
+    const slow = deferred<string>();
+    const first = breaker.call(() => slow.promise);
+    await clock.tickAsync(1_000);
+    const newer = deferred<string>();
+    const second = breaker.call(() => newer.promise); // takes the slot over
+    slow.resolve("late");
+    assert.equal(await first, "late");
+    assert.equal(breaker.state, "half-open");
+    newer.resolve("ok");
+    assert.equal(await second, "ok");
+    assert.equal(breaker.state, "closed");
+  });
+});
+
+Deno.test("resetTimeout 0 on the real clock: a synchronous probe counts, a 5 ms one is late", async () => {
+  const instant = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 0 });
+  await fail(instant, 1);
+  assert.equal(await instant.call(() => 1), 1);
+  assert.equal(instant.state, "closed");
+
+  const slow = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 0 });
+  await fail(slow, 1);
+  const answer = () => new Promise<string>((resolve) => setTimeout(() => resolve("ok"), 5));
+  assert.equal(await slow.call(answer), "ok");
+  assert.equal(slow.state, "half-open"); // settled ~5 ms after its start: later than resetTimeout
+});
+
+Deno.test("while probes fill every slot, a call retryAfter ms after a refusal is let through", async () => {
   await withFakeTime(async (clock) => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 1_000 });
     await fail(breaker, 1);
@@ -459,10 +503,10 @@ Deno.test("while probes fill every slot, retryAfter is the time until the oldest
     const err = await breaker.call(ok).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof CircuitOpenError);
     assert.equal(err.retryAfter, 600);
-    await clock.tickAsync(600);
-    const atBoundary = await breaker.call(ok).then(() => undefined, (e: unknown) => e);
-    assert.ok(atBoundary instanceof CircuitOpenError);
-    assert.equal(atBoundary.retryAfter, 1);
+    await clock.tickAsync(599);
+    const justBefore = await breaker.call(ok).then(() => undefined, (e: unknown) => e);
+    assert.ok(justBefore instanceof CircuitOpenError);
+    assert.equal(justBefore.retryAfter, 1);
     await clock.tickAsync(1);
     assert.equal(await breaker.call(ok), "ok");
     hung.resolve("late");
@@ -489,7 +533,7 @@ Deno.test("a retry loop that honours retryAfter gets past a hung probe instead o
       }
     }
     assert.equal(value, "ok");
-    assert.equal(attempts, 3); // refused at 0 (wait 5000), at 5000 (wait 1), let through at 5001
+    assert.equal(attempts, 2); // refused at 0 (wait 5000), let through at 5000
     hung.resolve("late");
     await stuck;
   });

@@ -104,9 +104,10 @@ function startApp(upstreams: Upstream[], options: HandlerOptions) {
 /** Sends one request; returns the status, body and real milliseconds it took. */
 async function get(
   url: string,
+  headers?: HeadersInit,
 ): Promise<{ status: number; body: string; ms: number; res: Response }> {
   const t = performance.now();
-  const res = await fetch(url);
+  const res = await fetch(url, { headers });
   const body = await res.text();
   return { status: res.status, body, ms: performance.now() - t, res };
 }
@@ -206,11 +207,37 @@ Deno.test("an upstream slower than the budget gives a 504, and its call is cance
     const r = await get(app.url);
     assert.equal(r.status, 504);
     assert.match(r.body, /too slow/);
+    assert.match(r.body, /orders: no answer within its 180 ms call timeout/);
     // The call's own timeout (90% of the budget) fires first.
     assert.ok(r.ms >= 170, `the 504 came before the call timeout: ${r.ms.toFixed(0)} ms`);
     assert.ok(r.ms < 1_000, `the 504 took ${r.ms.toFixed(0)} ms for a 200 ms budget`);
     await waitUntil(() => slow.aborts.length > 0, 1_000, "the slow upstream's abort");
     assert.equal(slow.hits, 1);
+  } finally {
+    await app.stop();
+    await Promise.all(upstreams.map((u) => u.stop()));
+  }
+});
+
+Deno.test("a client's shorter x-budget-ms makes the request budget fire first: a 504 naming it, not counted against the breaker", async () => {
+  const users = healthy("users");
+  const slow = hanging("orders");
+  const upstreams = [users, slow];
+  const app = startApp(upstreams, { budget: 2_000, failureThreshold: 1 });
+  try {
+    const r = await get(app.url, { "x-budget-ms": "150" });
+    assert.equal(r.status, 504, r.body);
+    assert.deepEqual(JSON.parse(r.body), { error: "request budget of 150 ms exceeded" });
+    assert.ok(r.ms >= 140, `the 504 came before the 150 ms budget: ${r.ms.toFixed(0)} ms`);
+    assert.ok(r.ms < 1_000, `the 504 took ${r.ms.toFixed(0)} ms for a 150 ms budget`);
+    await waitUntil(() => slow.aborts.length > 0, 1_000, "the slow upstream's abort");
+    // The budget cancelled the call: a cancellation is no failure of the upstream.
+    assert.equal(app.handler.breakers.get("orders")!.state, "closed");
+    assert.equal(app.handler.breakers.get("orders")!.failures, 0);
+    // A header asking for more than the server's budget, or nonsense, changes nothing.
+    const unchanged = await get(app.url.replace("user=1", "user=2"), { "x-budget-ms": "abc" });
+    assert.equal(unchanged.status, 504);
+    assert.match(unchanged.body, /orders: no answer within its 1800 ms call timeout/);
   } finally {
     await app.stop();
     await Promise.all(upstreams.map((u) => u.stop()));
@@ -318,7 +345,7 @@ Deno.test("an upstream that trickles its body past the budget gives a 504 and is
   }
 });
 
-Deno.test("the example run as its header says shows a success, a 504, a cancelled call and a fast 503, without warnings", async () => {
+Deno.test("the example run as its header says shows a success, both kinds of 504, a cancelled call and a fast 503, without warnings", async () => {
   const root = new URL("..", import.meta.url);
   const killer = new AbortController();
   const timer = setTimeout(() => killer.abort(), 20_000);
@@ -337,7 +364,14 @@ Deno.test("the example run as its header says shows a success, a 504, a cancelle
     assert.equal(out.code, 0, stderr);
     assert.equal(stderr, "", "nothing on stderr (no legacy request.signal warning)");
     assert.match(stdout, /all upstreams healthy\s+-> 200 /);
-    assert.match(stdout, /slower than the 500 ms budget\s+-> 504 /);
+    assert.match(
+      stdout,
+      /orders slower than its call timeout\s+-> 504 in \d+ ms .*orders: no answer within its 450 ms call timeout/,
+    );
+    assert.match(
+      stdout,
+      /client budget 200 ms, orders slow\s+-> 504 in \d+ ms .*"request budget of 200 ms exceeded"/,
+    );
     assert.match(stdout, /client disconnects after 100 ms\s+-> orders call cancelled \d+ ms/);
     assert.match(stdout, /breaker open: fail fast\s+-> 503 in \d ms/);
   } finally {

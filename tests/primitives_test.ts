@@ -90,13 +90,44 @@ Deno.test("Semaphore release past maxValue throws a RangeError and leaves the va
   assert.equal(sem.value, 1);
 });
 
-Deno.test("Semaphore release at maxValue is allowed when it hands the value to a waiter", async () => {
-  const sem = new Semaphore(0, { maxValue: 0 });
-  const waiter = track(sem.acquire());
+Deno.test("Semaphore with maxValue 0 refuses every release, even one a waiter would take", async () => {
+  for (const signal of [undefined, new AbortController().signal]) {
+    const sem = new Semaphore(0, { maxValue: 0 });
+    const waiter = track(sem.acquire({ signal })); // waits for good: nothing can be released
+    assert.throws(() => sem.release(), /would exceed maxValue 0/);
+    await flush();
+    assert.equal(waiter.settled, false);
+    assert.equal(sem.waiting, 1);
+  }
+});
+
+Deno.test("Semaphore counts a unit handed to a waiter towards maxValue whether or not it passed a signal", async () => {
+  for (const signal of [undefined, new AbortController().signal]) {
+    const sem = new Semaphore(0, { maxValue: 1 });
+    const waiter = sem.acquire({ signal });
+    sem.release(); // handed to the waiter, which has not resumed yet
+    assert.throws(() => sem.release(), /would exceed maxValue 1/);
+    const permit = await waiter;
+    assert.equal(sem.value, 0);
+    permit.release(); // the waiter's unit goes back without passing maxValue
+    assert.equal(sem.value, 1);
+  }
+});
+
+Deno.test("Semaphore waiting counts the calls waiting for a unit, as statistics and the console do", async () => {
+  const sem = new Semaphore(0, { maxValue: 2 });
+  assert.equal(sem.waiting, 0);
+  const first = sem.acquire(), second = sem.acquire();
+  assert.equal(sem.waiting, 2);
+  assert.equal(sem.statistics().tasksWaiting, 2);
+  assert.match(Deno.inspect(sem), /waiting: 2 }/);
   sem.release();
-  await flush();
-  assert.equal(fulfilled(waiter), true);
-  assert.equal(sem.value, 0);
+  assert.equal(sem.waiting, 1); // the first was handed a unit
+  sem.release();
+  assert.equal(sem.waiting, 0);
+  (await first).release();
+  (await second).release();
+  assert.equal(sem.value, 2);
 });
 
 Deno.test("Semaphore counts a unit in hand-off to a cancelled waiter, so release cannot pass maxValue", async () => {

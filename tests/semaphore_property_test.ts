@@ -119,3 +119,72 @@ Deno.test("a bounded Semaphore never passes maxValue and conserves its units und
     { numRuns: 400 },
   );
 });
+
+type PlainOp =
+  | { type: "acquire" }
+  | { type: "releasePermit"; pick: number }
+  | { type: "release"; times: 1 | 2 };
+
+const plainOpArbitrary: fc.Arbitrary<PlainOp> = fc.oneof(
+  fc.record({ type: fc.constant("acquire" as const) }),
+  fc.record({ type: fc.constant("releasePermit" as const), pick: fc.nat(9) }),
+  fc.record({
+    type: fc.constant("release" as const),
+    times: fc.constantFrom(1 as const, 2 as const),
+  }),
+);
+
+/**
+ * Runs `ops` with every acquire passing a signal (never aborted) or none, and
+ * returns what each release did and the state after each step: whether a
+ * signal could cancel a waiter must not change what `maxValue` allows.
+ */
+async function releaseOutcomes(
+  initial: number,
+  maxValue: number,
+  ops: PlainOp[],
+  withSignal: boolean,
+): Promise<string[]> {
+  const sem = new Semaphore(initial, { maxValue });
+  const permits: Permit[] = [];
+  const outcomes: string[] = [];
+  const attempt = (release: () => void): void => {
+    try {
+      release();
+      outcomes.push("ok");
+    } catch (err) {
+      assert.ok(err instanceof RangeError, String(err));
+      outcomes.push("refused");
+    }
+  };
+  for (const op of ops) {
+    if (op.type === "acquire") {
+      const signal = withSignal ? new AbortController().signal : undefined;
+      sem.acquire({ signal }).then((permit) => permits.push(permit));
+    } else if (op.type === "releasePermit") {
+      const [permit] = permits.splice(op.pick % Math.max(1, permits.length), 1);
+      if (permit !== undefined) attempt(() => permit.release());
+    } else {
+      for (let i = 0; i < op.times; i++) attempt(() => sem.release()); // same tick as a hand-off
+    }
+    await flush();
+    outcomes.push(`value ${sem.value}, waiting ${sem.waiting}, held ${permits.length}`);
+  }
+  return outcomes;
+}
+
+Deno.test("a bounded Semaphore refuses the same releases whether its waiters passed a signal or not", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 2 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.array(plainOpArbitrary, { maxLength: 30 }),
+      async (initial, extra, ops) => {
+        const plain = await releaseOutcomes(initial, initial + extra, ops, false);
+        const cancellable = await releaseOutcomes(initial, initial + extra, ops, true);
+        assert.deepEqual(plain, cancellable);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
