@@ -22,7 +22,8 @@ import {
 } from "./_cancel_status.ts";
 import { currentTime } from "./clock.ts";
 import { defineInspect } from "./_inspect.ts";
-import { CancelledError, describeValue } from "./errors.ts";
+import { CancelledError } from "./errors.ts";
+import { describeValue } from "./_validate.ts";
 
 export { CancelWatcher };
 

@@ -10,9 +10,10 @@
 
 import { currentScope } from "./cancel.ts";
 import { startWait } from "./_wait_queue.ts";
-import { describeReceived, QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
+import { QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
+import { describeReceived } from "./_validate.ts";
 import { defineInspect } from "./_inspect.ts";
-import { BinaryHeap, type ItemStore, RingBuffer } from "./_queue_store.ts";
+import { type ItemStore, PriorityStore, RingBuffer } from "./_queue_store.ts";
 import { QueueCore } from "./_queue_core.ts";
 
 /** Options of the {@linkcode Queue} constructor. */
@@ -386,7 +387,7 @@ export class PriorityQueue<T> extends Queue<T> {
         `${where}: 'compare' must be a function, received ${describeReceived(compare)}`,
       );
     }
-    const withHeap: StoreOption<T> = { maxSize, [STORE]: new BinaryHeap(compare) };
+    const withHeap: StoreOption<T> = { maxSize, [STORE]: new PriorityStore(compare) };
     super(withHeap);
   }
 }

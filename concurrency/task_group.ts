@@ -18,7 +18,8 @@ import {
   runInScope,
   scopeReason,
 } from "./cancel.ts";
-import { describeValue, ExceptionGroup, isCancelled } from "./errors.ts";
+import { ExceptionGroup, isCancelled } from "./errors.ts";
+import { describeValue } from "./_validate.ts";
 import { defineInspect } from "./_inspect.ts";
 import { whenSettled } from "./_thenable.ts";
 

@@ -8,7 +8,7 @@
 
 import type { DeadlineLabel } from "./_cancel_status.ts";
 import { CancelScope, statusOf } from "./cancel.ts";
-import { describeValue } from "./errors.ts";
+import { describeValue } from "./_validate.ts";
 
 export type { DeadlineLabel };
 
