@@ -34,7 +34,9 @@
  * `processed + unprocessed = fetched`, `stored + storage_errors = processed`;
  * `not_fetched` and `unprocessed` are 0 unless the run was interrupted.
  * Every outcome is a function of the seed, except that a circuit breaker
- * opened by a run of failures (`breaker_opened > 0`) fails calls by timing.
+ * opened by a run of failures (`breaker_opened > 0`) fails calls by timing,
+ * and that an answer slower than `--call-timeout` (a machine that stalls the
+ * process for that long) times out and is retried like a hang.
  * `runPipeline(options, log, stopSignal)` is exported for tests.
  */
 

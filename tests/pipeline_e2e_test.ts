@@ -18,11 +18,24 @@ const SCRIPT = new URL("../examples/resilient_pipeline.ts", import.meta.url).pat
 /** Short latency and timeout, so a run of 100 items takes about a second. */
 const FAST = ["--latency", "20", "--call-timeout", "300"];
 const SEED_1 = ["--items", "100", "--seed", "1", "--json", ...FAST];
+/**
+ * For runs whose exact counts are checked: every answer takes at most 30 ms,
+ * and the call timeout leaves 2 s for it, so only the seeded hangs time out.
+ * With FAST's 300 ms, a loaded machine that stalled a process for ~300 ms
+ * timed out calls that were not meant to (one more retry, or a burst of
+ * timeouts that opened the breaker), and the books differed by timing.
+ */
+const STEADY = ["--latency", "20", "--call-timeout", "2000"];
+const STEADY_SEED_1 = ["--items", "100", "--seed", "1", "--json", ...STEADY];
 
 const quiet = (): void => {};
 
-/** Starts the pipeline's CLI in a fresh Deno process, killed if it runs past `ms`. */
-function spawnPipeline(args: string[], ms = 8_000): Deno.ChildProcess {
+/**
+ * Starts the pipeline's CLI in a fresh Deno process, killed if it runs past
+ * `ms`: a bound against a hang, far above a run's few seconds even on a
+ * loaded machine.
+ */
+function spawnPipeline(args: string[], ms = 25_000): Deno.ChildProcess {
   const killer = new AbortController();
   const timer = setTimeout(() => killer.abort(), ms);
   const child = new Deno.Command(Deno.execPath(), {
@@ -126,7 +139,7 @@ function books(r: PipelineResult): Record<string, unknown> {
 // ------------------------------------------------------------------ plain runs
 
 Deno.test("the pipeline run with --items 100 --seed 1 --json balances its books", async () => {
-  const r = await runCli(SEED_1);
+  const r = await runCli(STEADY_SEED_1);
   assertBooks(r, 100);
   assert.ok(r.retries > 0, "the flaky upstream made the pipeline retry");
   // With no breaker open, every attempt (first tries and retries) reached the upstream once.
@@ -144,9 +157,18 @@ Deno.test("the pipeline run with --items 100 --seed 1 --json balances its books"
 
 Deno.test("the same seed gives the same books, from the CLI and from runPipeline", async () => {
   // Seed 1 opens no breaker (the one timing-dependent part), so its books are fixed.
-  const fromCli = await runCli(SEED_1);
+  const fromCli = await runCli(STEADY_SEED_1);
   const first = ledger();
-  const direct = await runPipeline({ ...parseArgs(SEED_1), onItem: first.onItem }, quiet);
+  // A 1 s stall of this process mid-run, as a loaded machine may cause, changes nothing.
+  const stall = setTimeout(() => {
+    for (const end = performance.now() + 1_000; performance.now() < end;);
+  }, 250);
+  let direct: PipelineResult;
+  try {
+    direct = await runPipeline({ ...parseArgs(STEADY_SEED_1), onItem: first.onItem }, quiet);
+  } finally {
+    clearTimeout(stall);
+  }
   assertBooks(direct, 100, first.events);
   assert.equal(fromCli.breaker_opened, 0);
   assert.equal(direct.breaker_opened, 0);
