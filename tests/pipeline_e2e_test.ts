@@ -5,6 +5,7 @@
 // and an interruption (stop signal or a real SIGINT) leaves nothing running.
 import assert from "node:assert/strict";
 import {
+  type FaultMode,
   type ItemEvent,
   parseArgs,
   type PipelineResult,
@@ -205,28 +206,30 @@ Deno.test("back-pressure from a full queue is never mistaken for a slow upstream
 
 // ------------------------------------------------------------------ fault injection
 
-Deno.test("an upstream that resets connections or answers garbage loses no item", async () => {
+/**
+ * Runs seed 1 with `mode`'s fault on a fifth of the requests, checks the books
+ * item by item, and that every injected fault was a failed attempt: retried,
+ * or the item's final failure.
+ */
+async function runWithFaults(mode: FaultMode): Promise<PipelineResult> {
   const { onItem, events } = ledger();
   const r = await runPipeline(
-    { ...parseArgs([...SEED_1, "--fault-mode", "reset", "--fault-rate", "0.2"]), onItem },
+    { ...parseArgs([...SEED_1, "--fault-mode", mode, "--fault-rate", "0.2"]), onItem },
     quiet,
   );
   assertBooks(r, 100, events);
   assert.ok(r.upstream.faults >= 10, `only ${r.upstream.faults} faults were injected`);
-  // Every injected fault is a failed attempt: retried, or the item's final failure.
   assert.ok(r.retries + r.fetch_failures >= r.upstream.faults);
+  return r;
+}
+
+Deno.test("an upstream that resets connections or answers garbage loses no item", async () => {
+  await runWithFaults("reset");
 });
 
 Deno.test("an upstream that trickles its body past the call timeout loses no item", async () => {
-  const { onItem, events } = ledger();
-  const r = await runPipeline(
-    { ...parseArgs([...SEED_1, "--fault-mode", "slow-body", "--fault-rate", "0.2"]), onItem },
-    quiet,
-  );
-  assertBooks(r, 100, events);
-  assert.ok(r.upstream.faults >= 10, `only ${r.upstream.faults} faults were injected`);
   // The timeout covers the body: a trickled body is a failed attempt, never a slow success.
-  assert.ok(r.retries + r.fetch_failures >= r.upstream.faults);
+  const r = await runWithFaults("slow-body");
   // And the upstream saw every trickle abandoned (plus the hangs) before it shut down.
   assert.ok(r.upstream.aborts >= r.upstream.faults, `aborts ${r.upstream.aborts}`);
   assert.ok(r.metrics.duration_sec < 4, `took ${r.metrics.duration_sec} s`);
