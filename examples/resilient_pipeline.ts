@@ -66,14 +66,12 @@ import {
 
 export type { PipelineResult, PipelineStatus } from "./_pipeline_report.ts";
 export type { UpstreamStats } from "./_flaky_api.ts";
+// What the tests drive a run with.
 export {
-  defaultOptions,
   type FaultMode,
   type ItemEvent,
   parseArgs,
   type PipelineOptions,
-  USAGE,
-  UsageError,
 } from "./_pipeline_options.ts";
 
 // ---------------------------------------------------------------- the pipeline
