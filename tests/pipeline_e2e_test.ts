@@ -228,11 +228,13 @@ Deno.test("an upstream that resets connections or answers garbage loses no item"
 });
 
 Deno.test("an upstream that trickles its body past the call timeout loses no item", async () => {
-  // The timeout covers the body: a trickled body is a failed attempt, never a slow success.
+  // The timeout covers the body: a trickled body is a failed attempt, never a
+  // slow success (runWithFaults checks that each fault failed an attempt; with
+  // the body read outside the timeout it fails). No wall-time bound: a run takes
+  // ~2.3 s, and a loaded machine may take longer without anything being wrong.
   const r = await runWithFaults("slow-body");
   // And the upstream saw every trickle abandoned (plus the hangs) before it shut down.
   assert.ok(r.upstream.aborts >= r.upstream.faults, `aborts ${r.upstream.aborts}`);
-  assert.ok(r.metrics.duration_sec < 4, `took ${r.metrics.duration_sec} s`);
 });
 
 // ------------------------------------------------------------------ interruption
