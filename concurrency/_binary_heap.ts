@@ -51,6 +51,7 @@ export class BinaryHeap<N extends HeapNode> {
     try {
       this.#siftUp(node);
     } catch (err) {
+      this.#place(node, node.heapIndex);
       this.#walkDownTo(node, end);
       nodes.pop();
       node.heapIndex = -1;
@@ -78,6 +79,7 @@ export class BinaryHeap<N extends HeapNode> {
       else this.#siftDown(last);
     } catch (err) {
       // `last` moved along a chain of parent links from `i`: walk it back.
+      this.#place(last, last.heapIndex);
       if (last.heapIndex < i) this.#walkDownTo(last, i);
       else this.#walkUpTo(last, i);
       this.#place(node, i);
@@ -102,24 +104,35 @@ export class BinaryHeap<N extends HeapNode> {
     this.#place(other, i);
   }
 
+  // Both sifts move a hole rather than swapping: each displaced node is
+  // written once, and `node` once, where the hole stops. Until then
+  // `node.heapIndex` marks the hole, so that if `compare` throws, the
+  // rollbacks above put `node` there and start from a whole heap. Swapping
+  // made a 1,000-item PriorityQueue 1.5× slower (bench/README.md, 2026-12-05).
   #siftUp(node: N): void {
     const nodes = this.#nodes;
-    while (node.heapIndex > 0) {
-      const parent = nodes[(node.heapIndex - 1) >> 1];
-      if (!this.#before(node, parent)) return;
-      this.#swap(node, parent);
+    let i = node.heapIndex;
+    while (i > 0) {
+      const p = (i - 1) >> 1, parent = nodes[p];
+      if (!this.#before(node, parent)) break;
+      this.#place(parent, i);
+      node.heapIndex = i = p;
     }
+    nodes[i] = node;
   }
 
   #siftDown(node: N): void {
     const nodes = this.#nodes, n = nodes.length;
+    let i = node.heapIndex;
     for (;;) {
-      const l = 2 * node.heapIndex + 1;
-      if (l >= n) return;
-      const child = l + 1 < n && this.#before(nodes[l + 1], nodes[l]) ? nodes[l + 1] : nodes[l];
-      if (!this.#before(child, node)) return;
-      this.#swap(node, child);
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const c = l + 1 < n && this.#before(nodes[l + 1], nodes[l]) ? l + 1 : l, child = nodes[c];
+      if (!this.#before(child, node)) break;
+      this.#place(child, i);
+      node.heapIndex = i = c;
     }
+    nodes[i] = node;
   }
 
   /** Moves `node` back down the chain of ancestors of index `to` it went up. */

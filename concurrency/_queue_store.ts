@@ -1,11 +1,14 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 /**
  * Where `Queue` and `PriorityQueue` keep their items (internal): a ring
- * buffer for FIFO order and a binary heap for priority order. Both either
- * succeed or change nothing, so a failed put or get has no effect.
+ * buffer for FIFO order and, for priority order, the shared binary heap of
+ * `_binary_heap.ts`. Both either succeed or change nothing, so a failed put or
+ * get has no effect.
  *
  * @module
  */
+
+import { BinaryHeap, type HeapNode } from "./_binary_heap.ts";
 
 /** Where a queue keeps its items. Both methods either succeed or change nothing. */
 export interface ItemStore<T> {
@@ -53,89 +56,50 @@ export class RingBuffer<T> implements ItemStore<T> {
   }
 }
 
-interface HeapEntry<T> {
-  item: T;
-  seq: number;
+interface PriorityEntry<T> extends HeapNode {
+  readonly item: T;
+}
+
+type EntryCompare = (a: PriorityEntry<unknown>, b: PriorityEntry<unknown>) => number;
+
+// One entry comparer per item comparer, shared by every queue made with it:
+// a fresh closure per queue made V8 call it without inlining, and a 1,000-item
+// PriorityQueue 1.2× slower than with the shared one (bench/README.md, 2026-12-05).
+const entryCompares = new WeakMap<(a: never, b: never) => number, EntryCompare>();
+
+function byItem<T>(
+  compare: (a: T, b: T) => number,
+): (a: PriorityEntry<T>, b: PriorityEntry<T>) => number {
+  let byEntry = entryCompares.get(compare);
+  if (byEntry === undefined) {
+    const c = compare as (a: unknown, b: unknown) => number;
+    byEntry = (a, b) => c(a.item, b.item);
+    entryCompares.set(compare, byEntry);
+  }
+  return byEntry;
 }
 
 /**
- * A binary min-heap; a sequence number breaks ties, so equal items leave in
- * insertion order. If `compare` throws, the heap is restored exactly as it
- * was, so a failed put or get has no effect.
+ * Items in `compare` order on the module's one stable binary heap: equal
+ * items leave in insertion order, and a `compare` that throws leaves the
+ * heap as it was, so a failed put or get has no effect.
  */
-export class BinaryHeap<T> implements ItemStore<T> {
-  readonly #heap: HeapEntry<T>[] = [];
-  readonly #compare: (a: T, b: T) => number;
-  #seq = 0;
+export class PriorityStore<T> implements ItemStore<T> {
+  readonly #heap: BinaryHeap<PriorityEntry<T>>;
 
   constructor(compare: (a: T, b: T) => number) {
-    this.#compare = compare;
+    this.#heap = new BinaryHeap(byItem(compare));
   }
 
   get length(): number {
-    return this.#heap.length;
-  }
-
-  #before(a: HeapEntry<T>, b: HeapEntry<T>): boolean {
-    const c = this.#compare(a.item, b.item);
-    return c < 0 || !(c > 0) && a.seq < b.seq;
+    return this.#heap.size;
   }
 
   push(item: T): void {
-    const heap = this.#heap, entry = { item, seq: this.#seq++ }, last = heap.length;
-    heap.push(entry);
-    let i = last;
-    try {
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!this.#before(entry, heap[p])) break;
-        heap[i] = heap[p];
-        heap[p] = entry;
-        i = p;
-      }
-    } catch (err) {
-      // Walk the entry back down the path it came up (the ancestors of `last`).
-      const path: number[] = [];
-      for (let j = last; j !== i; j = (j - 1) >> 1) path.push(j);
-      for (let k = path.length - 1; k >= 0; k--) {
-        const c = path[k];
-        heap[i] = heap[c];
-        heap[c] = entry;
-        i = c;
-      }
-      heap.pop();
-      throw err;
-    }
+    this.#heap.push({ item, heapIndex: -1, heapSeq: 0 });
   }
 
   shift(): T {
-    const heap = this.#heap, top = heap[0], last = heap.pop()!;
-    const n = heap.length;
-    if (n === 0) return top.item;
-    heap[0] = last;
-    let i = 0;
-    try {
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const c = l + 1 < n && this.#before(heap[l + 1], heap[l]) ? l + 1 : l;
-        if (!this.#before(heap[c], last)) break;
-        heap[i] = heap[c];
-        heap[c] = last;
-        i = c;
-      }
-    } catch (err) {
-      // Walk `last` back up to the root, then put everything back.
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        heap[i] = heap[p];
-        heap[p] = last;
-        i = p;
-      }
-      heap[0] = top;
-      heap.push(last);
-      throw err;
-    }
-    return top.item;
+    return this.#heap.pop()!.item;
   }
 }

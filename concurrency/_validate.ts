@@ -76,10 +76,24 @@ export function describeReceived(value: unknown): string {
   return describeValue(value, "bareNumber");
 }
 
-export function checkOptions(options: unknown, where: string): Record<string, unknown> | undefined {
+function mustBe(
+  where: string,
+  name: string,
+  expected: string,
+  value: unknown,
+  style: DescribeStyle,
+): string {
+  return `${where}: '${name}' must be ${expected}, received ${describeValue(value, style)}`;
+}
+
+export function checkOptions(
+  options: unknown,
+  where: string,
+  style: DescribeStyle = "bare",
+): Record<string, unknown> | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== "object") {
-    throw new TypeError(`${where}: 'options' must be an object, received ${describe(options)}`);
+    throw new TypeError(mustBe(where, "options", "an object", options, style));
   }
   return options as Record<string, unknown>;
 }
@@ -90,26 +104,59 @@ export function checkNumber(
   where: string,
   expected: string,
   valid: (n: number) => boolean,
+  style: DescribeStyle = "bare",
 ): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${where}: '${name}' must be ${expected}, received ${describe(value)}`);
-  }
+  if (typeof value !== "number") throw new TypeError(mustBe(where, name, expected, value, style));
   if (!valid(value)) {
     throw new RangeError(`${where}: '${name}' must be ${expected}, received ${value}`);
   }
   return value;
 }
 
-export function checkFunction(value: unknown, name: string, where: string): void {
-  if (typeof value !== "function") {
-    throw new TypeError(`${where}: '${name}' must be a function, received ${describe(value)}`);
+export function checkFunction(
+  value: unknown,
+  name: string,
+  where: string,
+  style: DescribeStyle = "bare",
+): void {
+  const error = functionError(value, name, where, style);
+  if (error !== undefined) throw error;
+}
+
+/**
+ * The `TypeError` of {@linkcode checkFunction}, or `undefined` if `value` is a
+ * function: for calls that report a bad argument as a rejection.
+ */
+export function functionError(
+  value: unknown,
+  name: string,
+  where: string,
+  style: DescribeStyle = "bare",
+): TypeError | undefined {
+  if (typeof value === "function") return undefined;
+  return new TypeError(mustBe(where, name, "a function", value, style));
+}
+
+/** Checks a point or span of time that may be any number but NaN (`±Infinity` too). */
+export function checkNotNaN(
+  value: unknown,
+  name: string,
+  where: string,
+  expected = "a number",
+): number {
+  if (typeof value !== "number") {
+    throw new TypeError(mustBe(where, name, expected, value, "typed"));
   }
+  if (Number.isNaN(value)) {
+    throw new RangeError(`${where}: '${name}' must not be NaN, received NaN`);
+  }
+  return value;
 }
 
 export function checkBoolean(value: unknown, name: string, where: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") {
-    throw new TypeError(`${where}: '${name}' must be a boolean, received ${describe(value)}`);
+    throw new TypeError(mustBe(where, name, "a boolean", value, "bare"));
   }
   return value;
 }
@@ -125,14 +172,14 @@ export function isIterable(value: unknown): value is Iterable<unknown> {
 export function checkTasks<F>(fns: unknown, where: string): F[] {
   if (typeof fns === "string" || !isIterable(fns)) {
     throw new TypeError(
-      `${where}: 'fns' must be an iterable of functions, received ${describe(fns)}`,
+      mustBe(where, "fns", "an iterable of functions", fns, "bare"),
     );
   }
   const list = Array.from(fns);
   for (let i = 0; i < list.length; i++) {
     if (typeof list[i] !== "function") {
       throw new TypeError(
-        `${where}: 'fns[${i}]' must be a function, received ${describe(list[i])}`,
+        mustBe(where, `fns[${i}]`, "a function", list[i], "bare"),
       );
     }
   }

@@ -22,7 +22,8 @@ import {
 } from "./_cancel_status.ts";
 import { currentTime } from "./clock.ts";
 import { defineInspect } from "./_inspect.ts";
-import { CancelledError, describeValue } from "./errors.ts";
+import { CancelledError } from "./errors.ts";
+import { checkNotNaN, checkOptions, describeValue, functionError } from "./_validate.ts";
 
 export { CancelWatcher };
 
@@ -31,16 +32,6 @@ function toReason(reason: unknown): CancelledError {
   if (reason === undefined) return new CancelledError("Cancelled by CancelScope.cancel()");
   if (typeof reason === "string") return new CancelledError(reason);
   return new CancelledError("Cancelled by CancelScope.cancel()", { cause: reason });
-}
-
-function checkDeadline(value: unknown, where: string): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${where}: 'deadline' must be a number, received ${describeValue(value)}`);
-  }
-  if (Number.isNaN(value)) {
-    throw new RangeError(`${where}: 'deadline' must not be NaN, received NaN`);
-  }
-  return value;
 }
 
 function checkShield(value: unknown, where: string): boolean {
@@ -97,12 +88,10 @@ export class CancelScope {
     let deadline = Infinity, shield = false;
     if (options !== undefined) {
       const where = "Cannot create CancelScope";
-      if (options === null || typeof options !== "object") {
-        throw new TypeError(
-          `${where}: 'options' must be an object, received ${describeValue(options)}`,
-        );
+      checkOptions(options, where, "typed");
+      if (options.deadline !== undefined) {
+        deadline = checkNotNaN(options.deadline, "deadline", where);
       }
-      if (options.deadline !== undefined) deadline = checkDeadline(options.deadline, where);
       if (options.shield !== undefined) shield = checkShield(options.shield, where);
     }
     this[STATUS] = new CancelStatus(this, deadline, shield);
@@ -127,7 +116,7 @@ export class CancelScope {
   }
 
   set deadline(value: number) {
-    this[STATUS].setDeadline(checkDeadline(value, "Cannot set CancelScope.deadline"));
+    this[STATUS].setDeadline(checkNotNaN(value, "deadline", "Cannot set CancelScope.deadline"));
   }
 
   /**
@@ -189,12 +178,9 @@ export class CancelScope {
    * @throws {TypeError} If `fn` is not a function (as a rejection).
    */
   run<T>(fn: (scope: CancelScope) => T | Promise<T>): Promise<T | undefined> {
-    if (typeof fn !== "function" && this[STATUS].idle) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot run CancelScope: 'fn' must be a function, received ${describeValue(fn)}`,
-        ),
-      );
+    if (this[STATUS].idle) {
+      const bad = functionError(fn, "fn", "Cannot run CancelScope", "typed");
+      if (bad !== undefined) return Promise.reject(bad);
     }
     return this[STATUS].run(fn) as Promise<T | undefined>;
   }

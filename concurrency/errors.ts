@@ -6,8 +6,8 @@
  * @module
  */
 
-// Files not yet moved to `_validate.ts` import the describer from here, under
-// its two former names (internal; not exported by mod.ts).
+// ln/alcall.ts, ln/bcall.ts and ln/to_list.ts still import the describer from
+// here, under its two former names (internal; not exported by mod.ts).
 export { describeReceived, describeValue } from "./_validate.ts";
 
 /** Options of the {@linkcode TimeoutError} constructor. */

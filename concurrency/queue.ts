@@ -10,9 +10,10 @@
 
 import { currentScope } from "./cancel.ts";
 import { startWait } from "./_wait_queue.ts";
-import { describeReceived, QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
+import { QueueClosed, QueueEmpty, QueueFull } from "./errors.ts";
+import { checkFunction, checkNumber, checkOptions, isLimit, LIMIT } from "./_validate.ts";
 import { defineInspect } from "./_inspect.ts";
-import { BinaryHeap, type ItemStore, RingBuffer } from "./_queue_store.ts";
+import { type ItemStore, PriorityStore, RingBuffer } from "./_queue_store.ts";
 import { QueueCore } from "./_queue_core.ts";
 
 /** Options of the {@linkcode Queue} constructor. */
@@ -50,28 +51,10 @@ export interface QueueStatistics {
   tasksWaitingPut: number;
 }
 
-function checkOptions(options: unknown, where: string): number {
-  if (options === undefined) return Infinity;
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(
-      `${where}: 'options' must be an object, received ${describeReceived(options)}`,
-    );
-  }
-  const maxSize = (options as QueueOptions).maxSize;
+function checkMaxSize(options: unknown, where: string): number {
+  const maxSize = checkOptions(options, where, "bareNumber")?.maxSize;
   if (maxSize === undefined) return Infinity;
-  if (typeof maxSize !== "number") {
-    throw new TypeError(
-      `${where}: 'maxSize' must be a positive integer or Infinity, received ${
-        describeReceived(maxSize)
-      }`,
-    );
-  }
-  if (!(maxSize === Infinity || Number.isInteger(maxSize) && maxSize >= 1)) {
-    throw new RangeError(
-      `${where}: 'maxSize' must be a positive integer or Infinity, received ${maxSize}`,
-    );
-  }
-  return maxSize;
+  return checkNumber(maxSize, "maxSize", where, LIMIT, isLimit, "bareNumber");
 }
 
 const defaultCompare = <T>(a: T, b: T): number => a < b ? -1 : a > b ? 1 : 0;
@@ -135,7 +118,7 @@ export class Queue<T> {
    * @throws {RangeError} If `maxSize` is not a positive integer or Infinity.
    */
   constructor(options?: QueueOptions) {
-    const maxSize = checkOptions(options, `Cannot create ${new.target.name}`);
+    const maxSize = checkMaxSize(options, `Cannot create ${new.target.name}`);
     const store = (options as StoreOption<T> | undefined)?.[STORE] ?? new RingBuffer<T>();
     this.#core = new QueueCore(store, maxSize);
   }
@@ -379,14 +362,10 @@ export class PriorityQueue<T> extends Queue<T> {
    */
   constructor(options?: PriorityQueueOptions<T>) {
     const where = `Cannot create ${new.target.name}`;
-    const maxSize = checkOptions(options, where);
+    const maxSize = checkMaxSize(options, where);
     const compare = options?.compare ?? defaultCompare;
-    if (typeof compare !== "function") {
-      throw new TypeError(
-        `${where}: 'compare' must be a function, received ${describeReceived(compare)}`,
-      );
-    }
-    const withHeap: StoreOption<T> = { maxSize, [STORE]: new BinaryHeap(compare) };
+    checkFunction(compare, "compare", where, "bareNumber");
+    const withHeap: StoreOption<T> = { maxSize, [STORE]: new PriorityStore(compare) };
     super(withHeap);
   }
 }

@@ -15,7 +15,7 @@ import {
   watchScope,
 } from "./cancel.ts";
 import { addDeadline, currentTime, DeadlineEntry, removeDeadline, Timer } from "./clock.ts";
-import { describeValue } from "./errors.ts";
+import { describeValue } from "./_validate.ts";
 import { checkSignalOption } from "./_wait_queue.ts";
 
 /** Options of {@linkcode sleep}. */

@@ -18,7 +18,8 @@ import {
   runInScope,
   scopeReason,
 } from "./cancel.ts";
-import { describeValue, ExceptionGroup, isCancelled } from "./errors.ts";
+import { ExceptionGroup, isCancelled } from "./errors.ts";
+import { checkFunction, functionError } from "./_validate.ts";
 import { defineInspect } from "./_inspect.ts";
 import { whenSettled } from "./_thenable.ts";
 
@@ -215,11 +216,7 @@ export class TaskGroup {
         `Cannot call TaskGroup.${method}: the task group has finished`,
       );
     }
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `Cannot call TaskGroup.${method}: 'fn' must be a function, received ${describeValue(fn)}`,
-      );
-    }
+    checkFunction(fn, "fn", `Cannot call TaskGroup.${method}`, "typed");
   }
 }
 
@@ -282,12 +279,7 @@ async function runGroup(fn: (tg: TaskGroup) => unknown): Promise<unknown> {
 export function taskGroup<T>(
   fn: (tg: TaskGroup) => T | Promise<T>,
 ): Promise<T | undefined> {
-  if (typeof fn !== "function") {
-    return Promise.reject(
-      new TypeError(
-        `Cannot call taskGroup: 'fn' must be a function, received ${describeValue(fn)}`,
-      ),
-    );
-  }
+  const bad = functionError(fn, "fn", "Cannot call taskGroup", "typed");
+  if (bad !== undefined) return Promise.reject(bad);
   return runGroup(fn) as Promise<T | undefined>;
 }

@@ -8,42 +8,28 @@
 
 import type { DeadlineLabel } from "./_cancel_status.ts";
 import { CancelScope, statusOf } from "./cancel.ts";
-import { describeValue } from "./errors.ts";
+import { checkFunction, checkNotNaN } from "./_validate.ts";
 
 export type { DeadlineLabel };
 
-function checkFn(fn: unknown, fnName: string): void {
-  if (typeof fn !== "function") {
-    throw new TypeError(
-      `Cannot call ${fnName}: 'fn' must be a function, received ${describeValue(fn)}`,
-    );
+/**
+ * Checks the arguments of a timeout call (`fn`, after `ms` or `deadline` if
+ * given): the rejection the call returns, or `undefined` if they are good.
+ */
+function badArgs(
+  where: string,
+  fn: unknown,
+  timeName?: "ms" | "deadline",
+  time?: unknown,
+): Promise<never> | undefined {
+  try {
+    if (timeName === "deadline") checkNotNaN(time, "deadline", where);
+    else if (timeName === "ms" && time !== null) checkNotNaN(time, "ms", where, "a number or null");
+    checkFunction(fn, "fn", where, "typed");
+  } catch (err) {
+    return Promise.reject(err);
   }
-}
-
-function checkMs(ms: unknown, fn: unknown, fnName: string): void {
-  if (ms !== null) {
-    if (typeof ms !== "number") {
-      throw new TypeError(
-        `Cannot call ${fnName}: 'ms' must be a number or null, received ${describeValue(ms)}`,
-      );
-    }
-    if (Number.isNaN(ms)) {
-      throw new RangeError(`Cannot call ${fnName}: 'ms' must not be NaN, received NaN`);
-    }
-  }
-  checkFn(fn, fnName);
-}
-
-function checkDeadline(deadline: unknown, fn: unknown, fnName: string): void {
-  if (typeof deadline !== "number") {
-    throw new TypeError(
-      `Cannot call ${fnName}: 'deadline' must be a number, received ${describeValue(deadline)}`,
-    );
-  }
-  if (Number.isNaN(deadline)) {
-    throw new RangeError(`Cannot call ${fnName}: 'deadline' must not be NaN, received NaN`);
-  }
-  checkFn(fn, fnName);
+  return undefined;
 }
 
 const FAIL_AFTER: DeadlineLabel = { source: "failAfter" };
@@ -127,11 +113,8 @@ export function failAfter<T>(
   ms: number | null,
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T> {
-  try {
-    checkMs(ms, fn, "failAfter");
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  const bad = badArgs("Cannot call failAfter", fn, "ms", ms);
+  if (bad !== undefined) return bad;
   return runFailing(new CancelScope(), FAIL_AFTER, ms ?? undefined, fn);
 }
 
@@ -162,11 +145,8 @@ export function moveOnAfter<T>(
   ms: number | null,
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T | undefined> {
-  try {
-    checkMs(ms, fn, "moveOnAfter");
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  const bad = badArgs("Cannot call moveOnAfter", fn, "ms", ms);
+  if (bad !== undefined) return bad;
   const scope = new CancelScope();
   return statusOf(scope).run(fn, ms ?? undefined) as Promise<T | undefined>;
 }
@@ -202,11 +182,8 @@ export function failAt<T>(
   deadline: number,
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T> {
-  try {
-    checkDeadline(deadline, fn, "failAt");
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  const bad = badArgs("Cannot call failAt", fn, "deadline", deadline);
+  if (bad !== undefined) return bad;
   return runFailing(new CancelScope({ deadline }), FAIL_AT, undefined, fn);
 }
 
@@ -237,11 +214,8 @@ export function moveOnAt<T>(
   deadline: number,
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T | undefined> {
-  try {
-    checkDeadline(deadline, fn, "moveOnAt");
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  const bad = badArgs("Cannot call moveOnAt", fn, "deadline", deadline);
+  if (bad !== undefined) return bad;
   return new CancelScope({ deadline }).run(fn);
 }
 
@@ -273,10 +247,7 @@ export function moveOnAt<T>(
  * ```
  */
 export function shield<T>(fn: () => T | Promise<T>): Promise<T> {
-  try {
-    checkFn(fn, "shield");
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  const bad = badArgs("Cannot call shield", fn);
+  if (bad !== undefined) return bad;
   return new CancelScope({ shield: true }).run(fn) as Promise<T>;
 }
