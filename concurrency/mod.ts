@@ -72,4 +72,10 @@ export {
   type CircuitBreakerStatistics,
   type CircuitState,
 } from "./circuit_breaker.ts";
+export {
+  RateLimiter,
+  type RateLimiterAcquireOptions,
+  type RateLimiterOptions,
+  type RateLimiterStatistics,
+} from "./rate_limiter.ts";
 export { chunks, GracefulShutdown, type GracefulShutdownOptions } from "./shutdown.ts";
