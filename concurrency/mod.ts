@@ -78,4 +78,5 @@ export {
   type RateLimiterOptions,
   type RateLimiterStatistics,
 } from "./rate_limiter.ts";
+export { checkResponse, HttpError, parseRetryAfter, type RetryAfterSource } from "./http.ts";
 export { chunks, GracefulShutdown, type GracefulShutdownOptions } from "./shutdown.ts";
