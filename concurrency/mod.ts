@@ -78,5 +78,11 @@ export {
   type RateLimiterOptions,
   type RateLimiterStatistics,
 } from "./rate_limiter.ts";
+export {
+  type AdaptiveAlgorithm,
+  AdaptiveLimiter,
+  type AdaptiveLimiterOptions,
+  type AdaptiveLimiterStatistics,
+} from "./adaptive.ts";
 export { checkResponse, HttpError, parseRetryAfter, type RetryAfterSource } from "./http.ts";
 export { chunks, GracefulShutdown, type GracefulShutdownOptions } from "./shutdown.ts";
