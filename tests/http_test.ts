@@ -1,6 +1,15 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 import assert from "node:assert/strict";
-import { checkResponse, HttpError, parseRetryAfter } from "../mod.ts";
+import {
+  AdaptiveLimiter,
+  checkResponse,
+  failAfter,
+  HttpError,
+  parseRetryAfter,
+  RateLimiter,
+  RateLimitError,
+  retry,
+} from "../mod.ts";
 import { retryableByDefault } from "../concurrency/_retry_after.ts";
 
 const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
@@ -138,6 +147,67 @@ Deno.test("checkResponse frees the connection of a real failed fetch", async () 
     assert.equal(err.url, url);
     assert.equal(err.retryAfter, 40);
     assert.match(err.message, /^HTTP 429 Too Many Requests from http:\/\/127\.0\.0\.1/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+/** A server on 127.0.0.1 that answers every request 429 with `Retry-After`. */
+function always429(retryAfter: string): { server: Deno.HttpServer<Deno.NetAddr>; hits: number } {
+  const state = {
+    hits: 0,
+    server: Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+      state.hits++;
+      return new Response("rate limited", { status: 429, headers: { "retry-after": retryAfter } });
+    }),
+  };
+  return state;
+}
+
+Deno.test("retry against a server that answers 429 forever gives up before the deadline with the 429", async () => {
+  const state = always429("1");
+  const server = state.server;
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    const start = performance.now();
+    const err = await failAfter(150, () =>
+      retry(() => fetch(url).then(checkResponse), {
+        attempts: Infinity,
+        baseDelay: 10,
+        jitter: 0,
+      })).catch((e) => e);
+    const elapsed = performance.now() - start;
+    assert.ok(err instanceof HttpError, `the server's error, not a timeout: ${err}`);
+    assert.equal(err.status, 429);
+    assert.equal(err.retryAfter, 1_000);
+    assert.ok(elapsed < 150, `gave up at ${elapsed.toFixed(0)} ms, before the deadline`);
+    assert.ok(state.hits >= 2, `retried: ${state.hits} requests`);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("an AdaptiveLimiter in front of a 429-forever server falls to min and the rate limiter refuses past the deadline", async () => {
+  const { server } = always429("0.05");
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    const adaptive = new AdaptiveLimiter({ initial: 8, min: 2 });
+    const rate = new RateLimiter({ limit: 20, period: 1_000, burst: 5 });
+    const start = performance.now();
+    const outcome = await failAfter(400, async () => {
+      for (;;) {
+        await rate.acquire();
+        await adaptive.use(() => fetch(url).then(checkResponse)).catch((e) => {
+          if (!(e instanceof HttpError)) throw e;
+        });
+      }
+    }).catch((e) => e);
+    const elapsed = performance.now() - start;
+    assert.ok(outcome instanceof RateLimitError, `refused before the deadline: ${outcome}`);
+    assert.ok(outcome.retryAfter > 0);
+    assert.ok(elapsed < 400, `gave up at ${elapsed.toFixed(0)} ms`);
+    assert.equal(adaptive.limit, 2, "every 429 lowered the limit down to min");
+    assert.equal(rate.waiting, 0, "nothing left reserved");
   } finally {
     await server.shutdown();
   }
