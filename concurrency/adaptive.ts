@@ -9,11 +9,11 @@
  * - AIMD (default): a drop multiplies the estimate by 0.9, at most once per
  *   round trip; a success while at least half the limit is in use adds
  *   1/estimate (so about 1 per round trip of a full limit).
- * - Gradient (Gradient2): the estimate follows `estimate * clamp(1.5 *
- *   longRtt / shortRtt, 0.5, 1) + 4`, smoothed by 0.2, where the RTTs are
- *   moving averages over ~10 and ~500 samples; latency that rises above its
- *   long-run level shrinks the limit before the server has to refuse. Drops
- *   back off as in AIMD.
+ * - Gradient (Gradient2): once per round trip the estimate moves towards
+ *   `estimate * clamp(1.5 * longRtt / shortRtt, 0.5, 1) + 4`, smoothed by
+ *   0.2, where the RTTs are moving averages over ~10 and ~500 samples;
+ *   latency that rises above its long-run level shrinks the limit before the
+ *   server has to refuse. Drops back off as in AIMD.
  *
  * "At most once per round trip" is kept with an epoch counter rather than
  * timestamps: each call remembers the number of decreases when it started,
@@ -184,6 +184,8 @@ export class AdaptiveLimiter extends CapacityLimiter {
   #ignoredDrops = 0;
   #shortRtt = NaN;
   #longRtt = NaN;
+  /** When the gradient last moved the estimate. */
+  #updatedAt = -Infinity;
   /**
    * Called when the integer limit changes, with the new and the old limit.
    * If it throws, the error is reported asynchronously (as an uncaught
@@ -294,6 +296,11 @@ export class AdaptiveLimiter extends CapacityLimiter {
     // the long average would (as Gradient2 does).
     if (this.#longRtt > 2 * this.#shortRtt) this.#longRtt *= 0.95;
     if (inUse < this.#estimate / 2) return; // idle capacity says nothing about the limit
+    // One update per round trip, as Gradient2's sample window: per sample,
+    // the queue allowance would compound to ~0.8 × limit per round trip.
+    const now = currentTime();
+    if (now - this.#updatedAt < this.#shortRtt) return;
+    this.#updatedAt = now;
     const ratio = this.#shortRtt > 0 ? GRADIENT_TOLERANCE * this.#longRtt / this.#shortRtt : 1;
     const gradient = Math.max(0.5, Math.min(1, ratio));
     const target = this.#estimate * gradient + GRADIENT_QUEUE;
