@@ -44,7 +44,7 @@ const SERVERS: Server[] = [
   { capacity: 80, rate: 600 },
 ];
 const SWEEP = [5, 10, 20, 40, 80, 150, 200, 400];
-const RETRY_ATTEMPTS = 50;
+const RETRY_ATTEMPTS = 200;
 
 async function measure(
   server: Server,
@@ -93,7 +93,10 @@ async function benchServer(server: Server, items: number): Promise<Row[]> {
       server,
       items,
       "p-map 200",
-      (call, inputs) => pMap(inputs, () => withRetries(call, RETRY_ATTEMPTS), { concurrency: 200 }),
+      (call, inputs) =>
+        pMap(inputs, () => withRetries(call, RETRY_ATTEMPTS).catch((err: Error) => err), {
+          concurrency: 200,
+        }),
     ),
   );
   return rows;

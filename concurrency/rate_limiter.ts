@@ -217,21 +217,20 @@ export class RateLimiter {
    */
   acquire(options?: RateLimiterAcquireOptions): Promise<void> {
     const where = "Cannot acquire RateLimiter";
-    let cost: number;
-    try {
-      cost = this.#checkCost(checkOptions(options, where)?.cost, where);
-    } catch (err) {
-      return Promise.reject(err);
+    let cost = 1;
+    if (options !== undefined) {
+      try {
+        cost = this.#checkCost(checkOptions(options, where)?.cost, where);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     const scope = currentScope();
     const signal = startWait(options, scope, where);
     if (signal instanceof Promise) return signal;
     const now = currentTime();
+    if (this.#waiters.size === 0 && this.#tryTake(cost, now)) return Promise.resolve();
     const grant = this.#grantTime(cost, now);
-    if (grant <= now && this.#waiters.size === 0) {
-      this.#take(cost, now);
-      return Promise.resolve();
-    }
     if (grant >= effectiveDeadlineOf(scope)) {
       return Promise.reject(
         new RateLimitError(
@@ -257,11 +256,7 @@ export class RateLimiter {
    */
   tryAcquire(cost = 1): boolean {
     if (cost !== 1) this.#checkCost(cost, "Cannot tryAcquire RateLimiter");
-    if (this.#waiters.size !== 0) return false;
-    const now = currentTime();
-    if (this.#grantTime(cost, now) > now) return false;
-    this.#take(cost, now);
-    return true;
+    return this.#waiters.size === 0 && this.#tryTake(cost, currentTime());
   }
 
   /**
@@ -335,6 +330,15 @@ export class RateLimiter {
     // Sums of fractional `performance.now()` readings round: a grant due
     // within a nanosecond counts as due now.
     return grant - now <= ROUNDING ? now : grant;
+  }
+
+  /** Takes `cost` if it fits at `now` (the hot path of both acquires). */
+  #tryTake(cost: number, now: number): boolean {
+    const tat = this.#tat;
+    const base = tat > now ? tat : now;
+    if (base + (cost - this.#burst) * this.#interval - now > ROUNDING) return false;
+    this.#tat = base + cost * this.#interval;
+    return true;
   }
 
   #take(cost: number, now: number): void {
