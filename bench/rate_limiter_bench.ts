@@ -155,6 +155,8 @@ bench({
   group: "uncontended acquire",
   name: "bottleneck (schedule)",
   ops: SLOW_ACQUIRES,
+  n: 5,
+  warmup: 1,
   fn: async () => {
     const limiter = new Bottleneck();
     const job = () => Promise.resolve();
@@ -220,6 +222,8 @@ bench({
   group: "contended acquire (1,000 waiters)",
   name: "bottleneck (minTime)",
   ops: WAITERS,
+  n: 5,
+  warmup: 1,
   fn: () =>
     contended(() => {
       const limiter = new Bottleneck({ minTime: 1 / RATE });

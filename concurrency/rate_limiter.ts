@@ -348,9 +348,10 @@ export class RateLimiter {
   /** Grants every head waiter whose time has come, then arms for the next. */
   #grantDue(): void {
     const waiters = this.#waiters;
+    // One reading for the whole loop: the grants of one pass happen at once.
+    const now = currentTime();
     for (let w = waiters.head; w !== undefined; w = waiters.head) {
       const cost = w.payload as number;
-      const now = currentTime();
       const grant = this.#grantTime(cost, now, 0);
       if (grant > now) return this.#arm(grant);
       waiters.shift();
