@@ -300,14 +300,10 @@ export class RateLimiter {
       period: this.#period,
       burst: this.#burst,
       waiting: this.#waiters.size,
-      available: this.#available(),
+      available: this.#waiters.size !== 0
+        ? 0
+        : Math.max(0, this.#burst - Math.max(0, this.#tat - currentTime()) / this.#interval),
     };
-  }
-
-  #available(): number {
-    if (this.#waiters.size !== 0) return 0;
-    const debt = Math.max(0, this.#tat - currentTime()) / this.#interval;
-    return Math.max(0, this.#burst - debt);
   }
 
   #checkCost(value: unknown, where: string): number {
@@ -341,10 +337,6 @@ export class RateLimiter {
     return true;
   }
 
-  #take(cost: number, now: number): void {
-    this.#tat = Math.max(this.#tat, now) + cost * this.#interval;
-  }
-
   /** Grants every head waiter whose time has come, then arms for the next. */
   #grantDue(): void {
     const waiters = this.#waiters;
@@ -356,7 +348,7 @@ export class RateLimiter {
       if (grant > now) return this.#arm(grant);
       waiters.shift();
       this.#queuedCost -= cost;
-      this.#take(cost, now);
+      this.#tat = Math.max(this.#tat, now) + cost * this.#interval;
       w.resolve();
     }
     this.#queuedCost = 0; // no rounding left over from fractional costs
