@@ -242,3 +242,18 @@ Deno.test("bad options are RangeErrors or TypeErrors naming the option", () => {
   assert.throws(() => new AdaptiveLimiter({ isOverload: 1 as never }), TypeError);
   assert.throws(() => new AdaptiveLimiter({ initial: "3" as never }), TypeError);
 });
+
+Deno.test("a wait for a permit that is cancelled is neither a sample nor a drop", async () => {
+  const limiter = new AdaptiveLimiter({ initial: 1 });
+  const calls = startCalls(limiter, 1);
+  await flush();
+  const controller = new AbortController();
+  const waiting = limiter.use(() => "never", { signal: controller.signal });
+  controller.abort(new TimeoutError("gave up waiting"));
+  await assert.rejects(waiting, TimeoutError);
+  calls.finish(0);
+  await calls.done;
+  const s = limiter.statistics();
+  assert.equal(s.drops, 0, "a timeout while waiting says nothing about the downstream");
+  assert.equal(s.successes, 1);
+});
