@@ -72,5 +72,18 @@ export {
   type CircuitBreakerStatistics,
   type CircuitState,
 } from "./circuit_breaker.ts";
+export {
+  RateLimiter,
+  type RateLimiterAcquireOptions,
+  type RateLimiterOptions,
+  type RateLimiterStatistics,
+} from "./rate_limiter.ts";
+export {
+  type AdaptiveAlgorithm,
+  AdaptiveLimiter,
+  type AdaptiveLimiterOptions,
+  type AdaptiveLimiterStatistics,
+} from "./adaptive.ts";
+export { checkResponse, HttpError, parseRetryAfter, type RetryAfterSource } from "./http.ts";
 export { GracefulShutdown, type GracefulShutdownOptions } from "./shutdown.ts";
 export { chunks } from "./chunks.ts";

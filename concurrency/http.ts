@@ -1,0 +1,208 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+/**
+ * HTTP responses as errors: `HttpError`, `checkResponse`, and
+ * `parseRetryAfter`, which reads how long a server asks to wait from the
+ * headers the common APIs send. The error carries that wait as `retryAfter`,
+ * so `retry`, `alcall`, `CircuitBreaker` and `AdaptiveLimiter` honour it
+ * without knowing about HTTP.
+ *
+ * `HttpError` lives here rather than in errors.ts because it needs the
+ * parser; errors.ts keeps the error types that need nothing.
+ *
+ * @module
+ */
+
+import { describeValue } from "./errors.ts";
+
+/** What {@linkcode parseRetryAfter} reads headers from. */
+export type RetryAfterSource = Response | Headers | Record<string, string>;
+
+/** Above this, `x-ratelimit-reset` is an epoch time in seconds, not a delta. */
+const EPOCH_SECONDS = 1e9;
+/** Delta seconds: digits with an optional fraction, nothing else. */
+const SECONDS = /^\d+(?:\.\d+)?$|^\.\d+$/;
+const NEGATIVE = /^-(?:\d+(?:\.\d+)?|\.\d+)$/;
+
+/** A header lookup that works on all three source shapes, case-insensitively. */
+function headerReader(source: RetryAfterSource): (name: string) => string | undefined {
+  if (source instanceof Response) source = source.headers;
+  if (source instanceof Headers) {
+    const headers = source;
+    return (name) => headers.get(name) ?? undefined;
+  }
+  if (source === null || typeof source !== "object") {
+    throw new TypeError(
+      `Cannot parse Retry-After: 'source' must be a Response, Headers or a record, received ${
+        describeValue(source)
+      }`,
+    );
+  }
+  const lower = new Map<string, string>();
+  for (const [key, value] of Object.entries(source)) {
+    if (typeof value === "string") lower.set(key.toLowerCase(), value);
+  }
+  return (name) => lower.get(name);
+}
+
+/** Delta seconds (negative → 0) in ms, or undefined when not a number. */
+function deltaSeconds(value: string): number | undefined {
+  if (SECONDS.test(value)) return Number(value) * 1_000;
+  if (NEGATIVE.test(value)) return 0;
+  return undefined;
+}
+
+function ms(value: string): number | undefined {
+  if (SECONDS.test(value)) return Number(value);
+  if (NEGATIVE.test(value)) return 0;
+  return undefined;
+}
+
+/** An HTTP date (IMF-fixdate and the obsolete forms `Date.parse` reads) in ms from now. */
+function httpDate(value: string, now: number): number | undefined {
+  // Only values that name a weekday or month are dates; `Date.parse` reads
+  // far too much ("1", "2026") to be trusted on anything else.
+  if (!/[a-z]{3}/i.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function finite(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Reads how long a server asks to wait before the next request: from
+ * `retry-after-ms`, else `retry-after` (delta seconds, fractions allowed, or
+ * an HTTP date), else `ratelimit-reset` (delta seconds), else
+ * `x-ratelimit-reset` (delta seconds; a value above 10^9 is an epoch time in
+ * seconds). A header that does not parse falls through to the next.
+ *
+ * @param source A response, its headers, or a record of header names (any
+ * case) to values.
+ * @param now The current time in ms since the epoch, for HTTP dates and epoch
+ * resets.
+ * @returns Milliseconds to wait (a negative wait or a date in the past is 0),
+ * or `undefined` if no header says.
+ * @throws {TypeError} If `source` is not a Response, Headers or an object.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseRetryAfter } from "@lionpride/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseRetryAfter({ "Retry-After": "1.5" }), 1_500);
+ * assert.equal(parseRetryAfter(new Headers({ "retry-after-ms": "250" })), 250);
+ * assert.equal(parseRetryAfter({ "retry-after": "soon" }), undefined);
+ * const now = Date.UTC(2026, 0, 1);
+ * assert.equal(parseRetryAfter({ "retry-after": "Thu, 01 Jan 2026 00:00:30 GMT" }, now), 30_000);
+ * ```
+ */
+export function parseRetryAfter(
+  source: RetryAfterSource,
+  now: number = Date.now(),
+): number | undefined {
+  const get = headerReader(source);
+  const trimmed = (name: string): string | undefined => get(name)?.trim();
+  let value = trimmed("retry-after-ms");
+  let wait = value === undefined ? undefined : finite(ms(value));
+  if (wait !== undefined) return wait;
+  value = trimmed("retry-after");
+  if (value !== undefined) {
+    wait = finite(deltaSeconds(value) ?? httpDate(value, now));
+    if (wait !== undefined) return wait;
+  }
+  value = trimmed("ratelimit-reset");
+  wait = value === undefined ? undefined : finite(deltaSeconds(value));
+  if (wait !== undefined) return wait;
+  value = trimmed("x-ratelimit-reset");
+  wait = value === undefined ? undefined : finite(deltaSeconds(value));
+  if (wait === undefined) return undefined;
+  return wait > EPOCH_SECONDS * 1_000 ? Math.max(0, wait - now) : wait;
+}
+
+/**
+ * A response whose status is not 2xx, as an error. `retryAfter` holds the
+ * server's requested wait (see {@linkcode parseRetryAfter}), so the retry
+ * loops wait at least that long.
+ *
+ * @example Usage
+ * ```ts
+ * import { HttpError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
+ *
+ * const res = new Response("slow down", { status: 429, headers: { "retry-after": "2" } });
+ * const err = new HttpError(res);
+ * assert.equal(err.status, 429);
+ * assert.equal(err.retryAfter, 2_000);
+ * assert.match(err.message, /429/);
+ * ```
+ */
+export class HttpError extends Error {
+  /** The response status, e.g. 429. */
+  readonly status: number;
+  /** The response headers. */
+  readonly headers: Headers;
+  /** Milliseconds the server asked to wait, if it said. */
+  readonly retryAfter: number | undefined;
+  /** The URL of the response ("" for a constructed response). */
+  readonly url: string;
+
+  /**
+   * Constructs a new instance from a response (its body is not read).
+   *
+   * @param res The response.
+   * @param message The error message (default: status, status text and URL).
+   * @throws {TypeError} If `res` is not a Response.
+   */
+  constructor(res: Response, message?: string) {
+    if (!(res instanceof Response)) {
+      throw new TypeError(
+        `Cannot create HttpError: 'res' must be a Response, received ${describeValue(res)}`,
+      );
+    }
+    super(
+      message ??
+        `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}${
+          res.url ? ` from ${res.url}` : ""
+        }`,
+    );
+    this.name = "HttpError";
+    this.status = res.status;
+    this.headers = res.headers;
+    this.retryAfter = parseRetryAfter(res.headers);
+    this.url = res.url;
+  }
+}
+
+/**
+ * Returns `res` if its status is 2xx; otherwise cancels its body (which frees
+ * the connection) and throws an {@linkcode HttpError}.
+ *
+ * @param res The response to check.
+ * @returns `res` itself, when `res.ok`.
+ * @throws {HttpError} If `res.ok` is false.
+ * @throws {TypeError} If `res` is not a Response.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkResponse, HttpError } from "@lionpride/core";
+ * import assert from "node:assert/strict";
+ *
+ * const ok = new Response("fine");
+ * assert.equal(checkResponse(ok), ok);
+ * assert.throws(() => checkResponse(new Response("gone", { status: 503 })), HttpError);
+ * ```
+ */
+export function checkResponse(res: Response): Response {
+  if (!(res instanceof Response)) {
+    throw new TypeError(
+      `Cannot check response: 'res' must be a Response, received ${describeValue(res)}`,
+    );
+  }
+  if (res.ok) return res;
+  const err = new HttpError(res);
+  // Cancelling never throws for a body nobody read; a locked body (someone
+  // is reading it) is theirs to finish.
+  if (res.body !== null && !res.body.locked) res.body.cancel().catch(() => {});
+  throw err;
+}
