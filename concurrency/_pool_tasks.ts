@@ -75,17 +75,20 @@ export async function collect<I>(
     results[index] = value;
   };
   const job = new TaskJob(call, store, returnExceptions);
-  const pool = new WorkerPool(input, limit, job, "throw");
+  const pool = new WorkerPool(input, limit, job);
   try {
     await taskGroup((tg) => {
       job.signal = tg.signal;
       pool.launch(tg);
     });
   } catch (err) {
-    throw regroup(err, where);
+    // The input failed first (a late item failure or cancellation came while
+    // its running items unwound): its error stands, unwrapped (API.md §9).
+    throw pool.inputError !== undefined ? pool.inputError.error : regroup(err, where);
   } finally {
     await pool.close();
   }
+  if (pool.inputError !== undefined) throw pool.inputError.error;
   return results;
 }
 

@@ -47,21 +47,20 @@ interface Pulled<I> {
 
 /**
  * Feeds the items of one input to at most `limit` workers in a task group.
- * An input that throws ends the pool: with `inputErrors: "throw"` the error
- * fails the group (as a task's failure would), with `"record"` it is kept in
- * `inputError` and the group is cancelled.
+ * An input that throws ends the pool: its error is kept in `inputError` and
+ * the group is cancelled, so that the caller rejects with it unwrapped
+ * (API.md §9) once the running items have unwound.
  */
 export class WorkerPool<I> {
   /** The input is done (or threw): it must not be closed. */
   exhausted = false;
-  /** What the input threw, with `inputErrors: "record"`. */
+  /** What the input threw, unless the pool had stopped already. */
   inputError: { error: unknown } | undefined = undefined;
   /** Items pulled so far (their indexes are 0 … pulled - 1). */
   pulled = 0;
   readonly #input: PoolInput<I>;
   readonly #limit: number;
   readonly #job: PoolJob<I>;
-  readonly #record: boolean;
   #group: TaskGroup | undefined = undefined;
   /**
    * With a finite limit each worker asks for its next item through its
@@ -85,12 +84,10 @@ export class WorkerPool<I> {
     input: PoolInput<I>,
     limit: number,
     job: PoolJob<I>,
-    inputErrors: "throw" | "record",
   ) {
     this.#input = input;
     this.#limit = limit;
     this.#job = job;
-    this.#record = inputErrors === "record";
     this.#array = "array" in input ? input.array : undefined;
     this.#iterator = "iterator" in input ? input.iterator : undefined;
     this.#asyncIterator = "asyncIterator" in input ? input.asyncIterator : undefined;
@@ -153,7 +150,9 @@ export class WorkerPool<I> {
 
   #inputFailed(err: unknown): void {
     this.exhausted = true;
-    if (!this.#record) throw err;
+    // A pull in flight when the call began to fail or was cancelled: the
+    // first reason stands.
+    if (this.halted) return;
     this.inputError ??= { error: err };
     this.#group!.cancelScope.cancel("the input failed");
   }
