@@ -7,7 +7,7 @@
  */
 
 import { ExceptionGroup } from "./errors.ts";
-import { describe, isIterable } from "./_validate.ts";
+import { describeValue, isIterable } from "./_validate.ts";
 import { taskGroup } from "./task_group.ts";
 import { type PoolInput, type PoolJob, WorkerPool } from "./_worker_pool.ts";
 
@@ -111,7 +111,7 @@ export function poolInputOf<T>(items: unknown, where: string): PoolInput<T> {
   if (isAsyncIterable<T>(items)) return { asyncIterator: items[Symbol.asyncIterator]() };
   throw new TypeError(
     `${where}: 'items' must be iterable, received ${
-      describe(items)
+      describeValue(items, "bare")
     } (sync or async iterables only)`,
   );
 }

@@ -55,17 +55,6 @@ export function describeValue(value: unknown, style: DescribeStyle = "typed"): s
 }
 
 /**
- * {@linkcode describeValue} in the `"bare"` style, under the name the
- * patterns' checks call it by.
- *
- * @param value The value received.
- * @returns E.g. `-1`, `true`, `null`, `string`.
- */
-export function describe(value: unknown): string {
-  return describeValue(value, "bare");
-}
-
-/**
  * {@linkcode describeValue} in the `"bareNumber"` style, under the name the
  * files that took it from `errors.ts` call it by.
  *
@@ -76,10 +65,19 @@ export function describeReceived(value: unknown): string {
   return describeValue(value, "bareNumber");
 }
 
-export function checkOptions(options: unknown, where: string): Record<string, unknown> | undefined {
+// The checks below show the value received in the `"bare"` style unless the
+// call was published with another (`style`): see DescribeStyle.
+
+export function checkOptions(
+  options: unknown,
+  where: string,
+  style: DescribeStyle = "bare",
+): Record<string, unknown> | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== "object") {
-    throw new TypeError(`${where}: 'options' must be an object, received ${describe(options)}`);
+    throw new TypeError(
+      `${where}: 'options' must be an object, received ${describeValue(options, style)}`,
+    );
   }
   return options as Record<string, unknown>;
 }
@@ -90,9 +88,12 @@ export function checkNumber(
   where: string,
   expected: string,
   valid: (n: number) => boolean,
+  style: DescribeStyle = "bare",
 ): number {
   if (typeof value !== "number") {
-    throw new TypeError(`${where}: '${name}' must be ${expected}, received ${describe(value)}`);
+    throw new TypeError(
+      `${where}: '${name}' must be ${expected}, received ${describeValue(value, style)}`,
+    );
   }
   if (!valid(value)) {
     throw new RangeError(`${where}: '${name}' must be ${expected}, received ${value}`);
@@ -100,16 +101,30 @@ export function checkNumber(
   return value;
 }
 
-export function checkFunction(value: unknown, name: string, where: string): void {
+export function checkFunction(
+  value: unknown,
+  name: string,
+  where: string,
+  style: DescribeStyle = "bare",
+): void {
   if (typeof value !== "function") {
-    throw new TypeError(`${where}: '${name}' must be a function, received ${describe(value)}`);
+    throw new TypeError(
+      `${where}: '${name}' must be a function, received ${describeValue(value, style)}`,
+    );
   }
 }
 
-export function checkBoolean(value: unknown, name: string, where: string): boolean {
+export function checkBoolean(
+  value: unknown,
+  name: string,
+  where: string,
+  style: DescribeStyle = "bare",
+): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") {
-    throw new TypeError(`${where}: '${name}' must be a boolean, received ${describe(value)}`);
+    throw new TypeError(
+      `${where}: '${name}' must be a boolean, received ${describeValue(value, style)}`,
+    );
   }
   return value;
 }
@@ -125,14 +140,14 @@ export function isIterable(value: unknown): value is Iterable<unknown> {
 export function checkTasks<F>(fns: unknown, where: string): F[] {
   if (typeof fns === "string" || !isIterable(fns)) {
     throw new TypeError(
-      `${where}: 'fns' must be an iterable of functions, received ${describe(fns)}`,
+      `${where}: 'fns' must be an iterable of functions, received ${describeValue(fns, "bare")}`,
     );
   }
   const list = Array.from(fns);
   for (let i = 0; i < list.length; i++) {
     if (typeof list[i] !== "function") {
       throw new TypeError(
-        `${where}: 'fns[${i}]' must be a function, received ${describe(list[i])}`,
+        `${where}: 'fns[${i}]' must be a function, received ${describeValue(list[i], "bare")}`,
       );
     }
   }
