@@ -39,12 +39,6 @@ export type PoolInput<I> =
   | { readonly iterator: Iterator<I> }
   | { readonly asyncIterator: AsyncIterator<I> };
 
-/** An item pulled from an async input, with its index. */
-interface Pulled<I> {
-  value: I;
-  index: number;
-}
-
 /**
  * Feeds the items of one input to at most `limit` workers in a task group.
  * An input that throws ends the pool: its error is kept in `inputError` and
@@ -203,32 +197,34 @@ export class WorkerPool<I> {
         item = next.value;
         index = this.pulled++;
       } else {
-        let next: Pulled<I> | undefined;
+        let got: boolean;
         try {
-          next = await this.#pullDirect(slot);
+          got = await this.#pullDirect(slot);
         } catch (err) {
           return this.#inputFailed(err);
         }
-        if (next === undefined) return;
-        item = next.value;
-        index = next.index;
+        if (!got) return;
+        const pulled = this.#slots[slot];
+        item = pulled.value;
+        index = pulled.index;
       }
     }
   };
 
   readonly #startDirect = async (slot: number): Promise<void> => {
-    let first: Pulled<I> | undefined;
+    let got: boolean;
     try {
-      first = await this.#pullDirect(slot);
+      got = await this.#pullDirect(slot);
     } catch (err) {
       return this.#inputFailed(err);
     }
-    if (first !== undefined) await this.#work(first.value, first.index, slot);
+    const pulled = this.#slots[slot];
+    if (got) await this.#work(pulled.value, pulled.index, slot);
   };
 
-  /** A worker's next item from an async input; `undefined` when done or cancelled. */
-  #pullDirect(slot: number): Promise<Pulled<I> | undefined> {
-    if (this.exhausted || this.halted) return Promise.resolve(undefined);
+  /** Whether a worker's slot got its next item from an async input (false: done or cancelled). */
+  #pullDirect(slot: number): Promise<boolean> {
+    if (this.exhausted || this.halted) return Promise.resolve(false);
     return this.#slots[slot].pull();
   }
 
@@ -304,14 +300,19 @@ export class WorkerPool<I> {
  * abandoned when the group is cancelled: its late result is dropped.
  */
 class PullSlot<I> {
-  #resolve: ((pulled: Pulled<I> | undefined) => void) | undefined = undefined;
+  #resolve: ((got: boolean) => void) | undefined = undefined;
   #reject: ((err: unknown) => void) | undefined = undefined;
-  /** Handed to the worker, which reads it before it asks again. */
-  readonly #pulled: Pulled<I> = { value: undefined as I, index: 0 };
+  /**
+   * The item pulled and its index, read by the worker before it asks again.
+   * The promise resolves with a boolean, not with an object: resolving with
+   * an object costs a `then` lookup per item (bench/README.md, streaming).
+   */
+  value: I = undefined as I;
+  index = 0;
 
   constructor(readonly pool: WorkerPool<I>) {}
 
-  pull(): Promise<Pulled<I> | undefined> {
+  pull(): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -324,10 +325,10 @@ class PullSlot<I> {
     const resolve = this.#resolve;
     if (resolve === undefined) return; // abandoned: a late result is dropped
     this.#resolve = this.#reject = undefined;
-    if (pool.exhausted) return resolve(undefined);
-    this.#pulled.value = value as I;
-    this.#pulled.index = pool.pulled++;
-    resolve(this.#pulled);
+    if (pool.exhausted) return resolve(false);
+    this.value = value as I;
+    this.index = pool.pulled++;
+    resolve(true);
   }
 
   fail(err: unknown): void {
@@ -336,10 +337,10 @@ class PullSlot<I> {
     reject?.(err);
   }
 
-  /** Settles a request in flight with `undefined` (no item: cancelled, or the input ended). */
+  /** Settles a request in flight with no item (cancelled, or the input ended). */
   abandon(): void {
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
-    resolve?.(undefined);
+    resolve?.(false);
   }
 }
