@@ -165,9 +165,26 @@ export class WorkerPool<I> {
     return undefined;
   }
 
+  /**
+   * A worker: runs its item, then the next it pulls, until the input ends or
+   * the pool halts. An async input's worker pulls first (`index` -1, `slot`
+   * its pull slot).
+   */
   readonly #work = async (item: I, index: number, slot = 0): Promise<void> => {
     const job = this.#job, array = this.#array, iterator = this.#iterator;
     for (;;) {
+      if (index < 0) {
+        let got: boolean;
+        try {
+          got = await this.#pullDirect(slot);
+        } catch (err) {
+          return this.#inputFailed(err);
+        }
+        if (!got) return;
+        const pulled = this.#slots[slot];
+        item = pulled.value;
+        index = pulled.index;
+      }
       if (job.gate !== undefined) {
         const wait = job.gate();
         if (wait !== undefined) {
@@ -197,29 +214,9 @@ export class WorkerPool<I> {
         item = next.value;
         index = this.pulled++;
       } else {
-        let got: boolean;
-        try {
-          got = await this.#pullDirect(slot);
-        } catch (err) {
-          return this.#inputFailed(err);
-        }
-        if (!got) return;
-        const pulled = this.#slots[slot];
-        item = pulled.value;
-        index = pulled.index;
+        index = -1;
       }
     }
-  };
-
-  readonly #startDirect = async (slot: number): Promise<void> => {
-    let got: boolean;
-    try {
-      got = await this.#pullDirect(slot);
-    } catch (err) {
-      return this.#inputFailed(err);
-    }
-    const pulled = this.#slots[slot];
-    if (got) await this.#work(pulled.value, pulled.index, slot);
   };
 
   /** Whether a worker's slot got its next item from an async input (false: done or cancelled). */
@@ -283,7 +280,7 @@ export class WorkerPool<I> {
   #spawn(): void {
     const slot = this.#slots.length;
     this.#slots.push(new PullSlot(this));
-    this.#group!.startSoon(this.#startDirect, slot);
+    this.#group!.startSoon(this.#work, undefined as I, -1, slot);
   }
 
   readonly #onAbort = (): void => {
