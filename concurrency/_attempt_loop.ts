@@ -12,11 +12,13 @@
  * @module
  */
 
-import { CancelScope, effectiveDeadline } from "./cancel.ts";
+import type { CancelScope } from "./cancel.ts";
+import { effectiveDeadline } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
-import { isCancelled, TimeoutError } from "./errors.ts";
+import { isCancelled } from "./errors.ts";
 import { retryableByDefault, retryAfterOf } from "./_retry_after.ts";
 import { sleep } from "./sleep.ts";
+import { type DeadlineLabel, runWithTimeout } from "./timeouts.ts";
 
 /** A concurrency limiter as `alcall` uses it: `CapacityLimiter`, `AdaptiveLimiter` or alike. */
 export interface PermitLimiter {
@@ -74,26 +76,20 @@ export interface AttemptPolicy {
 export type Attempt<T> = (attempt: number, scope: CancelScope | undefined) => T | Promise<T>;
 
 /**
- * Whether `scope`'s own deadline, not a `cancel()` call nor an enclosing
- * scope, ended its run. The one place to switch to the cancellation origin
- * that `cancel.ts` is to record.
+ * Names one of the loop's own budgets in its `TimeoutError`, e.g. `item 17:
+ * attempt 2 timed out after 5000 ms (attemptTimeout)`. The attempt is read
+ * when the deadline has fired: for `retryTimeout` during a backoff sleep it
+ * is the attempt that last failed.
  */
-function ownDeadlineFired(scope: CancelScope): boolean {
-  return scope.cancelledCaught && currentTime() >= scope.deadline;
-}
+class BudgetLabel implements DeadlineLabel {
+  constructor(
+    readonly source: "attemptTimeout" | "retryTimeout",
+    readonly trial: { readonly label: string; readonly attempt: number },
+  ) {}
 
-/** The `TimeoutError` of one of the loop's own budgets. */
-function budgetTimeout(
-  label: string,
-  attempt: number,
-  ms: number,
-  source: "attemptTimeout" | "retryTimeout",
-  cause: unknown,
-): TimeoutError {
-  return new TimeoutError(
-    `${label}attempt ${attempt} timed out after ${ms} ms (${source})`,
-    { timeout: ms, source, cause },
-  );
+  subject(): string {
+    return `${this.trial.label}attempt ${this.trial.attempt}`;
+  }
 }
 
 /**
@@ -119,6 +115,7 @@ class Trial<T> {
 
   /** No timeout, limiter nor rate limiter: an attempt is a bare call of `fn`. */
   readonly #bare: boolean;
+  #attemptLabel: BudgetLabel | undefined = undefined;
 
   constructor(
     readonly fn: Attempt<T>,
@@ -151,16 +148,10 @@ class Trial<T> {
 
   /** `fn` under the attempt timeout, opened here so waiting for permits does not count. */
   timed(scope: CancelScope | undefined): Promise<T> {
-    const attempt = this.attempt;
     const ms = this.policy.attemptTimeout;
-    if (ms === undefined) return Promise.resolve(this.fn(attempt, scope));
-    const own = new CancelScope({ deadline: currentTime() + ms });
-    return own.run((s) => this.fn(attempt, s)).then((value) => {
-      if (ownDeadlineFired(own)) {
-        throw budgetTimeout(this.label, attempt, ms, "attemptTimeout", own.signal.reason);
-      }
-      return value as T;
-    });
+    if (ms === undefined) return Promise.resolve(this.fn(this.attempt, scope));
+    this.#attemptLabel ??= new BudgetLabel("attemptTimeout", this);
+    return runWithTimeout(ms, this.#attemptLabel, (own) => this.fn(this.attempt, own));
   }
 
   /**
@@ -225,7 +216,7 @@ export function runAttempts<T>(
 ): Promise<T> {
   const trial = new Trial(fn, policy, label);
   const ms = policy.totalTimeout;
-  if (ms !== undefined) return withinTotal(trial, ms, label);
+  if (ms !== undefined) return withinTotal(trial, ms);
   if (policy.attempts !== 1) return trial.loop(scope);
   // One attempt, no total budget: nothing for the loop to do.
   trial.attempt = 1;
@@ -237,12 +228,9 @@ export function runAttempts<T>(
 }
 
 /** The loop under its total timeout (alcall's `retryTimeout`). */
-async function withinTotal<T>(trial: Trial<T>, ms: number, label: string): Promise<T> {
-  const own = new CancelScope({ deadline: currentTime() + ms });
-  trial.ownDeadline = own.deadline;
-  const value = await own.run((s) => trial.loop(s));
-  if (ownDeadlineFired(own)) {
-    throw budgetTimeout(label, trial.attempt, ms, "retryTimeout", own.signal.reason);
-  }
-  return value as T;
+function withinTotal<T>(trial: Trial<T>, ms: number): Promise<T> {
+  return runWithTimeout(ms, new BudgetLabel("retryTimeout", trial), (own) => {
+    trial.ownDeadline = own.deadline;
+    return trial.loop(own);
+  });
 }

@@ -7,7 +7,7 @@
  */
 
 import { ExceptionGroup } from "./errors.ts";
-import { describe, isIterable } from "./_validate.ts";
+import { describeValue, isIterable } from "./_validate.ts";
 import { taskGroup } from "./task_group.ts";
 import { type PoolInput, type PoolJob, WorkerPool } from "./_worker_pool.ts";
 
@@ -75,17 +75,20 @@ export async function collect<I>(
     results[index] = value;
   };
   const job = new TaskJob(call, store, returnExceptions);
-  const pool = new WorkerPool(input, limit, job, "throw");
+  const pool = new WorkerPool(input, limit, job);
   try {
     await taskGroup((tg) => {
       job.signal = tg.signal;
       pool.launch(tg);
     });
   } catch (err) {
-    throw regroup(err, where);
+    // The input failed first (a late item failure or cancellation came while
+    // its running items unwound): its error stands, unwrapped (API.md §9).
+    throw pool.inputError !== undefined ? pool.inputError.error : regroup(err, where);
   } finally {
     await pool.close();
   }
+  if (pool.inputError !== undefined) throw pool.inputError.error;
   return results;
 }
 
@@ -108,7 +111,7 @@ export function poolInputOf<T>(items: unknown, where: string): PoolInput<T> {
   if (isAsyncIterable<T>(items)) return { asyncIterator: items[Symbol.asyncIterator]() };
   throw new TypeError(
     `${where}: 'items' must be iterable, received ${
-      describe(items)
+      describeValue(items, "bare")
     } (sync or async iterables only)`,
   );
 }

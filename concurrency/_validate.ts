@@ -55,17 +55,6 @@ export function describeValue(value: unknown, style: DescribeStyle = "typed"): s
 }
 
 /**
- * {@linkcode describeValue} in the `"bare"` style, under the name the
- * patterns' checks call it by.
- *
- * @param value The value received.
- * @returns E.g. `-1`, `true`, `null`, `string`.
- */
-export function describe(value: unknown): string {
-  return describeValue(value, "bare");
-}
-
-/**
  * {@linkcode describeValue} in the `"bareNumber"` style, under the name the
  * files that took it from `errors.ts` call it by.
  *
@@ -153,10 +142,15 @@ export function checkNotNaN(
   return value;
 }
 
-export function checkBoolean(value: unknown, name: string, where: string): boolean {
+export function checkBoolean(
+  value: unknown,
+  name: string,
+  where: string,
+  style: DescribeStyle = "bare",
+): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") {
-    throw new TypeError(mustBe(where, name, "a boolean", value, "bare"));
+    throw new TypeError(mustBe(where, name, "a boolean", value, style));
   }
   return value;
 }

@@ -39,29 +39,22 @@ export type PoolInput<I> =
   | { readonly iterator: Iterator<I> }
   | { readonly asyncIterator: AsyncIterator<I> };
 
-/** An item pulled from an async input, with its index. */
-interface Pulled<I> {
-  value: I;
-  index: number;
-}
-
 /**
  * Feeds the items of one input to at most `limit` workers in a task group.
- * An input that throws ends the pool: with `inputErrors: "throw"` the error
- * fails the group (as a task's failure would), with `"record"` it is kept in
- * `inputError` and the group is cancelled.
+ * An input that throws ends the pool: its error is kept in `inputError` and
+ * the group is cancelled, so that the caller rejects with it unwrapped
+ * (API.md §9) once the running items have unwound.
  */
 export class WorkerPool<I> {
   /** The input is done (or threw): it must not be closed. */
   exhausted = false;
-  /** What the input threw, with `inputErrors: "record"`. */
+  /** What the input threw, unless the pool had stopped already. */
   inputError: { error: unknown } | undefined = undefined;
   /** Items pulled so far (their indexes are 0 … pulled - 1). */
   pulled = 0;
   readonly #input: PoolInput<I>;
   readonly #limit: number;
   readonly #job: PoolJob<I>;
-  readonly #record: boolean;
   #group: TaskGroup | undefined = undefined;
   /**
    * With a finite limit each worker asks for its next item through its
@@ -85,12 +78,10 @@ export class WorkerPool<I> {
     input: PoolInput<I>,
     limit: number,
     job: PoolJob<I>,
-    inputErrors: "throw" | "record",
   ) {
     this.#input = input;
     this.#limit = limit;
     this.#job = job;
-    this.#record = inputErrors === "record";
     this.#array = "array" in input ? input.array : undefined;
     this.#iterator = "iterator" in input ? input.iterator : undefined;
     this.#asyncIterator = "asyncIterator" in input ? input.asyncIterator : undefined;
@@ -153,7 +144,9 @@ export class WorkerPool<I> {
 
   #inputFailed(err: unknown): void {
     this.exhausted = true;
-    if (!this.#record) throw err;
+    // A pull in flight when the call began to fail or was cancelled: the
+    // first reason stands.
+    if (this.halted) return;
     this.inputError ??= { error: err };
     this.#group!.cancelScope.cancel("the input failed");
   }
@@ -172,9 +165,26 @@ export class WorkerPool<I> {
     return undefined;
   }
 
+  /**
+   * A worker: runs its item, then the next it pulls, until the input ends or
+   * the pool halts. An async input's worker pulls first (`index` -1, `slot`
+   * its pull slot).
+   */
   readonly #work = async (item: I, index: number, slot = 0): Promise<void> => {
     const job = this.#job, array = this.#array, iterator = this.#iterator;
     for (;;) {
+      if (index < 0) {
+        let got: boolean;
+        try {
+          got = await this.#pullDirect(slot);
+        } catch (err) {
+          return this.#inputFailed(err);
+        }
+        if (!got) return;
+        const pulled = this.#slots[slot];
+        item = pulled.value;
+        index = pulled.index;
+      }
       if (job.gate !== undefined) {
         const wait = job.gate();
         if (wait !== undefined) {
@@ -204,32 +214,14 @@ export class WorkerPool<I> {
         item = next.value;
         index = this.pulled++;
       } else {
-        let next: Pulled<I> | undefined;
-        try {
-          next = await this.#pullDirect(slot);
-        } catch (err) {
-          return this.#inputFailed(err);
-        }
-        if (next === undefined) return;
-        item = next.value;
-        index = next.index;
+        index = -1;
       }
     }
   };
 
-  readonly #startDirect = async (slot: number): Promise<void> => {
-    let first: Pulled<I> | undefined;
-    try {
-      first = await this.#pullDirect(slot);
-    } catch (err) {
-      return this.#inputFailed(err);
-    }
-    if (first !== undefined) await this.#work(first.value, first.index, slot);
-  };
-
-  /** A worker's next item from an async input; `undefined` when done or cancelled. */
-  #pullDirect(slot: number): Promise<Pulled<I> | undefined> {
-    if (this.exhausted || this.halted) return Promise.resolve(undefined);
+  /** Whether a worker's slot got its next item from an async input (false: done or cancelled). */
+  #pullDirect(slot: number): Promise<boolean> {
+    if (this.exhausted || this.halted) return Promise.resolve(false);
     return this.#slots[slot].pull();
   }
 
@@ -288,7 +280,7 @@ export class WorkerPool<I> {
   #spawn(): void {
     const slot = this.#slots.length;
     this.#slots.push(new PullSlot(this));
-    this.#group!.startSoon(this.#startDirect, slot);
+    this.#group!.startSoon(this.#work, undefined as I, -1, slot);
   }
 
   readonly #onAbort = (): void => {
@@ -305,14 +297,19 @@ export class WorkerPool<I> {
  * abandoned when the group is cancelled: its late result is dropped.
  */
 class PullSlot<I> {
-  #resolve: ((pulled: Pulled<I> | undefined) => void) | undefined = undefined;
+  #resolve: ((got: boolean) => void) | undefined = undefined;
   #reject: ((err: unknown) => void) | undefined = undefined;
-  /** Handed to the worker, which reads it before it asks again. */
-  readonly #pulled: Pulled<I> = { value: undefined as I, index: 0 };
+  /**
+   * The item pulled and its index, read by the worker before it asks again.
+   * The promise resolves with a boolean, not with an object: resolving with
+   * an object costs a `then` lookup per item (bench/README.md, streaming).
+   */
+  value: I = undefined as I;
+  index = 0;
 
   constructor(readonly pool: WorkerPool<I>) {}
 
-  pull(): Promise<Pulled<I> | undefined> {
+  pull(): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -325,10 +322,10 @@ class PullSlot<I> {
     const resolve = this.#resolve;
     if (resolve === undefined) return; // abandoned: a late result is dropped
     this.#resolve = this.#reject = undefined;
-    if (pool.exhausted) return resolve(undefined);
-    this.#pulled.value = value as I;
-    this.#pulled.index = pool.pulled++;
-    resolve(this.#pulled);
+    if (pool.exhausted) return resolve(false);
+    this.value = value as I;
+    this.index = pool.pulled++;
+    resolve(true);
   }
 
   fail(err: unknown): void {
@@ -337,10 +334,10 @@ class PullSlot<I> {
     reject?.(err);
   }
 
-  /** Settles a request in flight with `undefined` (no item: cancelled, or the input ended). */
+  /** Settles a request in flight with no item (cancelled, or the input ended). */
   abandon(): void {
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
-    resolve?.(undefined);
+    resolve?.(false);
   }
 }

@@ -29,7 +29,7 @@ import { currentTime } from "./clock.ts";
 import { isCancelled, RateLimitError, TimeoutError } from "./errors.ts";
 import { retryAfterOf } from "./_retry_after.ts";
 import { defineInspect } from "./_inspect.ts";
-import { checkFunction, checkNumber, checkOptions, describe } from "./_validate.ts";
+import { checkFunction, checkNumber, checkOptions, describeValue } from "./_validate.ts";
 
 /** How an {@linkcode AdaptiveLimiter} adapts. */
 export type AdaptiveAlgorithm = "aimd" | "gradient";
@@ -138,7 +138,7 @@ function configure(options: unknown): Config {
   const algorithm = o.algorithm ?? "aimd";
   if (algorithm !== "aimd" && algorithm !== "gradient") {
     throw new RangeError(
-      `${where}: 'algorithm' must be "aimd" or "gradient", received ${describe(algorithm)}`,
+      `${where}: 'algorithm' must be "aimd" or "gradient", received ${describeValue(algorithm)}`,
     );
   }
   if (o.isOverload !== undefined) checkFunction(o.isOverload, "isOverload", where);
@@ -229,7 +229,7 @@ export class AdaptiveLimiter extends CapacityLimiter {
   override set totalTokens(value: number) {
     throw new TypeError(
       `Cannot set AdaptiveLimiter.totalTokens: the limiter sets it itself, received ${
-        describe(value)
+        describeValue(value, "bare")
       }`,
     );
   }

@@ -99,7 +99,7 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
     this.#run = taskGroup((tg) => {
       this.#group = tg;
       job.signal = tg.signal;
-      new WorkerPool({ array: fns }, this.#limit, job, "throw").launch(tg);
+      new WorkerPool({ array: fns }, this.#limit, job).launch(tg);
     }).then(
       () => this.#finish(undefined),
       (err) => this.#finish({ value: regroup(err, "asCompleted") }),

@@ -44,8 +44,9 @@ export interface BoundedMapOptions {
  * @returns The values, in input order (errors at their index with
  * `returnExceptions`).
  * @throws {ExceptionGroup} Without `returnExceptions`, if a call failed: the
- * first failure cancels the rest and starts no more. A throwing iterator is a
- * failure too, even with `returnExceptions`.
+ * first failure cancels the rest and starts no more.
+ * @throws {unknown} Whatever the input iterator threw, unwrapped, even with
+ * `returnExceptions`: the running calls are cancelled first.
  * @throws {CancelledError} If an enclosing scope was cancelled.
  * @throws {TypeError} If `items` is neither iterable nor async iterable, `fn` not a function or
  * `options.limit` missing (as a rejection).

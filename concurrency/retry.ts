@@ -8,7 +8,14 @@
 import { CancelScope, currentScope, pendingCancellation } from "./cancel.ts";
 import { type AttemptPolicy, runAttempts } from "./_attempt_loop.ts";
 import { SignalLink } from "./_signal_link.ts";
-import { checkFunction, checkNumber, checkOptions, describe, isLimit, LIMIT } from "./_validate.ts";
+import {
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  describeValue,
+  isLimit,
+  LIMIT,
+} from "./_validate.ts";
 
 /** What {@linkcode retry} hands to each attempt. */
 export interface RetryContext {
@@ -67,7 +74,9 @@ function retryPolicy(fn: unknown, options: unknown): [AttemptPolicy, AbortSignal
   if (o.retryOn !== undefined) checkFunction(o.retryOn, "retryOn", where);
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`${where}: 'signal' must be an AbortSignal, received ${describe(signal)}`);
+    throw new TypeError(
+      `${where}: 'signal' must be an AbortSignal, received ${describeValue(signal, "bare")}`,
+    );
   }
   const policy: AttemptPolicy = {
     attempts,

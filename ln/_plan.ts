@@ -6,9 +6,17 @@
  * @module
  */
 
-import { describeReceived } from "../concurrency/errors.ts";
 import type { PermitLimiter, TokenRateLimiter } from "../concurrency/_attempt_loop.ts";
-import { checkBoolean } from "./to_list.ts";
+import {
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  type DescribeStyle,
+  describeValue,
+  isLimit,
+  LIMIT,
+} from "../concurrency/_validate.ts";
 
 export type { PermitLimiter, TokenRateLimiter };
 
@@ -146,12 +154,17 @@ function numberOption(
   where: string,
 ): number {
   const value = o[name];
-  if (value === undefined) return fallback;
-  const message = `${where}: '${name}' must be ${expected}, received ${describeReceived(value)}`;
-  if (typeof value !== "number") throw new TypeError(message);
-  if (!ok(value)) throw new RangeError(message);
-  return value;
+  return value === undefined ? fallback : checkNumber(value, name, where, expected, ok, ALCALL);
 }
+
+/**
+ * How the argument errors of `alcall`, `bcall`, `alcallStream` and `toList`
+ * show a value (as published, and pinned by their tests): see `DescribeStyle`.
+ */
+export const ALCALL: DescribeStyle = "bareNumber";
+
+/** A count of at least one: `batchSize`, `buffer`. */
+export const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n >= 1;
 
 const finiteNonNegative = (v: number): boolean => v >= 0 && v !== Infinity;
 const positiveOrInfinity = (v: number): boolean => v > 0;
@@ -165,7 +178,7 @@ function checkDuck(o: Record<string, unknown>, name: string, method: string, whe
   ) {
     throw new TypeError(
       `${where}: '${name}' must be an object with a ${method}() method, received ${
-        describeReceived(value)
+        describeValue(value, ALCALL)
       }`,
     );
   }
@@ -177,24 +190,15 @@ function checkDuck(o: Record<string, unknown>, name: string, method: string, whe
  * @throws {TypeError} If one has the wrong type.
  */
 function checkKinds(options: unknown, where: string): Record<string, unknown> {
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(
-      `${where}: 'options' must be an object, received ${describeReceived(options)}`,
-    );
-  }
-  const o = (options ?? {}) as Record<string, unknown>;
+  const o = checkOptions(options, where, ALCALL) ?? {};
   for (const name of ["retryOn", "onProgress"]) {
-    if (o[name] !== undefined && typeof o[name] !== "function") {
-      throw new TypeError(
-        `${where}: '${name}' must be a function, received ${describeReceived(o[name])}`,
-      );
-    }
+    if (o[name] !== undefined) checkFunction(o[name], name, where, ALCALL);
   }
   checkDuck(o, "limiter", "use", where);
   checkDuck(o, "rateLimiter", "acquire", where);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new TypeError(
-      `${where}: 'signal' must be an AbortSignal, received ${describeReceived(o.signal)}`,
+      `${where}: 'signal' must be an AbortSignal, received ${describeValue(o.signal, ALCALL)}`,
     );
   }
   return o;
@@ -219,8 +223,8 @@ export function planOf(options: AlcallOptions | undefined, where = "Cannot call 
       o,
       "maxConcurrent",
       Infinity,
-      (v) => v === Infinity || Number.isInteger(v) && v >= 1,
-      "a positive integer or Infinity",
+      isLimit,
+      LIMIT,
       where,
     ),
     throttlePeriod: finite("throttlePeriod", 0),
@@ -243,13 +247,13 @@ export function planOf(options: AlcallOptions | undefined, where = "Cannot call 
     rateLimiter: o.rateLimiter as TokenRateLimiter | undefined,
     retryTimeout: timeout("retryTimeout"),
     attemptTimeout: timeout("attemptTimeout"),
-    returnExceptions: checkBoolean(o.returnExceptions, "returnExceptions", where),
-    inputFlatten: checkBoolean(o.inputFlatten, "inputFlatten", where),
-    inputDropna: checkBoolean(o.inputDropna, "inputDropna", where),
-    inputUnique: checkBoolean(o.inputUnique, "inputUnique", where),
-    outputFlatten: checkBoolean(o.outputFlatten, "outputFlatten", where),
-    outputDropna: checkBoolean(o.outputDropna, "outputDropna", where),
-    outputUnique: checkBoolean(o.outputUnique, "outputUnique", where),
+    returnExceptions: checkBoolean(o.returnExceptions, "returnExceptions", where, ALCALL),
+    inputFlatten: checkBoolean(o.inputFlatten, "inputFlatten", where, ALCALL),
+    inputDropna: checkBoolean(o.inputDropna, "inputDropna", where, ALCALL),
+    inputUnique: checkBoolean(o.inputUnique, "inputUnique", where, ALCALL),
+    outputFlatten: checkBoolean(o.outputFlatten, "outputFlatten", where, ALCALL),
+    outputDropna: checkBoolean(o.outputDropna, "outputDropna", where, ALCALL),
+    outputUnique: checkBoolean(o.outputUnique, "outputUnique", where, ALCALL),
     signal: o.signal as AbortSignal | undefined,
     onProgress: o.onProgress as Plan["onProgress"],
   };

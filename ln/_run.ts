@@ -232,7 +232,7 @@ export async function runAlcall<T, R>(run: Run<T, R>, input: PoolInput<T>): Prom
   const { signal } = run.plan;
   if (signal?.aborted) throw signal.reason;
   const link = new SignalLink(signal);
-  const pool = new WorkerPool(input, run.plan.maxConcurrent, run, "record");
+  const pool = new WorkerPool(input, run.plan.maxConcurrent, run);
   try {
     await taskGroup((tg) => {
       run.scope = tg.cancelScope;

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type AlcallOptions, type CallContext, planOf } from "./_plan.ts";
+import { checkFunction } from "../concurrency/_validate.ts";
+import { ALCALL, type AlcallOptions, type CallContext, planOf } from "./_plan.ts";
 import { Books, Run, runAlcall, startGateOf } from "./_run.ts";
 import { callInputOf, shapeOutput } from "./_shape.ts";
 
@@ -134,9 +135,7 @@ export async function alcall<T, R>(
   fn: (item: T, ctx: CallContext) => R | Promise<R>,
   options?: AlcallOptions<R>,
 ): Promise<Array<R | Error>> {
-  if (typeof fn !== "function") {
-    throw new TypeError(`Cannot call alcall: 'fn' must be a function, received ${typeof fn}`);
-  }
+  checkFunction(fn, "fn", "Cannot call alcall", ALCALL);
   const plan = planOf(options as AlcallOptions);
   const { input: source, size } = callInputOf<T>(input, plan);
   const run = new Run(fn, plan, 0, new Books(size ?? 0, plan.limiter), startGateOf(plan), size);

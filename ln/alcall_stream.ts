@@ -8,7 +8,15 @@
 
 import { CancelScope } from "../concurrency/cancel.ts";
 import { Fifo } from "../concurrency/_fifo.ts";
-import { type AlcallOptions, type CallContext, type Plan, planOf } from "./_plan.ts";
+import { checkBoolean, checkFunction, checkNumber } from "../concurrency/_validate.ts";
+import {
+  ALCALL,
+  type AlcallOptions,
+  type CallContext,
+  isPositiveInteger,
+  type Plan,
+  planOf,
+} from "./_plan.ts";
 import { Books, Run, runAlcall, startGateOf } from "./_run.ts";
 import { type CallInput, callInputOf } from "./_shape.ts";
 
@@ -231,18 +239,9 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
  */
 function bufferOf(options: AlcallStreamOptions | undefined, plan: Plan, where: string): number {
   const buffer = options?.buffer;
-  if (options?.ordered !== undefined && typeof options.ordered !== "boolean") {
-    throw new TypeError(
-      `${where}: 'ordered' must be a boolean, received ${typeof options.ordered}`,
-    );
-  }
+  checkBoolean(options?.ordered, "ordered", where, ALCALL);
   if (buffer === undefined) return plan.maxConcurrent === Infinity ? 64 : plan.maxConcurrent;
-  const message = `${where}: 'buffer' must be an integer >= 1, received ${
-    typeof buffer === "number" ? buffer : typeof buffer
-  }`;
-  if (typeof buffer !== "number") throw new TypeError(message);
-  if (!Number.isInteger(buffer) || buffer < 1) throw new RangeError(message);
-  return buffer;
+  return checkNumber(buffer, "buffer", where, "an integer >= 1", isPositiveInteger, ALCALL);
 }
 
 /**
@@ -321,9 +320,7 @@ export function alcallStream<T, R>(
   options?: AlcallStreamOptions<R>,
 ): AsyncIterableIterator<R | Error> & AsyncDisposable {
   const where = "Cannot call alcallStream";
-  if (typeof fn !== "function") {
-    throw new TypeError(`${where}: 'fn' must be a function, received ${typeof fn}`);
-  }
+  checkFunction(fn, "fn", where, ALCALL);
   const plan = planOf(options as AlcallOptions, where);
   const buffer = bufferOf(options, plan, where);
   const source = callInputOf<T>(input, plan);

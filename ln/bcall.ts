@@ -5,9 +5,16 @@
  * @module
  */
 
-import { describeValue } from "../concurrency/errors.ts";
+import { checkFunction, checkNumber, describeValue } from "../concurrency/_validate.ts";
 import type { PoolInput } from "../concurrency/_worker_pool.ts";
-import { type AlcallOptions, type CallContext, type Plan, planOf } from "./_plan.ts";
+import {
+  ALCALL,
+  type AlcallOptions,
+  type CallContext,
+  isPositiveInteger,
+  type Plan,
+  planOf,
+} from "./_plan.ts";
 import { Books, Run, runAlcall, type StartGate, startGateOf } from "./_run.ts";
 import { callInputOf, shapeOutput } from "./_shape.ts";
 
@@ -54,27 +61,23 @@ export function bcall<T, R>(
   options: AlcallOptions<R> & { batchSize: number },
 ): AsyncGenerator<R[]> {
   const where = "Cannot call bcall";
-  if (typeof fn !== "function") {
-    throw new TypeError(`${where}: 'fn' must be a function, received ${typeof fn}`);
-  }
+  checkFunction(fn, "fn", where, ALCALL);
   if (options === null || typeof options !== "object") {
     throw new TypeError(
       `${where}: 'options' must be an object with 'batchSize', received ${
-        options === null ? "null" : typeof options
+        describeValue(options, ALCALL)
       }`,
     );
   }
-  const { batchSize } = options;
-  if (typeof batchSize !== "number") {
-    throw new TypeError(
-      `${where}: 'batchSize' must be a positive integer, received ${describeValue(batchSize)}`,
-    );
-  }
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(
-      `${where}: 'batchSize' must be a positive integer, received ${batchSize}`,
-    );
-  }
+  // Published with the typed style: `received string "2"`.
+  const batchSize = checkNumber(
+    options.batchSize,
+    "batchSize",
+    where,
+    "a positive integer",
+    isPositiveInteger,
+    "typed",
+  );
   const plan = planOf(options as AlcallOptions, where);
   const { input: source, size } = callInputOf<T>(input, plan);
   return batches(source, size, fn, plan, batchSize);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { describeReceived } from "../concurrency/errors.ts";
+import { checkBoolean, checkOptions } from "../concurrency/_validate.ts";
 
 /** Options of {@linkcode toList}. */
 export interface ToListOptions {
@@ -165,17 +165,6 @@ export function* listItems(
   }
 }
 
-/** Validates a boolean option; `undefined` is false (internal). */
-export function checkBoolean(value: unknown, name: string, where: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== "boolean") {
-    throw new TypeError(
-      `${where}: '${name}' must be a boolean, received ${describeReceived(value)}`,
-    );
-  }
-  return value;
-}
-
 /**
  * Turns `input` into a new array: an array or other iterable (a Set, a Map's
  * entries, a generator, …) gives its items, one level deep or, with
@@ -203,14 +192,10 @@ export function checkBoolean(value: unknown, name: string, where: string): boole
  */
 export function toList(input: unknown, options?: ToListOptions): unknown[] {
   const where = "Cannot call toList";
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(
-      `${where}: 'options' must be an object, received ${describeReceived(options)}`,
-    );
-  }
-  const flatten = checkBoolean(options?.flatten, "flatten", where);
-  const dropna = checkBoolean(options?.dropna, "dropna", where);
-  const unique = checkBoolean(options?.unique, "unique", where);
+  checkOptions(options, where, "bareNumber");
+  const flatten = checkBoolean(options?.flatten, "flatten", where, "bareNumber");
+  const dropna = checkBoolean(options?.dropna, "dropna", where, "bareNumber");
+  const unique = checkBoolean(options?.unique, "unique", where, "bareNumber");
   if (input == null) return [];
   const list = isListLike(input) ? input : [input];
   if (!flatten && !dropna && !unique) return Array.from(list);

@@ -134,6 +134,22 @@ Deno.test("alcall on a stream: inputUnique keeps a seen-set, and onProgress's to
   assert.deepEqual([...new Set(totals)], [1, 2, 3, 4]);
 });
 
+Deno.test("boundedMap rejects with an async input's own error, unwrapped, after cancelling the running calls", async () => {
+  for (const returnExceptions of [false, true]) {
+    const broken = new Error("broken stream");
+    const aborted: number[] = [];
+    const err = await boundedMap(breaksAfterTwo(broken), async (x, _index, signal) => {
+      try {
+        await sleep(1_000, { signal });
+      } finally {
+        if (signal.aborted) aborted.push(x);
+      }
+    }, { limit: 4, returnExceptions }).catch((e) => e);
+    assert.equal(err, broken);
+    assert.deepEqual(aborted.sort(), [0, 1]);
+  }
+});
+
 Deno.test("boundedMap takes an async iterable and keeps input order", async () => {
   const { state, input } = counted(50);
   const out = await boundedMap(input, async (x) => {
