@@ -9,8 +9,9 @@
  * what differs is only how many requests are in flight.
  *
  * Not a `Deno.bench` file (one run is seconds of wall time): run it with
- * `deno run --config bench/deno.json --allow-net=127.0.0.1 --allow-read bench/goodput_bench.ts [items]`
- * (default 1000 items per run); it prints one markdown table per server.
+ * `deno run --config bench/deno.json --allow-net=127.0.0.1 --allow-read bench/goodput_bench.ts [items] [capacity/rate]`
+ * (default 1000 items per run, all three servers); it prints one markdown
+ * table per server.
  *
  * @module
  */
@@ -155,7 +156,11 @@ if (import.meta.main) {
       new Date().toISOString().slice(0, 10)
     }, Deno ${Deno.version.deno}\n`,
   );
-  for (const server of SERVERS) {
+  // An optional second argument picks one server, e.g. `80/600`.
+  const only = Deno.args[1];
+  for (
+    const server of SERVERS.filter((s) => !only || only === `${s.capacity}/${s.rate}`)
+  ) {
     console.log(table(server, await benchServer(server, items)) + "\n");
   }
 }
