@@ -4,9 +4,11 @@
  * on 127.0.0.1 (examples/_mock_llm_api.ts) serves some concurrency well,
  * admits some requests per second, and answers 429 + `retry-after-ms` beyond
  * either. The client is told none of it: an `AdaptiveLimiter` finds the
- * concurrency from the 429s, and `alcall` (its `limiter` option) retries
- * each item after the wait the server asked for (`HttpError.retryAfter`). The limit is drawn over time in the terminal, then the
- * goodput, the 429 count and the wall time are printed.
+ * concurrency from the 429s as `alcall`'s `limiter`, and `alcall` retries
+ * each item after the wait the server asked for (`checkResponse` throws an
+ * `HttpError` whose `retryAfter` it honours). The limit, as `onProgress`
+ * reports it, is drawn over time in the terminal, then the goodput, the 429
+ * count and the wall time are printed.
  *
  * Run: `deno task example:ratelimit` or
  * `deno run --allow-net=127.0.0.1 examples/rate_limited_api.ts --items 500 --capacity 20`.
@@ -113,8 +115,8 @@ export function parseArgs(args: string[]): ExampleOptions | undefined {
   return o;
 }
 
-/** How often an item is tried again after a 429 (the example's and the bench's budget). */
-export const RETRY_ATTEMPTS = 50;
+/** How often an item is tried again after a 429, unless told otherwise. */
+const RETRY_ATTEMPTS = 50;
 
 /**
  * Calls `fn` for every input with `alcall`: each attempt holds one of
@@ -183,7 +185,8 @@ export function sparkline(values: number[], width = 64): string {
 
 /**
  * Starts the mock API, processes `items` items with `alcall` through an
- * `AdaptiveLimiter`, and reports. `onSample` sees the limit every 50 ms (the terminal drawing).
+ * `AdaptiveLimiter`, and reports. `onSample` sees the limit every 50 ms
+ * (the terminal drawing).
  */
 export async function runExample(
   options: ExampleOptions,
