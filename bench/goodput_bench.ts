@@ -2,26 +2,23 @@
 /**
  * Goodput against the mock LLM API of examples/rate_limited_api.ts, whose
  * capacity the client is not told: an `AdaptiveLimiter` against a sweep of
- * fixed `CapacityLimiter`s (5…400), and p-map at concurrency 200, for three
- * server capacities. Every client retries an item after the server's
- * `retry-after-ms` (the example's `withRetries`), so what differs is only how
- * many requests are in flight.
+ * fixed `CapacityLimiter`s (5…400), all through the example's `alcall`
+ * client (its `limiter` option), and p-map at concurrency 200 around
+ * `retry`, for three server capacities. Every client retries an item after
+ * the server's `retry-after-ms` (alcall and retry honour `retryAfter`), so
+ * what differs is only how many requests are in flight.
  *
  * Not a `Deno.bench` file (one run is seconds of wall time): run it with
- * `deno run --allow-net=127.0.0.1 --allow-read bench/goodput_bench.ts [items]`
- * (default 1000 items per run); it prints one markdown table per server.
+ * `deno run --config bench/deno.json --allow-net=127.0.0.1 --allow-read bench/goodput_bench.ts [items] [capacity/rate]`
+ * (default 1000 items per run, all three servers); it prints one markdown
+ * table per server.
  *
  * @module
  */
 
 import pMap from "p-map";
-import { AdaptiveLimiter, CapacityLimiter } from "../mod.ts";
-import {
-  type Limits,
-  processItems,
-  requestCounter,
-  withRetries,
-} from "../examples/rate_limited_api.ts";
+import { AdaptiveLimiter, CapacityLimiter, type PermitLimiter, retry } from "../mod.ts";
+import { processItems, requestCounter } from "../examples/rate_limited_api.ts";
 import { startMockApi } from "../examples/_mock_llm_api.ts";
 
 interface Server {
@@ -62,7 +59,9 @@ async function measure(
     await api.close();
   }
   const wallMs = performance.now() - start;
-  console.error(`  ${server.capacity}/${server.rate}: ${client} done in ${wallMs.toFixed(0)} ms`);
+  console.error(
+    `  ${server.capacity}/${server.rate}: ${client} done in ${wallMs.toFixed(0)} ms`,
+  );
   return {
     failed: items - api.counts.ok,
     client,
@@ -72,7 +71,7 @@ async function measure(
   };
 }
 
-function viaLimiter(limiter: Limits) {
+function viaLimiter(limiter: PermitLimiter) {
   return (call: () => Promise<void>, inputs: number[]) =>
     processItems(inputs, call, { limiter, retryAttempts: RETRY_ATTEMPTS });
 }
@@ -80,13 +79,30 @@ function viaLimiter(limiter: Limits) {
 async function benchServer(server: Server, items: number): Promise<Row[]> {
   const rows: Row[] = [];
   const adaptive = new AdaptiveLimiter();
-  const row = await measure(server, items, "AdaptiveLimiter (aimd)", viaLimiter(adaptive));
+  const row = await measure(
+    server,
+    items,
+    "AdaptiveLimiter (aimd)",
+    viaLimiter(adaptive),
+  );
   rows.push({ ...row, finalLimit: adaptive.limit });
   const gradient = new AdaptiveLimiter({ algorithm: "gradient" });
-  const g = await measure(server, items, "AdaptiveLimiter (gradient)", viaLimiter(gradient));
+  const g = await measure(
+    server,
+    items,
+    "AdaptiveLimiter (gradient)",
+    viaLimiter(gradient),
+  );
   rows.push({ ...g, finalLimit: gradient.limit });
   for (const n of SWEEP) {
-    rows.push(await measure(server, items, `fixed ${n}`, viaLimiter(new CapacityLimiter(n))));
+    rows.push(
+      await measure(
+        server,
+        items,
+        `fixed ${n}`,
+        viaLimiter(new CapacityLimiter(n)),
+      ),
+    );
   }
   rows.push(
     await measure(
@@ -94,9 +110,18 @@ async function benchServer(server: Server, items: number): Promise<Row[]> {
       items,
       "p-map 200",
       (call, inputs) =>
-        pMap(inputs, () => withRetries(call, RETRY_ATTEMPTS).catch((err: Error) => err), {
-          concurrency: 200,
-        }),
+        pMap(
+          inputs,
+          () =>
+            retry(call, {
+              attempts: RETRY_ATTEMPTS + 1,
+              baseDelay: 1,
+              maxDelay: 20,
+            }).catch((
+              err: Error,
+            ) => err),
+          { concurrency: 200 },
+        ),
     ),
   );
   return rows;
@@ -131,7 +156,11 @@ if (import.meta.main) {
       new Date().toISOString().slice(0, 10)
     }, Deno ${Deno.version.deno}\n`,
   );
-  for (const server of SERVERS) {
+  // An optional second argument picks one server, e.g. `80/600`.
+  const only = Deno.args[1];
+  for (
+    const server of SERVERS.filter((s) => !only || only === `${s.capacity}/${s.rate}`)
+  ) {
     console.log(table(server, await benchServer(server, items)) + "\n");
   }
 }

@@ -5,17 +5,30 @@
  * client that sends a smaller one in an `x-budget-ms` header, as gRPC clients
  * propagate deadlines); each call also has a timeout of its own; a client
  * that disconnects cancels the upstream calls (`request.signal`); an upstream
- * whose circuit breaker is open gets a fast 503 without being called.
+ * whose circuit breaker is open gets a fast 503 without being called. An
+ * optional `limiter` bounds how many requests fan out at once; waiting for it
+ * counts against the budget. Where `Deno.openKv` exists (Deno Deploy, or
+ * `--unstable-kv`), `openRequestLimiter` gives a `DistributedLimiter` on Deno
+ * KV, one limit for every isolate sharing the KV; elsewhere an in-process
+ * `CapacityLimiter`.
  *
- * On Deno Deploy: `export default { fetch: createHandler(upstreams) }`.
+ * On Deno Deploy:
+ * `const { limiter } = await openRequestLimiter(50);`
+ * `export default { fetch: createHandler(upstreams, { limiter }) }`.
  *
  * Locally it starts three fake upstreams and the handler on 127.0.0.1 and
  * shows the outcomes: a success, a 504 from one upstream's call timeout, a
  * 504 from the request budget (a client that allows 200 ms), a client that
  * disconnects (its upstream calls are cancelled), and a fast 503 once a
- * failing upstream's breaker is open:
+ * failing upstream's breaker is open. Its first line says which limiter it
+ * took:
  *
- *   deno run --allow-net=127.0.0.1 examples/deploy_handler.ts
+ *   deno run --unstable-kv --allow-net=127.0.0.1 examples/deploy_handler.ts
+ *
+ * (Without `--unstable-kv` there is no `Deno.openKv`, and it falls back to a
+ * `CapacityLimiter`. Locally the KV is in memory; `openRequestLimiter(limit,
+ * path)` takes a file path that several local processes can share. On
+ * Deploy, `Deno.openKv()` with no path is the one shared by all isolates.)
  *
  * (The repository's deno.json opts in to `no-legacy-abort`, so
  * `request.signal` aborts only when the client goes away. Elsewhere, pass
@@ -23,6 +36,7 @@
  */
 
 import {
+  CapacityLimiter,
   CircuitBreaker,
   CircuitOpenError,
   ExceptionGroup,
@@ -31,6 +45,7 @@ import {
   sleep,
   TimeoutError,
 } from "../mod.ts";
+import { DistributedLimiter, kvStore } from "../distributed/mod.ts";
 
 /** One upstream service the handler fans out to. */
 export interface Upstream {
@@ -56,6 +71,46 @@ export interface HandlerOptions {
   failureThreshold?: number;
   /** Milliseconds an open breaker waits before a probe (default 10_000). */
   resetTimeout?: number;
+  /**
+   * Bounds the requests fanning out at once (default: none). Waiting for a
+   * permit counts against the request budget and ends on a disconnect.
+   */
+  limiter?: RequestLimiter;
+}
+
+/** What bounds concurrent requests: a `CapacityLimiter` or a `DistributedLimiter`. */
+export interface RequestLimiter {
+  use<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** A request limiter, which kind it is, and how to let it go. */
+export interface OpenedLimiter {
+  limiter: RequestLimiter;
+  /** "DistributedLimiter on Deno KV" or "CapacityLimiter (this isolate only)". */
+  kind: string;
+  /** Closes the KV, if one was opened (after the last request has finished). */
+  close(): void;
+}
+
+/**
+ * A `DistributedLimiter` of `limit` over `kvStore(await Deno.openKv(path))`
+ * when `Deno.openKv` exists, else an in-process `CapacityLimiter(limit)`.
+ */
+export async function openRequestLimiter(limit: number, path?: string): Promise<OpenedLimiter> {
+  if (typeof Deno.openKv !== "function") {
+    return {
+      limiter: new CapacityLimiter(limit),
+      kind: "CapacityLimiter (this isolate only)",
+      close: () => {},
+    };
+  }
+  const kv = await Deno.openKv(path);
+  // Leases outlive a crashed isolate by at most leaseTtl; 10 s suits requests of seconds.
+  const limiter = new DistributedLimiter(kvStore(kv), "deploy-handler-requests", {
+    limit,
+    leaseTtl: 10_000,
+  });
+  return { limiter, kind: "DistributedLimiter on Deno KV", close: () => kv.close() };
 }
 
 /** A handler plus its breakers (for inspection in tests and dashboards). */
@@ -81,6 +136,7 @@ function requestBudget(request: Request, serverBudget: number): number {
 export function createHandler(upstreams: Upstream[], options: HandlerOptions = {}): FanOutHandler {
   const maxBudget = options.budget ?? 2_000;
   const callTimeout = options.callTimeout ?? maxBudget * 0.9;
+  const limiter = options.limiter;
   const breakers = new Map(upstreams.map((u) => [
     u.name,
     new CircuitBreaker({
@@ -134,7 +190,8 @@ export function createHandler(upstreams: Upstream[], options: HandlerOptions = {
         // A client already gone never fires "abort" again: cancel before calling anyone.
         if (request.signal.aborted) onDisconnect();
         request.signal.addEventListener("abort", onDisconnect, { once: true });
-        return gather(upstreams.map((u) => () => callUpstream(u, query)))
+        const fanOut = () => gather(upstreams.map((u) => () => callUpstream(u, query)));
+        return (limiter === undefined ? fanOut() : limiter.use(fanOut))
           .finally(() => request.signal.removeEventListener("abort", onDisconnect));
       });
       return Response.json(Object.fromEntries(upstreams.map((u, i) => [u.name, results[i]])));
@@ -193,8 +250,14 @@ function startDemoUpstreams(cancelled: Map<string, number>): {
 /** Runs the four scenarios against a local handler; prints one line per request. */
 async function demo(): Promise<void> {
   const cancelled = new Map<string, number>();
+  const opened = await openRequestLimiter(10, ":memory:");
   const { upstreams, stop } = startDemoUpstreams(cancelled);
-  const handler = createHandler(upstreams, { budget: 500, failureThreshold: 2 });
+  console.log(`requests limited to 10 at once by ${opened.kind}`);
+  const handler = createHandler(upstreams, {
+    budget: 500,
+    failureThreshold: 2,
+    limiter: opened.limiter,
+  });
   const app = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
   const base = `http://127.0.0.1:${app.addr.port}/`;
   const request = async (what: string, query: string, headers?: HeadersInit): Promise<void> => {
@@ -235,8 +298,10 @@ async function demo(): Promise<void> {
     await request("breaker open: fail fast", "?user=1&down=recommendations");
     console.log(`recommendations breaker: ${handler.breakers.get("recommendations")!.state}`);
   } finally {
+    // Every request has ended (and released its lease) before the KV closes.
     await app.shutdown();
     await stop();
+    opened.close();
   }
 }
 

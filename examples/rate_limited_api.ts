@@ -4,9 +4,11 @@
  * on 127.0.0.1 (examples/_mock_llm_api.ts) serves some concurrency well,
  * admits some requests per second, and answers 429 + `retry-after-ms` beyond
  * either. The client is told none of it: an `AdaptiveLimiter` finds the
- * concurrency from the 429s, and each item is retried after the wait the
- * server asked for. The limit is drawn over time in the terminal, then the
- * goodput, the 429 count and the wall time are printed.
+ * concurrency from the 429s as `alcall`'s `limiter`, and `alcall` retries
+ * each item after the wait the server asked for (`checkResponse` throws an
+ * `HttpError` whose `retryAfter` it honours). The limit, as `onProgress`
+ * reports it, is drawn over time in the terminal, then the goodput, the 429
+ * count and the wall time are printed.
  *
  * Run: `deno task example:ratelimit` or
  * `deno run --allow-net=127.0.0.1 examples/rate_limited_api.ts --items 500 --capacity 20`.
@@ -22,9 +24,10 @@
 import {
   type AdaptiveAlgorithm,
   AdaptiveLimiter,
+  alcall,
+  type AlcallProgress,
   checkResponse,
-  HttpError,
-  retry,
+  type PermitLimiter,
   sleep,
 } from "../mod.ts";
 import { type MockApiCounts, startMockApi } from "./_mock_llm_api.ts";
@@ -89,10 +92,14 @@ export function parseArgs(args: string[]): ExampleOptions | undefined {
     else if (flag === "--algorithm") {
       const a = value();
       if (a !== "aimd" && a !== "gradient") {
-        throw new RangeError(`--algorithm needs aimd or gradient, received ${a}`);
+        throw new RangeError(
+          `--algorithm needs aimd or gradient, received ${a}`,
+        );
       }
       o.algorithm = a;
-    } else if (["--items", "--capacity", "--rate", "--latency", "--seed"].includes(flag)) {
+    } else if (
+      ["--items", "--capacity", "--rate", "--latency", "--seed"].includes(flag)
+    ) {
       const raw = value();
       const n = Number(raw);
       if (!Number.isFinite(n) || n < (flag === "--seed" ? 0 : 1)) {
@@ -108,57 +115,48 @@ export function parseArgs(args: string[]): ExampleOptions | undefined {
   return o;
 }
 
-/** Something that runs a call under a limit, as `CapacityLimiter.use` does. */
-export interface Limits {
-  use<T>(fn: () => Promise<T>): Promise<T>;
-}
+/** How often an item is tried again after a 429, unless told otherwise. */
+const RETRY_ATTEMPTS = 50;
 
 /**
- * Runs `fn` for every input under `limiter`, each attempt holding a permit,
- * retrying an item up to `retryAttempts` times after the wait the server
- * asked for. Failures are returned in place. This is the one place to change
- * once `alcall` takes a limiter (API.md §10): its body becomes
- * `alcall(inputs, fn, { limiter, retryAttempts, returnExceptions: true })`.
+ * Calls `fn` for every input with `alcall`: each attempt holds one of
+ * `limiter`'s permits (an `AdaptiveLimiter` learns from how it ends), and a
+ * 429's `HttpError` is retried after `max(backoff, retryAfter)`, i.e. after
+ * the wait the server asked for, outside the limiter. Failures are returned
+ * in place.
  */
 export function processItems<T, R>(
   inputs: T[],
   fn: (input: T) => Promise<R>,
-  options: { limiter: Limits; retryAttempts: number },
+  options: {
+    limiter: PermitLimiter;
+    retryAttempts?: number;
+    onProgress?: (progress: AlcallProgress) => void;
+  },
 ): Promise<Array<R | Error>> {
-  const { limiter, retryAttempts } = options;
-  return Promise.all(
-    inputs.map((input) =>
-      withRetries(() => limiter.use(() => fn(input)), retryAttempts).catch((err: Error) => err)
-    ),
-  );
-}
-
-/**
- * Calls `attempt` up to `retryAttempts + 1` times. Until `retry` honours
- * `retryAfter` itself (API.md §10), a failed attempt first waits what the
- * server asked for (plus up to 20 %, so retries do not come back as a herd),
- * outside any limiter, and `retry` adds only a short backoff.
- */
-export function withRetries<R>(attempt: () => Promise<R>, retryAttempts: number): Promise<R> {
-  return retry(async () => {
-    try {
-      return await attempt();
-    } catch (err) {
-      const wait = err instanceof HttpError ? err.retryAfter : undefined;
-      if (wait !== undefined) await sleep(wait * (1 + 0.2 * Math.random()));
-      throw err;
-    }
-  }, { attempts: retryAttempts + 1, baseDelay: 1, maxDelay: 20 });
+  return alcall(inputs, fn, {
+    limiter: options.limiter,
+    retryAttempts: options.retryAttempts ?? RETRY_ATTEMPTS,
+    maxRetryAfter: 10_000,
+    returnExceptions: true,
+    onProgress: options.onProgress,
+  });
 }
 
 /** One request to the API; a non-2xx answer throws `HttpError`. */
 export function requestCounter(
   url: string,
-): { call: () => Promise<void>; counts: { requests: number; status429: number } } {
+): {
+  call: () => Promise<void>;
+  counts: { requests: number; status429: number };
+} {
   const counts = { requests: 0, status429: 0 };
   const call = async (): Promise<void> => {
     counts.requests++;
-    const res = await fetch(url, { method: "POST", body: '{"prompt":"hello"}' });
+    const res = await fetch(url, {
+      method: "POST",
+      body: '{"prompt":"hello"}',
+    });
     if (res.status === 429) counts.status429++;
     await checkResponse(res).json();
   };
@@ -186,22 +184,29 @@ export function sparkline(values: number[], width = 64): string {
 }
 
 /**
- * Starts the mock API, processes `items` items through an AdaptiveLimiter,
- * and reports. `onSample` sees the limit every 50 ms (the terminal drawing).
+ * Starts the mock API, processes `items` items with `alcall` through an
+ * `AdaptiveLimiter`, and reports. `onSample` sees the limit every 50 ms
+ * (the terminal drawing).
  */
 export async function runExample(
   options: ExampleOptions,
-  onSample?: (limits: number[], result: { done: number }) => void,
+  onSample?: (limits: number[], progress: { done: number }) => void,
 ): Promise<ExampleResult> {
   const api = startMockApi(options);
   const limiter = new AdaptiveLimiter({ algorithm: options.algorithm });
   const { call, counts } = requestCounter(api.url);
   const limits: number[] = [];
-  const progress = { done: 0 };
+  // alcall's onProgress reports the limiter's limit with every count change;
+  // the sampler turns the latest report into one value per 50 ms.
+  const progress = { done: 0, limit: limiter.limit };
+  const onProgress = (p: AlcallProgress): void => {
+    progress.done = p.succeeded;
+    progress.limit = p.limit ?? progress.limit;
+  };
   const stop = new AbortController();
   const sampler = (async () => {
     while (!stop.signal.aborted) {
-      limits.push(limiter.limit);
+      limits.push(progress.limit);
       onSample?.(limits, progress);
       await sleep(50, { signal: stop.signal }).catch(() => {});
     }
@@ -209,10 +214,7 @@ export async function runExample(
   const start = performance.now();
   try {
     const inputs = Array.from({ length: options.items }, (_, i) => i);
-    const results = await processItems(inputs, async () => {
-      await call();
-      progress.done++;
-    }, { limiter, retryAttempts: 50 });
+    const results = await processItems(inputs, call, { limiter, onProgress });
     const wallMs = performance.now() - start;
     const failed = results.filter((r) => r instanceof Error).length;
     return {
@@ -223,7 +225,8 @@ export async function runExample(
       goodput: Math.round((options.items - failed) / wallMs * 1_000 * 10) / 10,
       requests: counts.requests,
       status429: counts.status429,
-      share429: Math.round(counts.status429 / counts.requests * 10_000) / 10_000,
+      share429: Math.round(counts.status429 / counts.requests * 10_000) /
+        10_000,
       finalLimit: limiter.limit,
       limits,
       server: { ...api.counts },
@@ -267,6 +270,8 @@ if (import.meta.main) {
       Deno.stdout.writeSync(encoder.encode(line));
     });
     if (live) Deno.stdout.writeSync(encoder.encode("\r\x1b[2K"));
-    console.log(options.json ? JSON.stringify(result) : report(options, result));
+    console.log(
+      options.json ? JSON.stringify(result) : report(options, result),
+    );
   }
 }

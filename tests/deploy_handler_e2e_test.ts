@@ -3,7 +3,13 @@
 // Deno.serve on 127.0.0.1, real fetch clients, and fake upstreams (Deno.serve,
 // or raw TCP for connection faults) that count their hits and watch for aborts.
 import assert from "node:assert/strict";
-import { createHandler, type HandlerOptions, type Upstream } from "../examples/deploy_handler.ts";
+import {
+  createHandler,
+  type HandlerOptions,
+  openRequestLimiter,
+  type Upstream,
+} from "../examples/deploy_handler.ts";
+import { DistributedLimiter } from "../distributed/mod.ts";
 import { within } from "./_helpers.ts";
 
 /** Polls `condition` every 10 ms; rejects if it is still false after `ms` real milliseconds. */
@@ -345,13 +351,61 @@ Deno.test("an upstream that trickles its body past the budget gives a 504 and is
   }
 });
 
+// ------------------------------------------------------------------ request limiter
+
+Deno.test("with Deno.openKv the request limiter is a DistributedLimiter on KV: a request waits for a held permit within its budget, and every lease is released", async () => {
+  const opened = await openRequestLimiter(1, ":memory:");
+  assert.equal(opened.kind, "DistributedLimiter on Deno KV");
+  const limiter = opened.limiter;
+  assert.ok(limiter instanceof DistributedLimiter);
+  const slow = hanging("orders");
+  const app = startApp([slow], { budget: 400, limiter });
+  try {
+    const first = get(app.url); // holds the only permit until its 400 ms budget ends
+    await slow.firstHit;
+    const second = await get(app.url, { "x-budget-ms": "100" });
+    assert.equal(second.status, 504);
+    assert.match(second.body, /request budget of 100 ms exceeded/);
+    assert.equal(slow.hits, 1, "the second request never reached the upstream");
+    assert.equal((await first).status, 504);
+    await waitUntil(() => slow.aborts.length > 0, 1_000, "the slow upstream's abort");
+    assert.equal((await limiter.statistics()).held, 0);
+  } finally {
+    await app.stop();
+    await slow.stop();
+    opened.close();
+  }
+});
+
+Deno.test("the example says which limiter it took: KV with --unstable-kv, CapacityLimiter without", async () => {
+  for (
+    const [flags, kind] of [[["--unstable-kv"], /DistributedLimiter on Deno KV/], [
+      [],
+      /CapacityLimiter \(this isolate only\)/,
+    ]] as const
+  ) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...flags, "--allow-net=127.0.0.1", "examples/deploy_handler.ts"],
+      cwd: new URL("..", import.meta.url),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(stdout.split("\n")[0], kind);
+    assert.match(stdout, /all upstreams healthy\s+-> 200 /);
+  }
+});
+
 Deno.test("the example run as its header says shows a success, both kinds of 504, a cancelled call and a fast 503, without warnings", async () => {
   const root = new URL("..", import.meta.url);
   const killer = new AbortController();
   const timer = setTimeout(() => killer.abort(), 20_000);
   try {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net=127.0.0.1", "examples/deploy_handler.ts"],
+      args: ["run", "--unstable-kv", "--allow-net=127.0.0.1", "examples/deploy_handler.ts"],
       cwd: root,
       stdin: "null",
       stdout: "piped",
@@ -363,6 +417,7 @@ Deno.test("the example run as its header says shows a success, both kinds of 504
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stderr);
     assert.equal(stderr, "", "nothing on stderr (no legacy request.signal warning)");
+    assert.match(stdout, /requests limited to 10 at once by DistributedLimiter on Deno KV/);
     assert.match(stdout, /all upstreams healthy\s+-> 200 /);
     assert.match(
       stdout,
