@@ -20,6 +20,8 @@ import { retryableByDefault, retryAfterOf } from "./_retry_after.ts";
 import { sleep } from "./sleep.ts";
 import { type DeadlineLabel, runWithTimeout } from "./timeouts.ts";
 
+/** The least spread of retries that wait out a Retry-After (as a fraction of it). */
+const HINT_SPREAD = 0.1;
 /** A concurrency limiter as `alcall` uses it: `CapacityLimiter`, `AdaptiveLimiter` or alike. */
 export interface PermitLimiter {
   /** Runs `fn` holding one permit. */
@@ -175,8 +177,15 @@ class Trial<T> {
       : retryAllowed(policy.retryOn, err);
     if (!retryable) return undefined;
     let delay = Math.min(policy.maxDelay, policy.baseDelay * policy.factor ** (this.attempt - 1));
-    if (hint !== undefined && hint > delay) delay = hint;
-    if (policy.jitter !== 0) delay *= 1 + Math.random() * policy.jitter;
+    let jitter = policy.jitter;
+    if (hint !== undefined && hint > delay) {
+      delay = hint;
+      // A Retry-After is one wake-up time for every caller the server turned
+      // away: spread those retries (only ever later) so they do not land in
+      // the same instant and earn the next 429 together.
+      if (jitter < HINT_SPREAD) jitter = HINT_SPREAD;
+    }
+    if (jitter !== 0) delay *= 1 + Math.random() * jitter;
     if (deadline === -Infinity) return delay;
     const now = currentTime();
     if (hint !== undefined && now + hint >= deadline) return undefined;

@@ -135,7 +135,8 @@ async function retryWithSignal<T>(
  *
  * Retry-After: an error with a numeric `retryAfter` (ms; `RateLimitError`,
  * `CircuitOpenError`, an HTTP error, or your own) makes the next attempt wait
- * `max(backoff, retryAfter)`; jitter only adds to it. A hint longer than
+ * `max(backoff, retryAfter)`; jitter only adds to it (at least 10 % when the
+ * hint sets the wait, so clients a server turned away together spread out). A hint longer than
  * `maxRetryAfter`, or one that ends at or after the effective deadline, makes
  * the error final at once, whatever `retryOn` says. By default an error with
  * a numeric `status` is retried only for 408, 409, 425, 429, 500, 502, 503

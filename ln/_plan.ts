@@ -79,7 +79,9 @@ export interface AlcallOptions<R = unknown> {
    * `retryAfter` is longer, or ends at or after the effective deadline
    * (`retryTimeout` included), is the item's final failure at once, whatever
    * `retryOn` says (default 60_000). A shorter hint makes the next attempt
-   * wait `max(backoff, retryAfter)`.
+   * wait `max(backoff, retryAfter)`; a wait set by the hint is spread up to
+   * 10 % later, so callers the server turned away together do not return
+   * together.
    */
   maxRetryAfter?: number;
   /**

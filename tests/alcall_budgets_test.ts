@@ -16,6 +16,17 @@ import {
 import { withFakeTime } from "./_fake_time.ts";
 
 /** Waits until `signal` aborts, then rejects with its reason. */
+/** Runs `fn` with `Math.random` returning `value`, to pin the spread of Retry-After waits. */
+async function withRandom<T>(value: number, fn: () => Promise<T>): Promise<T> {
+  const random = Math.random;
+  Math.random = () => value;
+  try {
+    return await fn();
+  } finally {
+    Math.random = random;
+  }
+}
+
 function hang(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });
@@ -72,32 +83,34 @@ Deno.test("a user's own failAfter inside an item keeps its TimeoutError, not alc
 });
 
 Deno.test("retry waits max(backoff, retryAfter) before the next attempt", async () => {
-  await withFakeTime(async (clock) => {
-    const starts: number[] = [];
-    const p = retry(({ attempt }) => {
-      starts.push(currentTime());
-      if (attempt === 1) throw httpError(503, 700);
-      if (attempt === 2) throw httpError(503, 10); // shorter than the backoff (200)
-      return "ok";
-    }, { baseDelay: 100, jitter: 0 });
-    await clock.tickAsync(1_000);
-    assert.equal(await p, "ok");
-    assert.deepEqual(starts, [0, 700, 900]);
-  });
+  await withRandom(0, () =>
+    withFakeTime(async (clock) => {
+      const starts: number[] = [];
+      const p = retry(({ attempt }) => {
+        starts.push(currentTime());
+        if (attempt === 1) throw httpError(503, 700);
+        if (attempt === 2) throw httpError(503, 10); // shorter than the backoff (200)
+        return "ok";
+      }, { baseDelay: 100, jitter: 0 });
+      await clock.tickAsync(1_000);
+      assert.equal(await p, "ok");
+      assert.deepEqual(starts, [0, 700, 900]);
+    }));
 });
 
-Deno.test("alcall waits max(backoff, retryAfter) before the next attempt, jitter-free", async () => {
-  await withFakeTime(async (clock) => {
-    const starts: number[] = [];
-    const p = alcall([0], (_x, ctx) => {
-      starts.push(currentTime());
-      if (ctx.attempt === 1) throw new RateLimitError("slow down", { retryAfter: 250 });
-      return "ok";
-    }, { retryAttempts: 2, retryInitialDelay: 50 });
-    await clock.tickAsync(300);
-    assert.deepEqual(await p, ["ok"]);
-    assert.deepEqual(starts, [0, 250]);
-  });
+Deno.test("alcall waits max(backoff, retryAfter) before the next attempt, its backoff jitter-free", async () => {
+  await withRandom(0, () =>
+    withFakeTime(async (clock) => {
+      const starts: number[] = [];
+      const p = alcall([0], (_x, ctx) => {
+        starts.push(currentTime());
+        if (ctx.attempt === 1) throw new RateLimitError("slow down", { retryAfter: 250 });
+        return "ok";
+      }, { retryAttempts: 2, retryInitialDelay: 50 });
+      await clock.tickAsync(300);
+      assert.deepEqual(await p, ["ok"]);
+      assert.deepEqual(starts, [0, 250]);
+    }));
 });
 
 Deno.test("a retryAfter longer than maxRetryAfter (Infinity too) gives up at once, whatever retryOn says", async () => {
@@ -210,28 +223,29 @@ Deno.test("alcall: waiting for a limiter's permit counts against retryTimeout, n
 });
 
 Deno.test("alcall's rateLimiter is asked before every attempt, and its RateLimitError is a retryable failure", async () => {
-  await withFakeTime(async (clock) => {
-    const asked: number[] = [];
-    let refuse = 1;
-    const rateLimiter = {
-      acquire(options?: { cost?: number }): Promise<void> {
-        assert.equal(options?.cost, 1);
-        asked.push(currentTime());
-        if (refuse-- > 0) return Promise.reject(new RateLimitError("busy", { retryAfter: 40 }));
-        return Promise.resolve();
-      },
-    };
-    let calls = 0;
-    const p = alcall([0], (_x, ctx) => {
-      calls++;
-      if (ctx.attempt === 2) throw new Error("flaky");
-      return ctx.attempt;
-    }, { rateLimiter, retryAttempts: 3, retryInitialDelay: 5 });
-    await clock.tickAsync(100);
-    assert.deepEqual(await p, [3]);
-    assert.deepEqual(asked, [0, 40, 45]);
-    assert.equal(calls, 2);
-  });
+  await withRandom(0, () =>
+    withFakeTime(async (clock) => {
+      const asked: number[] = [];
+      let refuse = 1;
+      const rateLimiter = {
+        acquire(options?: { cost?: number }): Promise<void> {
+          assert.equal(options?.cost, 1);
+          asked.push(currentTime());
+          if (refuse-- > 0) return Promise.reject(new RateLimitError("busy", { retryAfter: 40 }));
+          return Promise.resolve();
+        },
+      };
+      let calls = 0;
+      const p = alcall([0], (_x, ctx) => {
+        calls++;
+        if (ctx.attempt === 2) throw new Error("flaky");
+        return ctx.attempt;
+      }, { rateLimiter, retryAttempts: 3, retryInitialDelay: 5 });
+      await clock.tickAsync(100);
+      assert.deepEqual(await p, [3]);
+      assert.deepEqual(asked, [0, 40, 45]);
+      assert.equal(calls, 2);
+    }));
 });
 
 Deno.test("retry and alcall reject a bad maxRetryAfter, limiter or rateLimiter, naming it and the value", async () => {
@@ -255,4 +269,22 @@ Deno.test("retry and alcall reject a bad maxRetryAfter, limiter or rateLimiter, 
     alcall([1], (x) => x, { rateLimiter: 3 as any }),
     (err) => err instanceof TypeError && /'rateLimiter'.*received 3/.test(err.message),
   );
+});
+
+Deno.test("retries that wait out a Retry-After are spread up to 10 % later, never earlier", async () => {
+  for (const random of [0, 0.5, 0.999]) {
+    const expected = 250 * (1 + random * 0.1); // timers fire on whole milliseconds
+    await withRandom(random, () =>
+      withFakeTime(async (clock) => {
+        const starts: number[] = [];
+        const p = alcall([0], (_x, ctx) => {
+          starts.push(currentTime());
+          if (ctx.attempt === 1) throw new RateLimitError("slow down", { retryAfter: 250 });
+          return "ok";
+        }, { retryAttempts: 1 });
+        await clock.tickAsync(300);
+        assert.deepEqual(await p, ["ok"]);
+        assert.ok(Math.abs(starts[1] - expected) <= 1, `retried at ${starts[1]}, not ~${expected}`);
+      }));
+  }
 });
