@@ -9,6 +9,7 @@
  * @example Usage
  * ```ts
  * import { CapacityLimiter, failAfter, taskGroup } from "@lionpride/core";
+ * import assert from "node:assert/strict";
  *
  * const limiter = new CapacityLimiter(5);
  * const results: number[] = [];
@@ -18,7 +19,7 @@
  *       tg.startSoon(() => limiter.use(() => results.push(i)));
  *     }
  *   }));
- * if (!(results.length === 10)) throw new Error("unexpected result");
+ * assert.deepEqual(results.toSorted((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
  * ```
  *
  * @module

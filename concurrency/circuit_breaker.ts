@@ -11,6 +11,7 @@ import { currentTime } from "./clock.ts";
 import { defineInspect } from "./_inspect.ts";
 import { CircuitOpenError, isCancelled } from "./errors.ts";
 import { describeValue } from "./_validate.ts";
+import { checkBreakerOptions } from "./_breaker_options.ts";
 import { retryAfterOf } from "./_retry_after.ts";
 import { SharedBreaker, type SharedBreakerOptions } from "../distributed/_shared_breaker.ts";
 
@@ -47,6 +48,12 @@ export interface CircuitBreakerOptions {
    * per process; when one process opens the breaker, every process sharing
    * `name` fails fast within `syncInterval` ms, and half-open probes are
    * limited to `halfOpenMaxCalls` across all of them.
+   *
+   * Only `call()` reads the store (at most once per `syncInterval`); no timer
+   * polls it. So `state`, `failures`, `statistics()` and `onStateChange` show
+   * this process's view as of its last call: a process that makes no call
+   * still reads `"closed"` after another one opened the breaker, and learns
+   * it on its next `call()` (which then fails fast).
    */
   shared?: SharedBreakerOptions;
 }
@@ -67,29 +74,6 @@ export interface CircuitBreakerStatistics {
 }
 
 const WHERE = "Cannot create CircuitBreaker";
-
-function positiveInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `${WHERE}: '${name}' must be a positive integer, received ${describeValue(value)}`,
-    );
-  }
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${WHERE}: '${name}' must be a positive integer, received ${value}`);
-  }
-  return value;
-}
-
-function callback<F>(value: unknown, name: string): F | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "function") {
-    throw new TypeError(
-      `${WHERE}: '${name}' must be a function, received ${describeValue(value)}`,
-    );
-  }
-  return value as F;
-}
 
 /**
  * A call let through while half-open: it holds a slot until it settles, or
@@ -171,29 +155,13 @@ export class CircuitBreaker {
    * positive integer, or `resetTimeout` is negative or NaN.
    */
   constructor(options?: CircuitBreakerOptions) {
-    if (options !== undefined && (options === null || typeof options !== "object")) {
-      throw new TypeError(
-        `${WHERE}: 'options' must be an object, received ${describeValue(options)}`,
-      );
-    }
-    this.#failureThreshold = positiveInteger(options?.failureThreshold, "failureThreshold", 5);
-    this.#halfOpenMaxCalls = positiveInteger(options?.halfOpenMaxCalls, "halfOpenMaxCalls", 1);
-    const resetTimeout = options?.resetTimeout ?? 60_000;
-    if (typeof resetTimeout !== "number") {
-      throw new TypeError(
-        `${WHERE}: 'resetTimeout' must be a number of milliseconds, received ${
-          describeValue(resetTimeout)
-        }`,
-      );
-    }
-    if (!(resetTimeout >= 0)) {
-      throw new RangeError(
-        `${WHERE}: 'resetTimeout' must be >= 0 or Infinity, received ${resetTimeout}`,
-      );
-    }
+    const checked = checkBreakerOptions(options, WHERE);
+    this.#failureThreshold = checked.failureThreshold;
+    this.#halfOpenMaxCalls = checked.halfOpenMaxCalls;
+    const resetTimeout = checked.resetTimeout;
     this.#resetTimeout = resetTimeout;
-    this.#isFailure = callback(options?.isFailure, "isFailure");
-    this.#onStateChange = callback(options?.onStateChange, "onStateChange");
+    this.#isFailure = checked.isFailure;
+    this.#onStateChange = checked.onStateChange;
     this.#shared = options?.shared === undefined ? undefined : new SharedBreaker(
       options.shared,
       WHERE,
@@ -213,7 +181,12 @@ export class CircuitBreaker {
     );
   }
 
-  /** The state now; an open breaker whose `resetTimeout` has passed reads `"half-open"`. */
+  /**
+   * The state now; an open breaker whose `resetTimeout` has passed reads
+   * `"half-open"`. With `shared`, this is this process's view as of its last
+   * `call()`: what other processes did since shows only after the next call
+   * syncs with the store.
+   */
   get state(): CircuitState {
     this.#refresh();
     return this.#state;

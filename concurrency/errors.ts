@@ -9,6 +9,7 @@
 // ln/alcall.ts, ln/bcall.ts and ln/to_list.ts still import the describer from
 // here, under its two former names (internal; not exported by mod.ts).
 export { describeReceived, describeValue } from "./_validate.ts";
+import { describeValue } from "./_validate.ts";
 
 /** Options of the {@linkcode TimeoutError} constructor. */
 export interface TimeoutErrorOptions extends ErrorOptions {
@@ -238,12 +239,31 @@ export class CircuitOpenError extends Error {
    *
    * @param message The error message.
    * @param options `retryAfter` (default 0) and the standard `cause`.
+   * @throws {TypeError} If `retryAfter` is given and is not a number.
+   * @throws {RangeError} If `retryAfter` is negative or NaN (`Infinity` is
+   * allowed: never).
    */
   constructor(message = "Circuit breaker is open", options?: CircuitOpenErrorOptions) {
     super(message, options);
     this.name = "CircuitOpenError";
-    this.retryAfter = options?.retryAfter ?? 0;
+    this.retryAfter = retryAfterOption(options?.retryAfter, "CircuitOpenError");
   }
+}
+
+/** A wait in ms: >= 0 or Infinity, so the retry loops can trust it. */
+function retryAfterOption(value: unknown, what: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot create ${what}: 'retryAfter' must be a number, received ${describeValue(value)}`,
+    );
+  }
+  if (!(value >= 0)) {
+    throw new RangeError(
+      `Cannot create ${what}: 'retryAfter' must be >= 0 or Infinity, received ${value}`,
+    );
+  }
+  return value;
 }
 
 /** Options of the {@linkcode RateLimitError} constructor. */
@@ -280,10 +300,13 @@ export class RateLimitError extends Error {
    *
    * @param message The error message.
    * @param options `retryAfter` (default 0) and the standard `cause`.
+   * @throws {TypeError} If `retryAfter` is given and is not a number.
+   * @throws {RangeError} If `retryAfter` is negative or NaN (`Infinity` is
+   * allowed: never).
    */
   constructor(message = "Rate limit exceeded", options?: RateLimitErrorOptions) {
     super(message, options);
     this.name = "RateLimitError";
-    this.retryAfter = options?.retryAfter ?? 0;
+    this.retryAfter = retryAfterOption(options?.retryAfter, "RateLimitError");
   }
 }

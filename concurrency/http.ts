@@ -83,7 +83,9 @@ function finite(value: number | undefined): number | undefined {
  * resets.
  * @returns Milliseconds to wait (a negative wait or a date in the past is 0),
  * or `undefined` if no header says.
- * @throws {TypeError} If `source` is not a Response, Headers or an object.
+ * @throws {TypeError} If `source` is not a Response, Headers or an object,
+ * or `now` is not a number.
+ * @throws {RangeError} If `now` is NaN or infinite.
  *
  * @example Usage
  * ```ts
@@ -101,6 +103,14 @@ export function parseRetryAfter(
   source: RetryAfterSource,
   now: number = Date.now(),
 ): number | undefined {
+  if (typeof now !== "number" || !Number.isFinite(now)) {
+    const kind = typeof now === "number" ? RangeError : TypeError;
+    throw new kind(
+      `Cannot parse Retry-After: 'now' must be a finite number of ms since the epoch, received ${
+        describeValue(now)
+      }`,
+    );
+  }
   const get = headerReader(source);
   const trimmed = (name: string): string | undefined => get(name)?.trim();
   let value = trimmed("retry-after-ms");

@@ -5,13 +5,25 @@
  *
  * @example Usage
  * ```ts
- * import { CapacityLimiter, failAfter, taskGroup } from "@lionpride/core/concurrency";
+ * import { CapacityLimiter, failAfter, sleep, taskGroup } from "@lionpride/core/concurrency";
+ * import assert from "node:assert/strict";
  *
  * const limiter = new CapacityLimiter(2);
+ * let running = 0;
+ * let peak = 0;
  * await failAfter(5_000, () =>
  *   taskGroup((tg) => {
- *     for (let i = 0; i < 4; i++) tg.startSoon(() => limiter.use(() => i));
+ *     for (let i = 0; i < 4; i++) {
+ *       tg.startSoon(() =>
+ *         limiter.use(async () => {
+ *           peak = Math.max(peak, ++running);
+ *           await sleep(1);
+ *           running--;
+ *         })
+ *       );
+ *     }
  *   }));
+ * assert.equal(peak, 2); // never more than the limiter's 2 at once
  * ```
  *
  * @module

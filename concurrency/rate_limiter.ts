@@ -34,7 +34,10 @@ export interface RateLimiterOptions {
   /** The period `limit` refers to, in milliseconds: a finite number `> 0`. */
   period: number;
   /**
-   * Cost that may pass at once after a quiet spell: a finite number `> 0`.
+   * Cost that may pass at once after a quiet spell: a finite number `>= 1`,
+   * so that a default-cost (1) call can ever pass; costs may still be
+   * fractions up to it. With the default, `limit` must then be `>= 1`:
+   * write "one call per 2 s" as `{ limit: 1, period: 2_000 }`.
    *
    * @default {limit}
    */
@@ -71,6 +74,10 @@ const POSITIVE = "a finite number > 0";
 /** Milliseconds of float rounding a grant time may carry. */
 const ROUNDING = 1e-6;
 const isPositive = (n: number): boolean => n > 0 && n !== Infinity;
+// A burst below 1 would make every default-cost (1) acquire throw; that is a
+// configuration error best reported once, at construction, not on each call.
+const AT_LEAST_ONE = "a finite number >= 1";
+const isAtLeastOne = (n: number): boolean => n >= 1 && n !== Infinity;
 
 /** The head waiter's grant time, kept in the one deadline heap. */
 class GrantDeadline extends DeadlineEntry {
@@ -125,8 +132,8 @@ export class RateLimiter {
    *
    * @param options `limit`, `period` and `burst`.
    * @throws {TypeError} If `options` or one of its fields has the wrong type.
-   * @throws {RangeError} If `limit`, `period` or `burst` is not a finite
-   * number `> 0`.
+   * @throws {RangeError} If `limit` or `period` is not a finite number
+   * `> 0`, or `burst` (default `limit`) is not a finite number `>= 1`.
    */
   constructor(options: RateLimiterOptions) {
     const where = "Cannot create RateLimiter";
@@ -136,9 +143,15 @@ export class RateLimiter {
     }
     this.#limit = checkNumber(o.limit, "limit", where, POSITIVE, isPositive);
     this.#period = checkNumber(o.period, "period", where, POSITIVE, isPositive);
+    if (o.burst === undefined && this.#limit < 1) {
+      throw new RangeError(
+        `${where}: 'burst' (default: 'limit') must be >= 1, received ${this.#limit}; ` +
+          `give a burst >= 1, or express the rate with a longer period`,
+      );
+    }
     this.#burst = o.burst === undefined
       ? this.#limit
-      : checkNumber(o.burst, "burst", where, POSITIVE, isPositive);
+      : checkNumber(o.burst, "burst", where, AT_LEAST_ONE, isAtLeastOne);
     this.#interval = this.#period / this.#limit;
     this.#waiters.onCancelled = (w) => {
       this.#queuedCost -= w.payload as number;
@@ -177,7 +190,7 @@ export class RateLimiter {
   /**
    * Cost that may pass at once; setting it re-times the waiters at once.
    *
-   * @throws {RangeError} If set below the cost of a waiting call.
+   * @throws {RangeError} If set below 1 or below the cost of a waiting call.
    */
   get burst(): number {
     return this.#burst;
@@ -185,7 +198,7 @@ export class RateLimiter {
 
   set burst(value: number) {
     const where = "Cannot set RateLimiter.burst";
-    const burst = checkNumber(value, "burst", where, POSITIVE, isPositive);
+    const burst = checkNumber(value, "burst", where, AT_LEAST_ONE, isAtLeastOne);
     for (let w = this.#waiters.head; w !== undefined; w = w.next) {
       if ((w.payload as number) > burst) {
         throw new RangeError(
@@ -231,10 +244,12 @@ export class RateLimiter {
     const now = currentTime();
     if (this.#waiters.size === 0 && this.#tryTake(cost, now)) return Promise.resolve();
     const grant = this.#grantTime(cost, now);
-    if (grant >= effectiveDeadlineOf(scope)) {
+    const deadline = effectiveDeadlineOf(scope);
+    if (grant >= deadline) {
       return Promise.reject(
         new RateLimitError(
-          `RateLimiter: cost ${cost} would be granted in ${grant - now} ms, after the deadline`,
+          `RateLimiter: cost ${cost} would be granted in ${Math.ceil(grant - now)} ms, ` +
+            `after the deadline in ${Math.max(0, Math.ceil(deadline - now))} ms`,
           { retryAfter: grant - now },
         ),
       );

@@ -10,6 +10,7 @@
 import { defineInspect } from "../concurrency/_inspect.ts";
 import { CancelScope } from "../concurrency/cancel.ts";
 import { isCancelled } from "../concurrency/errors.ts";
+import { describeValue } from "../concurrency/_validate.ts";
 import { backendOf, checkName, type DistributedStore, type StoreBackend } from "./_store.ts";
 import { isPositiveFinite, isPositiveInteger, numberOption, optionsObject } from "./_checks.ts";
 import { LeasePool } from "./_lease_pool.ts";
@@ -197,7 +198,7 @@ export class DistributedLimiter {
   ): Promise<T> {
     if (typeof fn !== "function") {
       throw new TypeError(
-        `Cannot use DistributedLimiter: 'fn' must be a function, received ${typeof fn}`,
+        `Cannot use DistributedLimiter: 'fn' must be a function, received ${describeValue(fn)}`,
       );
     }
     const permit = await this.acquire(options);

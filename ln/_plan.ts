@@ -171,6 +171,10 @@ export const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && 
 const finiteNonNegative = (v: number): boolean => v >= 0 && v !== Infinity;
 const positiveOrInfinity = (v: number): boolean => v > 0;
 
+// "an acquire() method" but "a use() method": by the sound, which for these
+// names follows the first letter, "u" (as in "use") excepted.
+const article = (word: string): string => /^[aeio]/.test(word) ? "an" : "a";
+
 function checkDuck(o: Record<string, unknown>, name: string, method: string, where: string): void {
   const value = o[name];
   if (value === undefined) return;
@@ -179,7 +183,7 @@ function checkDuck(o: Record<string, unknown>, name: string, method: string, whe
     typeof (value as Record<string, unknown>)[method] !== "function"
   ) {
     throw new TypeError(
-      `${where}: '${name}' must be an object with a ${method}() method, received ${
+      `${where}: '${name}' must be an object with ${article(method)} ${method}() method, received ${
         describeValue(value, ALCALL)
       }`,
     );

@@ -29,8 +29,13 @@ export interface AlcallStreamOptions<R = unknown> extends AlcallOptions<R> {
    */
   ordered?: boolean;
   /**
-   * Most finished results waiting for the consumer (an integer >= 1); while
-   * it is full no new item starts.
+   * Gates the starts (an integer >= 1): an item starts only while fewer than
+   * `buffer` finished results wait for the consumer. Items already running
+   * when it fills still finish, so up to `buffer - 1 + maxConcurrent`
+   * results can wait; what holds is that started-but-unconsumed items
+   * (running or finished) never exceed `maxConcurrent + buffer`. With
+   * unlimited `maxConcurrent` nothing bounds the starts while few results
+   * have finished: give a limit for a long input.
    *
    * @default {maxConcurrent, or 64 when that is unlimited}
    */
@@ -250,11 +255,14 @@ function bufferOf(options: AlcallStreamOptions | undefined, plan: Plan, where: s
  * in completion order (`ordered: false`).
  *
  * Nothing is pulled or started before the first `next()`; the items run in
- * a task group whose parent is the scope ambient then. Backpressure: at most
- * `buffer` finished results wait for the consumer, and while the buffer is
- * full no new item starts, so started-but-unconsumed items never exceed
+ * a task group whose parent is the scope ambient then. Backpressure: no new
+ * item starts while `buffer` finished results wait for the consumer, so
+ * started-but-unconsumed items (running or finished) never exceed
  * `maxConcurrent + buffer` and memory stays O(maxConcurrent + buffer)
- * however long the input.
+ * however long the input. Items already running when the buffer fills still
+ * finish, so the finished results waiting can exceed `buffer` (by up to
+ * `maxConcurrent - 1`). With unlimited `maxConcurrent` nothing bounds the
+ * starts while few results have finished: give a limit for a long input.
  *
  * Without `returnExceptions`, the first final failure cancels the rest,
  * closes the input, and the iterator throws the {@linkcode ExceptionGroup} of

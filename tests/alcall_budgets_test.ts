@@ -269,6 +269,11 @@ Deno.test("retry and alcall reject a bad maxRetryAfter, limiter or rateLimiter, 
     alcall([1], (x) => x, { rateLimiter: 3 as any }),
     (err) => err instanceof TypeError && /'rateLimiter'.*received 3/.test(err.message),
   );
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    alcall([1], (x) => x, { rateLimiter: {} as any }),
+    /'rateLimiter' must be an object with an acquire\(\) method, received object/,
+  );
 });
 
 Deno.test("retries that wait out a Retry-After are spread up to 10 % later, never earlier", async () => {

@@ -3,7 +3,7 @@
 // processes (each has its own SharedBreaker and counts on its own).
 
 import assert from "node:assert/strict";
-import { CircuitBreaker, CircuitOpenError, sleep } from "../mod.ts";
+import { CircuitBreaker, CircuitOpenError, currentTime, sleep } from "../mod.ts";
 import { type DistributedStore, kvStore } from "../distributed/mod.ts";
 import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
 
@@ -22,22 +22,38 @@ function pair(store: DistributedStore, resetTimeout = 300) {
 const test = testOnEngines;
 
 test("when one process opens the breaker, the other fails fast within syncInterval", async (store) => {
-  const [a, b] = pair(store);
+  // A long resetTimeout, and a lower bound on retryAfter measured rather
+  // than assumed, so a process stalled for hundreds of ms on a loaded machine
+  // neither half-opens the breaker nor falls below a fixed margin.
+  const resetTimeout = 5_000;
+  const [a, b] = pair(store, resetTimeout);
   assert.equal(await b.call(ok), "fine");
-  for (let i = 0; i < 2; i++) await assert.rejects(a.call(fail), /upstream down/);
+  await assert.rejects(a.call(fail), /upstream down/);
+  const openedAfter = currentTime();
+  await assert.rejects(a.call(fail), /upstream down/);
   assert.equal(a.state, "open");
   await sleep(30);
   let called = false;
   const err = await b.call(() => (called = true)).catch((e) => e);
+  const elapsed = currentTime() - openedAfter;
   assert.ok(err instanceof CircuitOpenError, String(err));
   assert.equal(called, false);
-  assert.ok(err.retryAfter > 200 && err.retryAfter <= 300, `${err.retryAfter}`);
+  const atLeast = resetTimeout - Math.ceil(elapsed) - 2; // Date.now() is whole ms
+  assert.ok(
+    err.retryAfter >= atLeast && err.retryAfter <= resetTimeout,
+    `retryAfter ${err.retryAfter}, expected in [${atLeast}, ${resetTimeout}]`,
+  );
 });
 
+// The tests below need a few steps to happen within resetTimeout; 400 ms
+// leaves room for a process stalled by a loaded machine (a probe that has not
+// settled within resetTimeout loses its slot, so a 100 ms one was flaky).
+const STALL_ROOM = 400;
+
 test("half-open probes are limited across processes, and a probe's success closes it for all", async (store) => {
-  const [a, b] = pair(store, 100);
+  const [a, b] = pair(store, STALL_ROOM);
   for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
-  await sleep(130);
+  await sleep(STALL_ROOM + 30);
   let release!: () => void;
   const probe = a.call(() => new Promise<string>((r) => (release = () => r("recovered"))));
   await sleep(30);
@@ -51,13 +67,16 @@ test("half-open probes are limited across processes, and a probe's success close
 });
 
 test("a failed probe re-opens the breaker for every process", async (store) => {
-  const [a, b] = pair(store, 100);
+  const [a, b] = pair(store, STALL_ROOM);
   for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
-  await sleep(130);
+  await sleep(STALL_ROOM + 30);
+  const probedAt = currentTime();
   await assert.rejects(a.call(fail), /upstream down/);
   await sleep(30);
   const err = await b.call(ok).catch((e) => e);
-  assert.ok(err instanceof CircuitOpenError && err.retryAfter > 40, String(err));
+  const atLeast = STALL_ROOM - Math.ceil(currentTime() - probedAt) - 2; // Date.now() is whole ms
+  assert.ok(err instanceof CircuitOpenError, String(err));
+  assert.ok(err.retryAfter >= atLeast && err.retryAfter <= STALL_ROOM, `${err.retryAfter}`);
 });
 
 Deno.test("a failed probe stores the new openUntil before it releases its probe lease", async () => {
@@ -77,10 +96,10 @@ Deno.test("a breaker whose store is unreachable decides on its own", async () =>
   await withKvFile(async (kv) => {
     const faulty = new FaultyKv(kv);
     faulty.down = true;
-    const [a] = pair(kvStore(faulty.asKv), 50);
+    const [a] = pair(kvStore(faulty.asKv), STALL_ROOM);
     for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
     assert.equal(a.state, "open");
-    await sleep(70);
+    await sleep(STALL_ROOM + 20);
     assert.equal(await a.call(ok), "fine");
     assert.equal(a.state, "closed");
   });

@@ -231,6 +231,10 @@ Deno.test("bad arguments throw errors that name the parameter and the value", as
     const limiter = new DistributedLimiter(store, "a", { limit: 1 });
     await assert.rejects(limiter.setLimit(0), RangeError);
     await assert.rejects(limiter.acquire({ signal: "no" } as never), /'signal'/);
+    await assert.rejects(limiter.use("run" as never), {
+      name: "TypeError",
+      message: /Cannot use DistributedLimiter: 'fn' must be a function, received string "run"/,
+    });
   } finally {
     kv.close();
   }

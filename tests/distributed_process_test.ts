@@ -80,7 +80,18 @@ for (const engine of ["kv", "redis"] as const) {
         };
         const admits = (await runWorkers(4, task)).map((e) => e.admit);
         assert.ok(admits.length > 150, `${admits.length} admitted in 2 s at 100/s`);
-        const excess = worstWindowExcess(admits, 5, 100 / 1_000, 15);
+        // The children log an admission after the store's reply reached them
+        // and their sleep timer fired, so a logged instant is never early but
+        // can be late by however long a loaded machine stalls a process (a
+        // run on a busy 2-core CI logged a window 2.6 ms beyond a 15 ms slack,
+        // i.e. 0.26 admissions over). That lateness shortens the logged
+        // windows, so the slack must cover it: 300 ms lets 30 admissions
+        // through on top of burst + rate * t. What this test guards is the
+        // sharing across processes: a store that lost updates or a per-process
+        // schedule would admit about 4x the rate (~800 in 2 s, not ~205); the
+        // exact GCRA bounds are pinned in-process in
+        // distributed_rate_limiter_test.ts.
+        const excess = worstWindowExcess(admits, 5, 100 / 1_000, 300);
         assert.ok(excess <= 0, `a window admitted ${excess} more than burst + rate * t`);
       }),
   });

@@ -3,9 +3,11 @@
 import assert from "node:assert/strict";
 import {
   CancelledError,
+  CircuitOpenError,
   ExceptionGroup,
   isCancelled,
   nonCancelSubgroup,
+  RateLimitError,
   splitCancellation,
   TimeoutError,
 } from "../mod.ts";
@@ -383,4 +385,20 @@ Deno.test("nonCancelSubgroup returns undefined for a group of cancellations only
     new ExceptionGroup("inner", [new DOMException("x", "AbortError")]),
   ]);
   assert.equal(nonCancelSubgroup(eg), undefined);
+});
+
+Deno.test("RateLimitError and CircuitOpenError reject a negative or NaN retryAfter, and allow Infinity", () => {
+  for (const ErrorClass of [RateLimitError, CircuitOpenError]) {
+    assert.throws(() => new ErrorClass("m", { retryAfter: -1 }), {
+      name: "RangeError",
+      message: new RegExp(`${ErrorClass.name}: 'retryAfter'.*received -1`),
+    });
+    assert.throws(() => new ErrorClass("m", { retryAfter: NaN }), RangeError);
+    assert.throws(
+      () => new ErrorClass("m", { retryAfter: "5" as unknown as number }),
+      TypeError,
+    );
+    assert.equal(new ErrorClass("m", { retryAfter: Infinity }).retryAfter, Infinity);
+    assert.equal(new ErrorClass("m").retryAfter, 0);
+  }
 });

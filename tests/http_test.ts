@@ -223,3 +223,12 @@ Deno.test("an AdaptiveLimiter in front of a 429-forever server falls to min and 
     await server.shutdown();
   }
 });
+
+Deno.test("parseRetryAfter rejects a now that is not a finite number, naming it and the value", () => {
+  assert.throws(
+    () => parseRetryAfter({ "retry-after": "Thu, 01 Jan 2026 00:00:30 GMT" }, NaN),
+    { name: "RangeError", message: /'now'.*received number NaN/ },
+  );
+  assert.throws(() => parseRetryAfter({}, Infinity), /'now'.*Infinity/);
+  assert.throws(() => parseRetryAfter({}, "1" as unknown as number), TypeError);
+});

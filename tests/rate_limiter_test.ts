@@ -156,6 +156,34 @@ Deno.test("a grant at or after the ambient deadline rejects at once with RateLim
   });
 });
 
+Deno.test("the deadline rejection says both waits in whole ms from now", async () => {
+  await withFakeTime(async () => {
+    const limiter = new RateLimiter({ limit: 3, period: 1_000 });
+    for (let i = 0; i < 3; i++) assert.ok(limiter.tryAcquire());
+    const err = await failAfter(100, () => limiter.acquire()).catch((e) => e);
+    assert.ok(err instanceof RateLimitError, String(err));
+    assert.equal(
+      err.message,
+      "RateLimiter: cost 1 would be granted in 334 ms, after the deadline in 100 ms",
+    );
+  });
+});
+
+Deno.test("a burst below 1, which no default-cost call could ever pass, is a RangeError", () => {
+  assert.throws(() => new RateLimiter({ limit: 1, period: 1, burst: 0.5 }), {
+    name: "RangeError",
+    message: /'burst' must be a finite number >= 1, received 0.5/,
+  });
+  assert.throws(() => new RateLimiter({ limit: 0.5, period: 1_000 }), {
+    name: "RangeError",
+    message: /'burst' \(default: 'limit'\) must be >= 1, received 0.5/,
+  });
+  const limiter = new RateLimiter({ limit: 1, period: 2_000, burst: 1.5 });
+  assert.ok(limiter.tryAcquire(0.75) && limiter.tryAcquire(0.75), "fractional costs still pass");
+  assert.throws(() => (limiter.burst = 0.5), RangeError);
+  assert.equal(limiter.burst, 1.5);
+});
+
 Deno.test("a grant before the ambient deadline waits for it", async () => {
   await withFakeTime(async (clock) => {
     const limiter = new RateLimiter({ limit: 1, period: 1_000 });

@@ -405,6 +405,29 @@ Deno.test("alcallStream ends with the input's own error, unwrapped, after cancel
   assert.deepEqual(aborted, [1]);
 });
 
+Deno.test("alcallStream: items running when the buffer fills still finish, so finished results can exceed buffer", async () => {
+  let started = 0, finished = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const it = alcallStream(counted(100).input, async (x) => {
+    started++;
+    await gate;
+    finished++;
+    return x;
+  }, { maxConcurrent: 3, buffer: 1 });
+  const first = it.next();
+  await sleep(5);
+  assert.equal(started, 3);
+  open();
+  assert.deepEqual(await first, { done: false, value: 0 });
+  await sleep(5);
+  // 1 and 2 were running when 0 finished: both wait, one more than buffer,
+  // and nothing else started (3 started <= maxConcurrent + buffer).
+  assert.equal(finished - 1, 2);
+  assert.equal(started, 3);
+  await it.return!();
+});
+
 Deno.test("alcallStream's buffer defaults to maxConcurrent", async () => {
   let started = 0, consumed = 0, worst = 0;
   for await (
