@@ -114,9 +114,17 @@ export class DistributedRateLimiter {
     const what = "a finite number > 0";
     const limit = numberOption(o.limit, "limit", WHERE, what, isPositiveFinite);
     const period = numberOption(o.period, "period", WHERE, what, isPositiveFinite);
-    this.#burst = o.burst === undefined
+    const burst = o.burst === undefined
       ? limit
       : numberOption(o.burst, "burst", WHERE, what, isPositiveFinite);
+    // As RateLimiter: below 1 every default-cost acquire would throw, so say so once, here.
+    if (burst < 1) {
+      throw new RangeError(
+        `${WHERE}: 'burst' (default: 'limit') must be >= 1, received ${burst}; ` +
+          `give a burst >= 1, or express the rate with a longer period`,
+      );
+    }
+    this.#burst = burst;
     this.#interval = period / limit;
   }
 

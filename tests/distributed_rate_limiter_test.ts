@@ -92,6 +92,12 @@ Deno.test("DistributedRateLimiter: bad arguments name the parameter and the valu
     });
     assert.throws(make({ limit: 1, period: -5 }), /'period'.*received -5/);
     assert.throws(make({ limit: 1, period: 1, burst: Infinity }), /'burst'/);
+    assert.throws(make({ limit: 1, period: 1, burst: 0.5 }), {
+      name: "RangeError",
+      message: /'burst'.*must be >= 1, received 0\.5/,
+    });
+    assert.throws(make({ limit: 0.5, period: 1_000 }), /'burst' \(default: 'limit'\)/);
+    new DistributedRateLimiter(store, "r", { limit: 0.5, period: 1_000, burst: 1 }); // fine
     assert.throws(make({ limit: 1, period: 1 }, "x y"), /'name'/);
     const limiter = new DistributedRateLimiter(store, "r", { limit: 5, period: 1_000, burst: 2 });
     await assert.rejects(limiter.tryAcquire(3), {
