@@ -43,8 +43,9 @@ async function sha1(text: string): Promise<string> {
 }
 
 function gcraOutcome(reply: unknown): GcraOutcome {
-  const [ok, wait] = reply as [number, string];
-  return { ok: Number(ok) === 1, wait: Math.max(0, Number(wait)) };
+  const [ok, us] = reply as [number, number];
+  const wait = Number(us) / 1000;
+  return { ok: Number(ok) === 1, wait: wait > 0 ? wait : 0 };
 }
 
 class RedisBackend extends StoreBackend {
@@ -68,22 +69,23 @@ class RedisBackend extends StoreBackend {
    * `command` is `[, , numkeys, ...keys, ...args]`: its first two places are
    * filled here, so a decision builds one array.
    */
-  #run(script: string, command: string[]): Promise<unknown> {
+  #run(script: string, command: string[], parse?: (reply: unknown) => unknown): Promise<unknown> {
     const sha = this.#shas.get(script);
     if (sha === undefined) {
       return sha1(script).then((digest) => {
         this.#shas.set(script, digest);
-        return this.#run(script, command);
+        return this.#run(script, command, parse);
       });
     }
     command[0] = "EVALSHA";
     command[1] = sha;
-    // Not an async function: a decision is ~10 µs, and each await layer costs.
-    return this.#send(command).catch((err) => {
+    // Not an async function, and the reply parsed in the same reaction as the
+    // NOSCRIPT check: a decision is ~10 µs, and each promise layer costs.
+    return this.#send(command).then(parse, (err) => {
       if (!(err instanceof Error && err.message.includes("NOSCRIPT"))) throw err;
       command[0] = "EVAL";
       command[1] = script;
-      return this.#send(command);
+      return parse === undefined ? this.#send(command) : this.#send(command).then(parse);
     });
   }
 
@@ -136,7 +138,7 @@ class RedisBackend extends StoreBackend {
       String(request.cost),
       String(Math.min(request.maxWait, 1e15)),
     ];
-    return this.#run(GCRA, command).then(gcraOutcome);
+    return this.#run(GCRA, command, gcraOutcome) as Promise<GcraOutcome>;
   }
 
   async breakerRead(name: string): Promise<BreakerState> {
