@@ -69,7 +69,8 @@ interface Held {
 interface Release {
   /** Past this the lease has expired anyway: stop trying. */
   until: number;
-  done: Array<() => void>;
+  /** Resolves the `release()` (or lease loss cleanup) that asked for it, if any. */
+  done: (() => void) | undefined;
 }
 
 /** Internal. */
@@ -336,7 +337,7 @@ export class LeasePool {
     h.loss?.clear();
     const cleanup = gone ? Promise.resolve() : new Promise<void>((resolve) => {
       // By now the store lets it expire within heartbeat / 2 anyway.
-      this.#releases.set(id, { until: currentTime() + this.#c.heartbeat, done: [resolve] });
+      this.#releases.set(id, { until: currentTime() + this.#c.heartbeat, done: resolve });
       this.#kick();
     });
     h.permit.lose(
@@ -354,7 +355,7 @@ export class LeasePool {
     this.#held.delete(id);
     h.loss?.clear();
     return new Promise((resolve) => {
-      this.#releases.set(id, { until: currentTime() + this.#c.ttl, done: [resolve] });
+      this.#releases.set(id, { until: currentTime() + this.#c.ttl, done: resolve });
       this.#nextPoll = 0;
       this.#kick();
     });
@@ -363,7 +364,7 @@ export class LeasePool {
   /** Releases `id` in the background (nobody awaits it). */
   #drop(id: string): void {
     if (!this.#releases.has(id)) {
-      this.#releases.set(id, { until: currentTime() + this.#c.ttl, done: [] });
+      this.#releases.set(id, { until: currentTime() + this.#c.ttl, done: undefined });
     }
     this.#kick();
   }
@@ -372,7 +373,7 @@ export class LeasePool {
     const r = this.#releases.get(id);
     if (r === undefined) return;
     this.#releases.delete(id);
-    for (const done of r.done) done();
+    r.done?.();
   }
 
   #waiterLeft(w: Waiter<never>): void {

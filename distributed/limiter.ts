@@ -10,7 +10,7 @@
 import { defineInspect } from "../concurrency/_inspect.ts";
 import { CancelScope } from "../concurrency/cancel.ts";
 import { isCancelled } from "../concurrency/errors.ts";
-import { describeValue } from "../concurrency/_validate.ts";
+import { checkFunction } from "../concurrency/_validate.ts";
 import { backendOf, checkName, type DistributedStore, type StoreBackend } from "./_store.ts";
 import { isPositiveFinite, isPositiveInteger, numberOption, optionsObject } from "./_checks.ts";
 import { LeasePool } from "./_lease_pool.ts";
@@ -196,11 +196,7 @@ export class DistributedLimiter {
     fn: (signal: AbortSignal) => T | Promise<T>,
     options?: DistributedAcquireOptions,
   ): Promise<T> {
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `Cannot use DistributedLimiter: 'fn' must be a function, received ${describeValue(fn)}`,
-      );
-    }
+    checkFunction(fn, "fn", "Cannot use DistributedLimiter", "typed");
     const permit = await this.acquire(options);
     const scope = new CancelScope();
     const onLost = (): void => scope.cancel(permit.signal.reason);
