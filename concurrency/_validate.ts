@@ -155,6 +155,9 @@ export function checkBoolean(
   return value;
 }
 
+/** A count of at least one (`batchSize`, `buffer`, a limiter's `min`/`max`). */
+export const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n >= 1;
+
 export const isLimit = (n: number): boolean => n === Infinity || Number.isInteger(n) && n >= 1;
 export const LIMIT = "a positive integer or Infinity";
 

@@ -29,7 +29,13 @@ import { currentTime } from "./clock.ts";
 import { isCancelled, RateLimitError, TimeoutError } from "./errors.ts";
 import { retryAfterOf } from "./_retry_after.ts";
 import { defineInspect } from "./_inspect.ts";
-import { checkFunction, checkNumber, checkOptions, describeValue } from "./_validate.ts";
+import {
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  describeValue,
+  isPositiveInteger,
+} from "./_validate.ts";
 
 /** How an {@linkcode AdaptiveLimiter} adapts. */
 export type AdaptiveAlgorithm = "aimd" | "gradient";
@@ -125,9 +131,12 @@ function configure(options: unknown): Config {
   const where = "Cannot create AdaptiveLimiter";
   const o = checkOptions(options, where) ?? {};
   const integer = "a positive integer";
-  const isInteger = (n: number): boolean => Number.isInteger(n) && n >= 1;
-  const min = o.min === undefined ? 1 : checkNumber(o.min, "min", where, integer, isInteger);
-  const max = o.max === undefined ? 1000 : checkNumber(o.max, "max", where, integer, isInteger);
+  const min = o.min === undefined
+    ? 1
+    : checkNumber(o.min, "min", where, integer, isPositiveInteger);
+  const max = o.max === undefined
+    ? 1000
+    : checkNumber(o.max, "max", where, integer, isPositiveInteger);
   if (min > max) {
     throw new RangeError(`${where}: 'min' (${min}) must be <= 'max', received max ${max}`);
   }

@@ -165,9 +165,6 @@ function numberOption(
  */
 export const ALCALL: DescribeStyle = "bareNumber";
 
-/** A count of at least one: `batchSize`, `buffer`. */
-export const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n >= 1;
-
 const finiteNonNegative = (v: number): boolean => v >= 0 && v !== Infinity;
 const positiveOrInfinity = (v: number): boolean => v > 0;
 

@@ -8,15 +8,13 @@
 
 import { CancelScope } from "../concurrency/cancel.ts";
 import { Fifo } from "../concurrency/_fifo.ts";
-import { checkBoolean, checkFunction, checkNumber } from "../concurrency/_validate.ts";
 import {
-  ALCALL,
-  type AlcallOptions,
-  type CallContext,
+  checkBoolean,
+  checkFunction,
+  checkNumber,
   isPositiveInteger,
-  type Plan,
-  planOf,
-} from "./_plan.ts";
+} from "../concurrency/_validate.ts";
+import { ALCALL, type AlcallOptions, type CallContext, type Plan, planOf } from "./_plan.ts";
 import { Books, Run, runAlcall, startGateOf } from "./_run.ts";
 import { type CallInput, callInputOf } from "./_shape.ts";
 

@@ -5,16 +5,14 @@
  * @module
  */
 
-import { checkFunction, checkNumber, describeValue } from "../concurrency/_validate.ts";
-import type { PoolInput } from "../concurrency/_worker_pool.ts";
 import {
-  ALCALL,
-  type AlcallOptions,
-  type CallContext,
+  checkFunction,
+  checkNumber,
+  describeValue,
   isPositiveInteger,
-  type Plan,
-  planOf,
-} from "./_plan.ts";
+} from "../concurrency/_validate.ts";
+import type { PoolInput } from "../concurrency/_worker_pool.ts";
+import { ALCALL, type AlcallOptions, type CallContext, type Plan, planOf } from "./_plan.ts";
 import { Books, Run, runAlcall, type StartGate, startGateOf } from "./_run.ts";
 import { callInputOf, shapeOutput } from "./_shape.ts";
 
