@@ -8,7 +8,7 @@
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { defineInspect } from "./_inspect.ts";
 import { makePermit, type Permit, TokenPool } from "./_token_pool.ts";
-import { describeValue } from "./_validate.ts";
+import { describeValue, isLimit } from "./_validate.ts";
 import { type AcquireOptions, checkSignalOption, startWait, type Waiter } from "./_wait_queue.ts";
 
 export type { Permit } from "./_token_pool.ts";
@@ -37,7 +37,7 @@ function checkTotal(value: unknown, where: string): number {
       }`,
     );
   }
-  if (!(value === Infinity || Number.isInteger(value) && value >= 1)) {
+  if (!isLimit(value)) {
     throw new RangeError(
       `${where}: 'totalTokens' must be a positive integer or Infinity, received ${value}`,
     );

@@ -21,7 +21,7 @@ export function optionsObject(options: unknown, where: string): Record<string, u
 export { checkNumber as numberOption } from "../concurrency/_validate.ts";
 
 /** A positive integer (a limit). */
-export const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n >= 1;
+export { isPositiveInteger } from "../concurrency/_validate.ts";
 
 /** A finite number > 0 (a duration or a rate). */
 export const isPositiveFinite = (n: number): boolean => n > 0 && n !== Infinity;
