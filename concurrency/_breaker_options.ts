@@ -3,7 +3,7 @@
 // so the breaker's file holds only its state machine.
 
 import type { CircuitBreakerOptions, CircuitState } from "./circuit_breaker.ts";
-import { describeValue } from "./_validate.ts";
+import { checkFunction, checkNumber, checkOptions, describeValue } from "./_validate.ts";
 
 /** The local options of a breaker, checked and with their defaults. */
 export interface CheckedBreakerOptions {
@@ -22,11 +22,7 @@ export function checkBreakerOptions(
   options: CircuitBreakerOptions | undefined,
   where: string,
 ): CheckedBreakerOptions {
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(
-      `${where}: 'options' must be an object, received ${describeValue(options)}`,
-    );
-  }
+  checkOptions(options, where, "typed");
   const failureThreshold = positiveInteger(options?.failureThreshold, "failureThreshold", 5, where);
   const halfOpenMaxCalls = positiveInteger(options?.halfOpenMaxCalls, "halfOpenMaxCalls", 1, where);
   const resetTimeout = options?.resetTimeout ?? 60_000;
@@ -51,23 +47,15 @@ export function checkBreakerOptions(
   };
 }
 
+const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n >= 1;
+
 function positiveInteger(value: unknown, name: string, fallback: number, where: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `${where}: '${name}' must be a positive integer, received ${describeValue(value)}`,
-    );
-  }
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${where}: '${name}' must be a positive integer, received ${value}`);
-  }
-  return value;
+  return checkNumber(value, name, where, "a positive integer", isPositiveInteger, "typed");
 }
 
 function callback<F>(value: unknown, name: string, where: string): F | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "function") {
-    throw new TypeError(`${where}: '${name}' must be a function, received ${describeValue(value)}`);
-  }
+  checkFunction(value, name, where, "typed");
   return value as F;
 }

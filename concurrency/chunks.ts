@@ -6,7 +6,9 @@
  * @module
  */
 
-import { describeValue } from "./_validate.ts";
+import { checkNumber, describeValue } from "./_validate.ts";
+
+const isPositiveSize = (n: number): boolean => Number.isInteger(n) && n >= 1;
 
 /**
  * Splits `items` into consecutive slices of `size` items (the last may be
@@ -33,14 +35,7 @@ export function chunks<T>(items: readonly T[], size: number): Generator<T[], voi
       `Cannot make chunks: 'items' must be an array, received ${describeValue(items)}`,
     );
   }
-  if (typeof size !== "number") {
-    throw new TypeError(
-      `Cannot make chunks: 'size' must be a positive integer, received ${describeValue(size)}`,
-    );
-  }
-  if (!Number.isInteger(size) || size < 1) {
-    throw new RangeError(`Cannot make chunks: 'size' must be a positive integer, received ${size}`);
-  }
+  checkNumber(size, "size", "Cannot make chunks", "a positive integer", isPositiveSize, "typed");
   return chunksOf(items, size);
 }
 

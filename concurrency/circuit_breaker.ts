@@ -10,7 +10,7 @@ import { currentScope, pendingCancellation } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
 import { defineInspect } from "./_inspect.ts";
 import { CircuitOpenError, isCancelled } from "./errors.ts";
-import { describeValue } from "./_validate.ts";
+import { checkFunction } from "./_validate.ts";
 import { checkBreakerOptions } from "./_breaker_options.ts";
 import { retryAfterOf } from "./_retry_after.ts";
 import { SharedBreaker, type SharedBreakerOptions } from "../distributed/_shared_breaker.ts";
@@ -214,13 +214,7 @@ export class CircuitBreaker {
    * called). Otherwise rejects with whatever `fn` throws.
    */
   async call<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, ...args: A): Promise<R> {
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `Cannot call through CircuitBreaker: 'fn' must be a function, received ${
-          describeValue(fn)
-        }`,
-      );
-    }
+    checkFunction(fn, "fn", "Cannot call through CircuitBreaker", "typed");
     const pending = pendingCancellation(currentScope(), undefined);
     if (pending !== undefined) throw pending;
     if (this.#shared !== undefined) await this.#shared.sync();

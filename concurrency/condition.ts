@@ -10,7 +10,7 @@ import { currentScope, pendingCancellation } from "./cancel.ts";
 import { defineInspect } from "./_inspect.ts";
 import { type LockCore, lockCoreOf } from "./_lock_core.ts";
 import type { Permit } from "./_token_pool.ts";
-import { describeValue } from "./_validate.ts";
+import { checkNumber, describeValue } from "./_validate.ts";
 import {
   type AcquireOptions,
   cancellationOnWake,
@@ -19,6 +19,8 @@ import {
   WaitQueue,
 } from "./_wait_queue.ts";
 import { Lock } from "./lock.ts";
+
+const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
 
 /**
  * A condition variable bound to a {@linkcode Lock}. As in AnyIO, `wait`,
@@ -150,16 +152,7 @@ export class Condition {
    * @throws {Error} If the lock is not held.
    */
   notify(n = 1): void {
-    if (typeof n !== "number") {
-      throw new TypeError(
-        `Cannot notify Condition: 'n' must be a non-negative integer, received ${describeValue(n)}`,
-      );
-    }
-    if (!Number.isInteger(n) || n < 0) {
-      throw new RangeError(
-        `Cannot notify Condition: 'n' must be a non-negative integer, received ${n}`,
-      );
-    }
+    checkNumber(n, "n", "Cannot notify Condition", "a non-negative integer", isCount, "typed");
     this.#checkHeld("notify");
     this.#waiters.wakeWaiters(n);
   }

@@ -8,7 +8,7 @@
 import { currentScope, pendingCancellation } from "./cancel.ts";
 import { defineInspect } from "./_inspect.ts";
 import { makePermit, type Permit, TokenPool } from "./_token_pool.ts";
-import { describeValue, isLimit } from "./_validate.ts";
+import { checkFunction, checkNumber, describeValue, isLimit, LIMIT } from "./_validate.ts";
 import { type AcquireOptions, checkSignalOption, startWait, type Waiter } from "./_wait_queue.ts";
 
 export type { Permit } from "./_token_pool.ts";
@@ -30,19 +30,7 @@ export interface LimiterStatistics {
 }
 
 function checkTotal(value: unknown, where: string): number {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `${where}: 'totalTokens' must be a positive integer or Infinity, received ${
-        describeValue(value)
-      }`,
-    );
-  }
-  if (!isLimit(value)) {
-    throw new RangeError(
-      `${where}: 'totalTokens' must be a positive integer or Infinity, received ${value}`,
-    );
-  }
-  return value;
+  return checkNumber(value, "totalTokens", where, LIMIT, isLimit, "typed");
 }
 
 /**
@@ -266,11 +254,7 @@ export class CapacityLimiter {
    * @throws {TypeError} If `fn` is not a function (as a rejection).
    */
   async use<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `Cannot use CapacityLimiter: 'fn' must be a function, received ${describeValue(fn)}`,
-      );
-    }
+    checkFunction(fn, "fn", "Cannot use CapacityLimiter", "typed");
     const permit = await this.acquire(options);
     try {
       return await fn();

@@ -9,7 +9,7 @@
 import { currentScope } from "./cancel.ts";
 import { defineInspect } from "./_inspect.ts";
 import { makePermit, type Permit, TokenPool } from "./_token_pool.ts";
-import { describeValue } from "./_validate.ts";
+import { checkNumber, checkOptions, describeValue } from "./_validate.ts";
 import { type AcquireOptions, startWait } from "./_wait_queue.ts";
 
 /** Options of {@linkcode Semaphore}. */
@@ -20,33 +20,27 @@ export interface SemaphoreOptions {
 
 const WHERE = "Cannot create Semaphore";
 
-function checkOptions(initialValue: unknown, options: unknown): number {
-  if (typeof initialValue !== "number") {
-    throw new TypeError(
-      `${WHERE}: 'initialValue' must be a non-negative integer, received ${
-        describeValue(initialValue)
-      }`,
-    );
-  }
-  if (!Number.isInteger(initialValue) || initialValue < 0) {
-    throw new RangeError(
-      `${WHERE}: 'initialValue' must be a non-negative integer, received ${initialValue}`,
-    );
-  }
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(
-      `${WHERE}: 'options' must be an object, received ${describeValue(options)}`,
-    );
-  }
+const isNonNegativeInteger = (n: number): boolean => Number.isInteger(n) && n >= 0;
+
+function checkArgs(initialValue: unknown, options: unknown): number {
+  const initial = checkNumber(
+    initialValue,
+    "initialValue",
+    WHERE,
+    "a non-negative integer",
+    isNonNegativeInteger,
+    "typed",
+  );
+  checkOptions(options, WHERE, "typed");
   const maxValue = (options as SemaphoreOptions | undefined)?.maxValue ?? Infinity;
   if (typeof maxValue !== "number") {
     throw new TypeError(
       `${WHERE}: 'maxValue' must be a number, received ${describeValue(maxValue)}`,
     );
   }
-  if (!(maxValue === Infinity || Number.isInteger(maxValue)) || maxValue < initialValue) {
+  if (!(maxValue === Infinity || Number.isInteger(maxValue)) || maxValue < initial) {
     throw new RangeError(
-      `${WHERE}: 'maxValue' must be an integer >= initialValue (${initialValue}), received ${maxValue}`,
+      `${WHERE}: 'maxValue' must be an integer >= initialValue (${initial}), received ${maxValue}`,
     );
   }
   return maxValue;
@@ -88,7 +82,7 @@ export class Semaphore {
    * `maxValue` is not an integer (or Infinity) at least `initialValue`.
    */
   constructor(initialValue: number, options?: SemaphoreOptions) {
-    this.#maxValue = checkOptions(initialValue, options);
+    this.#maxValue = checkArgs(initialValue, options);
     // Bounded: every hand-off is deferred, so `release` counts it (see there).
     this.#pool = new TokenPool(initialValue, this.#grant, this.#maxValue !== Infinity);
   }
