@@ -42,6 +42,9 @@ const SERVERS: Server[] = [
 ];
 const SWEEP = [5, 10, 20, 40, 80, 150, 200, 400];
 const RETRY_ATTEMPTS = 200;
+// `--adaptive-only` skips the fixed sweep and p-map (for quick iterations).
+const adaptiveOnly = Deno.args.includes("--adaptive-only");
+const args = Deno.args.filter((a) => a !== "--adaptive-only");
 
 async function measure(
   server: Server,
@@ -94,6 +97,7 @@ async function benchServer(server: Server, items: number): Promise<Row[]> {
     viaLimiter(gradient),
   );
   rows.push({ ...g, finalLimit: gradient.limit });
+  if (adaptiveOnly) return rows;
   for (const n of SWEEP) {
     rows.push(
       await measure(
@@ -129,6 +133,7 @@ async function benchServer(server: Server, items: number): Promise<Row[]> {
 
 function table(server: Server, rows: Row[]): string {
   const fixed = rows.filter((r) => r.client.startsWith("fixed "));
+  if (fixed.length === 0) fixed.push(...rows);
   const best = fixed.reduce((a, b) => (b.goodput > a.goodput ? b : a));
   const lines = [
     `### Server: ${server.capacity} concurrent, ${server.rate} req/s (best fixed: ${best.client})`,
@@ -150,14 +155,14 @@ function table(server: Server, rows: Row[]): string {
 }
 
 if (import.meta.main) {
-  const items = Number(Deno.args[0] ?? 1_000);
+  const items = Number(args[0] ?? 1_000);
   console.log(
     `goodput bench: ${items} items per run, ${
       new Date().toISOString().slice(0, 10)
     }, Deno ${Deno.version.deno}\n`,
   );
   // An optional second argument picks one server, e.g. `80/600`.
-  const only = Deno.args[1];
+  const only = args[1];
   for (
     const server of SERVERS.filter((s) => !only || only === `${s.capacity}/${s.rate}`)
   ) {

@@ -9,11 +9,14 @@
  * - AIMD (default): a drop multiplies the estimate by 0.9, at most once per
  *   round trip; a success while at least half the limit is in use adds
  *   1/estimate (so about 1 per round trip of a full limit).
- * - Gradient (Gradient2): once per round trip the estimate moves towards
+ * - Gradient (Gradient2): the estimate moves towards
  *   `estimate * clamp(1.5 * longRtt / shortRtt, 0.5, 1) + 4`, smoothed by
  *   0.2, where the RTTs are moving averages over ~10 and ~500 samples;
  *   latency that rises above its long-run level shrinks the limit before the
- *   server has to refuse. Drops back off as in AIMD.
+ *   server has to refuse. Until the first drop it moves on every success (a
+ *   slow start: ×1.8 per round trip while latency is flat), and the first
+ *   drop halves it; after that it moves once per two round trips and drops
+ *   back off as in AIMD.
  *
  * "At most once per round trip" is kept with an epoch counter rather than
  * timestamps: each call remembers the number of decreases when it started,
@@ -115,6 +118,8 @@ const BACKOFF = 0.9;
 const GRADIENT_TOLERANCE = 1.5;
 const GRADIENT_SMOOTHING = 0.2;
 const GRADIENT_QUEUE = 4;
+/** Round trips per gradient update after the slow start. */
+const GRADIENT_WINDOW = 2;
 const SHORT_WINDOW = 10;
 const LONG_WINDOW = 500;
 
@@ -305,11 +310,16 @@ export class AdaptiveLimiter extends CapacityLimiter {
     // the long average would (as Gradient2 does).
     if (this.#longRtt > 2 * this.#shortRtt) this.#longRtt *= 0.95;
     if (inUse < this.#estimate / 2) return; // idle capacity says nothing about the limit
-    // One update per round trip, as Gradient2's sample window: per sample,
-    // the queue allowance would compound to ~0.8 × limit per round trip.
-    const now = currentTime();
-    if (now - this.#updatedAt < this.#shortRtt) return;
-    this.#updatedAt = now;
+    // Until the first overload, update on every sample as Gradient2 does: the
+    // queue allowance then compounds to ~×1.8 per round trip, a slow start
+    // that finds a large limit in a few round trips. After it, once per two
+    // round trips (Netflix windows Gradient2's samples too), so probing a
+    // limit the server enforces without slowing down costs few refusals.
+    if (this.#drops > 0) {
+      const now = currentTime();
+      if (now - this.#updatedAt < GRADIENT_WINDOW * this.#shortRtt) return;
+      this.#updatedAt = now;
+    }
     const ratio = this.#shortRtt > 0 ? GRADIENT_TOLERANCE * this.#longRtt / this.#shortRtt : 1;
     const gradient = Math.max(0.5, Math.min(1, ratio));
     const target = this.#estimate * gradient + GRADIENT_QUEUE;
@@ -323,9 +333,13 @@ export class AdaptiveLimiter extends CapacityLimiter {
       this.#ignoredDrops++;
       return;
     }
+    // The first overload ends the gradient's slow start, which may have
+    // overshot by up to one round trip of doubling: halve, as TCP does when
+    // it leaves slow start.
+    const factor = this.#algorithm === "gradient" && this.#drops === 0 ? 0.5 : BACKOFF;
     this.#drops++;
     this.#epoch++;
-    this.#setEstimate(this.#estimate * BACKOFF);
+    this.#setEstimate(this.#estimate * factor);
   }
 
   #setEstimate(estimate: number): void {

@@ -204,10 +204,46 @@ Deno.test("gradient: latency rising above its long-run level shrinks the limit",
   });
 });
 
-Deno.test("gradient: an overload backs off as in AIMD", async () => {
+Deno.test("gradient: before the first overload every success moves the limit (slow start)", async () => {
+  await withFakeTime(async (clock) => {
+    const limiter = new AdaptiveLimiter({ initial: 10, algorithm: "gradient" });
+    // A backlog keeps the limit in use, as alcall's does.
+    const calls = Array.from({ length: 100 }, () => limiter.use(() => sleep(50)));
+    await clock.tickAsync(50);
+    // Ten flat-latency samples, each + 0.2 * 4: one round trip takes 10 to 18.
+    const { estimate } = limiter.statistics();
+    assert.ok(Math.abs(estimate - 18) < 1e-9, `estimate ${estimate}`);
+    assert.equal(limiter.limit, 18);
+    await clock.tickAsync(50 * 10);
+    await Promise.all(calls);
+  });
+});
+
+Deno.test("gradient: the first overload halves the limit, later ones take 10 %", async () => {
   const limiter = new AdaptiveLimiter({ initial: 100, algorithm: "gradient" });
   await limiter.use(() => Promise.reject(overload())).catch(() => {});
-  assert.equal(limiter.limit, 90);
+  assert.equal(limiter.limit, 50, "leaving the slow start");
+  await limiter.use(() => Promise.reject(overload())).catch(() => {});
+  assert.equal(limiter.limit, 45, "then as in AIMD");
+});
+
+Deno.test("gradient: after the first overload the limit moves at most once per two round trips", async () => {
+  await withFakeTime(async (clock) => {
+    const limiter = new AdaptiveLimiter({ initial: 40, algorithm: "gradient" });
+    await limiter.use(() => Promise.reject(overload())).catch(() => {});
+    assert.equal(limiter.limit, 20);
+    const round = async () => {
+      const calls = Array.from({ length: limiter.limit }, () => limiter.use(() => sleep(50)));
+      await clock.tickAsync(50);
+      await Promise.all(calls);
+    };
+    await round(); // the first sample moves it (no update yet): 20 + 0.8
+    assert.ok(Math.abs(limiter.statistics().estimate - 20.8) < 1e-9);
+    await round(); // 50 ms later: less than two round trips since
+    assert.ok(Math.abs(limiter.statistics().estimate - 20.8) < 1e-9);
+    await round(); // 100 ms later: moves again
+    assert.ok(Math.abs(limiter.statistics().estimate - 21.6) < 1e-9);
+  });
 });
 
 Deno.test("statistics and the printed form show the limit and the estimate", async () => {
