@@ -102,13 +102,12 @@ return { tonumber(redis.call('GET', KEYS[2]) or ARGV[1]), redis.call('ZCARD', KE
  * negated if the cost did not fit (and nothing was reserved); one decision
  * replies with that integer, several with an array of them.
  *
- * The shape follows what costs server time per call (an empty script ~0.9
- * µs): each string read as a number (strtod) or number written back
- * (`%.17g`) ~0.15–0.35 µs, a reply table ~0.3 µs, one decision more in a
- * call ~0.45 µs. So the client works out the products and, when nothing may
- * wait, the time-to-live; one read and one write serve every decision of a
- * call. µs from a recent epoch keep the arrival time exact to ~0.01 µs,
- * where ms or µs since 1970 would round it to 0.25 µs.
+ * The shape follows what costs server time per call (bench/README.md,
+ * "Rate decisions on Redis"): every string read as a number, every number
+ * written back (`%.17g`) and a reply table each cost a fair share of a GET.
+ * So the client works out the products and, when nothing may wait, the
+ * time-to-live; one read and one write serve every decision of a call. µs
+ * from a recent epoch keep the arrival time finer than µs since 1970 could.
  */
 export const GCRA = `local t = redis.call('TIME')
 local now = (t[1] - ${GCRA_EPOCH}) * 1000000 + t[2]

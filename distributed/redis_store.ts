@@ -185,7 +185,15 @@ class RedisBackend extends StoreBackend {
     // When no decision may wait, every reservation lies within its burst: the
     // key's lifetime is known here, and the script formats no number for it.
     command[4] = ttl < 0 ? "" : String(Math.ceil(ttl) + 1);
-    this.#run(GCRA, command).then((reply) => {
+    let sent: Promise<unknown>;
+    try {
+      sent = this.#run(GCRA, command);
+    } catch (err) {
+      // A client that throws instead of rejecting: its callers get the error,
+      // not the microtask this runs in.
+      sent = Promise.reject(err);
+    }
+    sent.then((reply) => {
       if (resolve.length === 1) return resolve[0](gcraOutcome(reply, tolerance[0]));
       const replies = reply as unknown[];
       for (let i = 0; i < resolve.length; i++) resolve[i](gcraOutcome(replies[i], tolerance[i]));

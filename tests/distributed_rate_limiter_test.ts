@@ -156,3 +156,21 @@ Deno.test({
       assert.ok(after.retryAfter > 100, `${after.retryAfter}`);
     }),
 });
+
+Deno.test("DistributedRateLimiter: a Redis client that throws instead of rejecting rejects the decision", async () => {
+  let calls = 0;
+  const throwing = {
+    call(): Promise<unknown> {
+      calls++;
+      throw new Error("client closed (test fault)");
+    },
+  };
+  const limiter = new DistributedRateLimiter(redisStore(throwing), "throws", {
+    limit: 5,
+    period: 1_000,
+  });
+  // The first call waits for the script's digest; later ones call the client at once.
+  await assert.rejects(limiter.tryAcquire(), /client closed/);
+  await assert.rejects(limiter.tryAcquire(), /client closed/);
+  assert.equal(calls, 2);
+});
