@@ -3,8 +3,10 @@
  * Distributed primitives side by side, in one run, from 1 and 4 processes:
  * on one redis-server, acquire+release against bottleneck (Redis clustering)
  * and rate-limit decisions against rate-limiter-flexible (RateLimiterRedis);
- * on one local Deno KV file, grants against a naive get+CAS loop. Commands
- * per operation come from the server's `INFO commandstats`.
+ * on one local Deno KV file, grants against a naive get+CAS loop. Besides
+ * operations per second: CPU time per operation in the clients (their own
+ * `process.cpuUsage()`) and in redis-server (`INFO cpu`), and round trips
+ * per operation (`MONITOR`).
  *
  * `deno task bench:distributed` (not a `deno bench` file: it spawns
  * processes and servers). Results: bench/README.md.
@@ -12,6 +14,7 @@
  * @module
  */
 
+import process from "node:process";
 import { Redis } from "ioredis";
 import Bottleneck from "bottleneck";
 import { RateLimiterRedis } from "rate-limiter-flexible";
@@ -46,14 +49,20 @@ async function loop(job: Job, op: () => Promise<unknown>, callers = CALLERS): Pr
   await new Promise((r) => setTimeout(r, Math.max(0, job.startAt - Date.now())));
   const end = job.startAt + job.duration;
   let ops = 0;
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: callers }, async () => {
     while (Date.now() < end) {
       await op();
       ops++;
     }
   }));
+  const used = process.cpuUsage(cpu);
+  cpuMicros = used.user + used.system;
   return ops;
 }
+
+/** CPU time (µs) the child's last timed loop used. */
+let cpuMicros = 0;
 
 /** The naive KV limiter: a counter, taken and given back with get + CAS loops. */
 async function naiveCas(
@@ -165,7 +174,26 @@ async function roundTrips(port: number, scenario: Scenario, n = 200): Promise<nu
   return commands / ops;
 }
 
-async function measure(scenario: Scenario, processes: number, where: string): Promise<number> {
+/** redis-server's CPU time so far, µs (user + system, from `INFO cpu`). */
+async function serverCpu(port: number): Promise<number> {
+  const client = new Redis({ host: "127.0.0.1", port });
+  try {
+    const info = await client.info("cpu");
+    const read = (field: string) => Number(new RegExp(`${field}:([\\d.]+)`).exec(info)![1]);
+    return (read("used_cpu_user") + read("used_cpu_sys")) * 1e6;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** One timed run: operations per second, and client and server CPU µs per operation. */
+interface Measured {
+  perSecond: number;
+  clientCpu: number;
+  serverCpu: number;
+}
+
+async function measure(scenario: Scenario, processes: number, where: string): Promise<Measured> {
   const job: Job = {
     scenario,
     where,
@@ -173,6 +201,12 @@ async function measure(scenario: Scenario, processes: number, where: string): Pr
     startAt: Date.now() + 2_500,
     duration: DURATION,
   };
+  const redis = !scenario.startsWith("kv-");
+  const serverBefore = redis
+    ? new Promise<number>((resolve) =>
+      setTimeout(() => resolve(serverCpu(Number(where))), job.startAt - Date.now())
+    )
+    : Promise.resolve(0);
   const outputs = await Promise.all(
     Array.from({ length: processes }, () =>
       new Deno.Command(Deno.execPath(), {
@@ -180,27 +214,45 @@ async function measure(scenario: Scenario, processes: number, where: string): Pr
         stderr: "inherit",
       }).output()),
   );
-  const ops = outputs.reduce((sum, o) => sum + Number(new TextDecoder().decode(o.stdout)), 0);
-  return ops / (DURATION / 1_000);
+  const serverUsed = redis ? await serverCpu(Number(where)) - await serverBefore : NaN;
+  let ops = 0, clientUsed = 0;
+  for (const o of outputs) {
+    const [n, cpu] = new TextDecoder().decode(o.stdout).trim().split(" ").map(Number);
+    ops += n;
+    clientUsed += cpu;
+  }
+  return {
+    perSecond: ops / (DURATION / 1_000),
+    clientCpu: clientUsed / ops,
+    serverCpu: serverUsed / ops,
+  };
 }
 
 const ROUNDS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Every scenario once per round, rounds interleaved; the median of each. */
+/** Every scenario once per round, rounds interleaved; the median of each figure. */
 async function interleaved(
   scenarios: Scenario[],
   processes: number,
   where: string,
-): Promise<Map<Scenario, number>> {
-  const runs = new Map<Scenario, number[]>(scenarios.map((s) => [s, []]));
+): Promise<Map<Scenario, Measured>> {
+  const runs = new Map<Scenario, Measured[]>(scenarios.map((s) => [s, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of round % 2 ? [...scenarios].reverse() : scenarios) {
       runs.get(s)!.push(await measure(s, processes, where));
     }
   }
-  return new Map([...runs].map(([s, xs]) => [s, median(xs)]));
+  return new Map(
+    [...runs].map(([s, xs]) => [s, {
+      perSecond: median(xs.map((x) => x.perSecond)),
+      clientCpu: median(xs.map((x) => x.clientCpu)),
+      serverCpu: median(xs.map((x) => x.serverCpu)),
+    }]),
+  );
 }
+
+const cpuCell = (x: number) => Number.isNaN(x) ? "" : x.toFixed(1);
 
 const LABELS: Record<Scenario, string> = {
   limiter: "acquire+release: DistributedLimiter (limit 10)",
@@ -218,7 +270,10 @@ async function main(): Promise<void> {
       new Date().toISOString().slice(0, 10)
     }, Deno ${Deno.version.deno}, ${ROUNDS} interleaved rounds, median`,
   );
-  print("| store | operation | processes | ops/s | round trips/op |\n|---|---|---|---|---|");
+  print(
+    "| store | operation | processes | ops/s | client CPU µs/op | server CPU µs/op | round trips/op |\n" +
+      "|---|---|---|---|---|---|---|",
+  );
   const server = new RedisServer();
   await server.start();
   try {
@@ -227,20 +282,24 @@ async function main(): Promise<void> {
     const redisScenarios: Scenario[] = only ?? ["limiter", "bottleneck", "rate", "rlf"];
     const trips = new Map<Scenario, number>();
     for (const s of redisScenarios) {
-      const { stdout } = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", import.meta.filename!, "trips", s, where],
-        stderr: "inherit",
-      }).output();
-      trips.set(s, Number(new TextDecoder().decode(stdout)));
+      // ioredis's MONITOR connection now and then dies of a "Command queue
+      // state error" when another client connects; a second try counts.
+      for (let attempt = 0; attempt < 3 && !trips.has(s); attempt++) {
+        const { success, stdout } = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", import.meta.filename!, "trips", s, where],
+          stderr: "inherit",
+        }).output();
+        if (success) trips.set(s, Number(new TextDecoder().decode(stdout)));
+      }
     }
     for (const processes of [1, 4]) {
       const results = await interleaved(redisScenarios, processes, where);
-      for (const [s, perSecond] of results) {
-        const rt = processes === 1 ? trips.get(s)!.toFixed(2) : "";
+      for (const [s, m] of results) {
+        const rt = processes === 1 ? trips.get(s)?.toFixed(2) ?? "?" : "";
         print(
           `| Redis 7 | ${LABELS[s]} | ${processes} | ${
-            Math.round(perSecond).toLocaleString("en")
-          } | ${rt} |`,
+            Math.round(m.perSecond).toLocaleString("en")
+          } | ${cpuCell(m.clientCpu)} | ${cpuCell(m.serverCpu)} | ${rt} |`,
         );
       }
     }
@@ -253,11 +312,11 @@ async function main(): Promise<void> {
   (await Deno.openKv(path)).close();
   try {
     const results = await interleaved(["kv-limiter", "kv-naive"], 4, path);
-    for (const [s, perSecond] of results) {
+    for (const [s, m] of results) {
       print(
         `| KV file | ${LABELS[s]} (16 callers each) | 4 | ${
-          Math.round(perSecond).toLocaleString("en")
-        } | |`,
+          Math.round(m.perSecond).toLocaleString("en")
+        } | ${cpuCell(m.clientCpu)} | | |`,
       );
     }
     const kv = await Deno.openKv(path);
@@ -273,7 +332,8 @@ async function main(): Promise<void> {
 if (import.meta.main && Deno.args[0] === "trips") {
   console.log(await roundTrips(Number(Deno.args[2]), Deno.args[1] as Scenario));
 } else if (import.meta.main && Deno.args[0] === "child") {
-  console.log(await child(JSON.parse(Deno.args[1])));
+  const ops = await child(JSON.parse(Deno.args[1]));
+  console.log(`${ops} ${cpuMicros}`);
 } else if (import.meta.main && Deno.args[0] === "run") {
   await main();
 }

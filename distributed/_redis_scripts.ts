@@ -11,6 +11,9 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
+/** Unix seconds the GCRA script counts its µs from (2026-01-01). */
+export const GCRA_EPOCH = 1767225600;
+
 /**
  * One lease round. KEYS: leases (zset id -> expiry), queue (zset id ->
  * arrival ticket), ticket expiry (zset id -> expiry), ticket counter, limit.
@@ -89,24 +92,46 @@ return { tonumber(redis.call('GET', KEYS[2]) or ARGV[1]), redis.call('ZCARD', KE
 `;
 
 /**
- * One GCRA decision. KEYS: the theoretical arrival time. ARGV: interval,
- * burst, cost, maxWait. Reserves `cost` if it is due within `maxWait` ms.
- * Returns { ok (0/1), wait in whole µs } (Lua numbers reply as integers, so
- * µs keep the ms fraction; `string.format` cost more server CPU per decision,
- * which bounds throughput from one process). The arrival time is stored as a
- * Lua number, which Redis writes at full precision.
+ * GCRA decisions on one name, made in order on one reading of the server's
+ * clock. KEYS: the theoretical arrival time, in µs since
+ * {@linkcode GCRA_EPOCH}. ARGV: the key's time-to-live in ms ('' = work it
+ * out here), then per decision `cost * interval` and how far ahead of now
+ * the arrival time may lie after it (`burst * interval + maxWait`), both in
+ * µs. A decision that fits reserves its cost. Each reply is how far ahead of
+ * now the arrival time is after that decision, in whole µs rounded up,
+ * negated if the cost did not fit (and nothing was reserved); one decision
+ * replies with that integer, several with an array of them.
+ *
+ * The shape follows what costs server time per call (bench/README.md,
+ * "Rate decisions on Redis"): every string read as a number, every number
+ * written back (`%.17g`) and a reply table each cost a fair share of a GET.
+ * So the client works out the products and, when nothing may wait, the
+ * time-to-live; one read and one write serve every decision of a call. µs
+ * from a recent epoch keep the arrival time finer than µs since 1970 could.
  */
-export const GCRA = `${NOW}
-local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local cost, maxWait = tonumber(ARGV[3]), tonumber(ARGV[4])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+export const GCRA = `local t = redis.call('TIME')
+local now = (t[1] - ${GCRA_EPOCH}) * 1000000 + t[2]
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
-local nextTat = tat + cost * interval
-local wait = nextTat - burst * interval - now
-local us = math.floor(wait * 1000 + 0.5)
-if wait > maxWait then return { 0, us } end
-redis.call('SET', KEYS[1], nextTat, 'PX', math.ceil(nextTat - now) + 1000)
-return { 1, us }
+local replies, reserved = {}, false
+for i = 2, #ARGV, 2 do
+  local after = tat + ARGV[i]
+  local ahead = after - now
+  if ahead > tonumber(ARGV[i + 1]) then
+    replies[#replies + 1] = -math.ceil(ahead)
+  else
+    tat = after
+    reserved = true
+    replies[#replies + 1] = math.ceil(ahead)
+  end
+end
+if reserved then
+  local px = ARGV[1]
+  if px == '' then px = math.ceil((tat - now) / 1000) + 1 end
+  redis.call('SET', KEYS[1], tat, 'PX', px)
+end
+if #replies == 1 then return replies[1] end
+return replies
 `;
 
 /**

@@ -42,10 +42,26 @@ async function sha1(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function gcraOutcome(reply: unknown): GcraOutcome {
-  const [ok, us] = reply as [number, number];
-  const wait = Number(us) / 1000;
-  return { ok: Number(ok) === 1, wait: wait > 0 ? wait : 0 };
+/** At most this many decisions go in one script call (a bound on its run time). */
+const GCRA_BATCH = 100;
+
+/** Decisions on one name that wait for the microtask that sends them. */
+interface GcraBatch {
+  /** `[, , "1", key, ttl, ...(cost * interval, max ahead) per decision]`. */
+  command: string[];
+  /** Per decision: `burst * interval` (ms); the reply less it is the wait. */
+  tolerance: number[];
+  resolve: Array<(outcome: GcraOutcome) => void>;
+  reject: Array<(err: unknown) => void>;
+  /** The longest `burst * interval` of the batch; -1 once a decision may wait. */
+  ttl: number;
+}
+
+/** A GCRA script reply (µs ahead, negated if refused) as a decision. */
+function gcraOutcome(reply: unknown, tolerance: number): GcraOutcome {
+  const us = Number(reply);
+  const wait = Math.abs(us) / 1000 - tolerance;
+  return { ok: us >= 0, wait: wait > 0 ? wait : 0 };
 }
 
 class RedisBackend extends StoreBackend {
@@ -53,6 +69,7 @@ class RedisBackend extends StoreBackend {
   readonly #send: Send;
   readonly #prefix: string;
   readonly #shas = new Map<string, string>();
+  readonly #gcraBatches = new Map<string, GcraBatch>();
 
   constructor(send: Send, prefix: string) {
     super();
@@ -127,18 +144,62 @@ class RedisBackend extends StoreBackend {
     await this.#send(["SET", this.#key(name, "limit"), String(limit)]);
   }
 
-  gcra(name: string, request: GcraRequest): Promise<GcraOutcome> {
-    const command = [
-      "",
-      "",
-      "1",
-      this.#key(name, "gcra"),
-      String(request.interval),
-      String(request.burst),
-      String(request.cost),
-      String(Math.min(request.maxWait, 1e15)),
-    ];
-    return this.#run(GCRA, command, gcraOutcome) as Promise<GcraOutcome>;
+  /**
+   * Decisions on one name asked for in the same turn of the event loop (say,
+   * callers whose replies arrived together) go to the server in one script
+   * call, sent from a microtask: each is still one round trip, decided in
+   * call order on one reading of the server's clock, and the server reads
+   * and writes the name once for all of them.
+   */
+  gcra(name: string, { interval, burst, cost, maxWait }: GcraRequest): Promise<GcraOutcome> {
+    let batch = this.#gcraBatches.get(name);
+    if (batch === undefined || batch.resolve.length === GCRA_BATCH) {
+      const fresh: GcraBatch = {
+        command: ["", "", "1", this.#key(name, "gcra"), ""],
+        tolerance: [],
+        resolve: [],
+        reject: [],
+        ttl: 0,
+      };
+      this.#gcraBatches.set(name, batch = fresh);
+      queueMicrotask(() => {
+        if (this.#gcraBatches.get(name) === fresh) this.#gcraBatches.delete(name);
+        this.#sendGcra(fresh);
+      });
+    }
+    const tolerance = burst * interval;
+    batch.command.push(
+      String(cost * interval * 1000),
+      String((tolerance + Math.min(maxWait, 1e15)) * 1000),
+    );
+    batch.tolerance.push(tolerance);
+    if (batch.ttl >= 0) batch.ttl = maxWait > 0 ? -1 : Math.max(batch.ttl, tolerance);
+    const { resolve, reject } = batch;
+    return new Promise((res, rej) => {
+      resolve.push(res);
+      reject.push(rej);
+    });
+  }
+
+  #sendGcra({ command, tolerance, resolve, reject, ttl }: GcraBatch): void {
+    // When no decision may wait, every reservation lies within its burst: the
+    // key's lifetime is known here, and the script formats no number for it.
+    command[4] = ttl < 0 ? "" : String(Math.ceil(ttl) + 1);
+    let sent: Promise<unknown>;
+    try {
+      sent = this.#run(GCRA, command);
+    } catch (err) {
+      // A client that throws instead of rejecting: its callers get the error,
+      // not the microtask this runs in.
+      sent = Promise.reject(err);
+    }
+    sent.then((reply) => {
+      if (resolve.length === 1) return resolve[0](gcraOutcome(reply, tolerance[0]));
+      const replies = reply as unknown[];
+      for (let i = 0; i < resolve.length; i++) resolve[i](gcraOutcome(replies[i], tolerance[i]));
+    }, (err) => {
+      for (const r of reject) r(err);
+    });
   }
 
   async breakerRead(name: string): Promise<BreakerState> {

@@ -55,10 +55,33 @@ export class Worker {
   }
 }
 
-/** Runs `n` workers on `task` to the end; fails if any exits non-zero. */
-export async function runWorkers(n: number, task: WorkerTask): Promise<WorkerEvent[]> {
+/**
+ * Runs `n` workers on `task` to the end; fails if any exits non-zero, or if
+ * they are not all done `limit` ms after the start (then every worker still
+ * running is killed first, so a stuck run ends the test instead of hanging it).
+ */
+export async function runWorkers(
+  n: number,
+  task: WorkerTask,
+  limit = task.duration + 15_000,
+): Promise<WorkerEvent[]> {
   const workers = Array.from({ length: n }, (_, i) => new Worker(i, task));
-  const statuses = await Promise.all(workers.map((w) => w.done));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    for (const w of workers) {
+      try {
+        w.child.kill("SIGKILL");
+      } catch { /* already exited */ }
+    }
+  }, limit);
+  let statuses: Deno.CommandStatus[];
+  try {
+    statuses = await Promise.all(workers.map((w) => w.done));
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) throw new Error(`the ${n} workers were not done within ${limit} ms`);
   statuses.forEach((s, i) => {
     if (!s.success) throw new Error(`worker ${i} exited with ${s.code}`);
   });

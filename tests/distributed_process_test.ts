@@ -3,14 +3,17 @@
 // shared KV file and on a real redis-server: safety under load, the rate
 // bound, and a holder killed with SIGKILL.
 //
-// Load runs last 3 s per engine rather than the 10 s of the issue: the whole
-// distributed set must stay within ~2 minutes on a 2-core CI machine.
+// The load runs last the issue's 10 s per engine; runWorkers kills the
+// workers and fails the test if they are not done 15 s after that.
 
 import assert from "node:assert/strict";
 import type { WorkerTask } from "./_distributed_worker.ts";
 import { peakOverlap, runWorkers, Worker, worstWindowExcess } from "./_distributed_children.ts";
 import { redisAvailable, RedisServer } from "./_distributed.ts";
 import { within } from "./_helpers.ts";
+
+/** How long the load tests' workers run (the issue: 4 processes x 16 holders for 10 s). */
+const LOAD = 10_000;
 
 type Where = { engine: "kv" | "redis"; where: string };
 
@@ -52,14 +55,16 @@ for (const engine of ["kv", "redis"] as const) {
           name: "load",
           limit: 5,
           holders: 16,
-          duration: 3_000,
+          duration: LOAD,
         };
         const events = await runWorkers(4, task);
         const grants = events.filter((e) => "grant" in e);
         const perWorker = [0, 1, 2, 3].map((i) => grants.filter((e) => e.worker === i).length);
         assert.ok(perWorker.every((n) => n > 0), `grants per worker: ${perWorker}`);
         assert.equal(peakOverlap(events), 5, `grants per worker: ${perWorker}`);
-        console.log(`${label}: ${grants.length} grants in 3 s, per worker ${perWorker}`);
+        console.log(
+          `${label}: ${grants.length} grants in ${LOAD / 1_000} s, per worker ${perWorker}`,
+        );
       }),
   });
 
@@ -75,11 +80,12 @@ for (const engine of ["kv", "redis"] as const) {
           limit: 100,
           period: 1_000,
           burst: 5,
-          holders: 4,
-          duration: 2_000,
+          holders: 16,
+          duration: LOAD,
         };
         const admits = (await runWorkers(4, task)).map((e) => e.admit);
-        assert.ok(admits.length > 150, `${admits.length} admitted in 2 s at 100/s`);
+        const floor = LOAD / 10 * 0.75;
+        assert.ok(admits.length > floor, `${admits.length} admitted in ${LOAD} ms at 100/s`);
         // The children log an admission after the store's reply reached them
         // and their sleep timer fired, so a logged instant is never early but
         // can be late by however long a loaded machine stalls a process (a
@@ -88,7 +94,7 @@ for (const engine of ["kv", "redis"] as const) {
         // windows, so the slack must cover it: 300 ms lets 30 admissions
         // through on top of burst + rate * t. What this test guards is the
         // sharing across processes: a store that lost updates or a per-process
-        // schedule would admit about 4x the rate (~800 in 2 s, not ~205); the
+        // schedule would admit about 4x the rate (~4,000 in 10 s, not ~1,005); the
         // exact GCRA bounds are pinned in-process in
         // distributed_rate_limiter_test.ts.
         const excess = worstWindowExcess(admits, 5, 100 / 1_000, 300);

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { failAfter, RateLimitError } from "../mod.ts";
-import { DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
-import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
+import { DistributedRateLimiter, kvStore, redisStore } from "../distributed/mod.ts";
+import { FaultyKv, redisAvailable, testOnEngines, withKvFile, withRedis } from "./_distributed.ts";
 
 const test = testOnEngines;
 
@@ -116,4 +116,61 @@ Deno.test("DistributedRateLimiter: bad arguments name the parameter and the valu
   } finally {
     kv.close();
   }
+});
+
+Deno.test({
+  name: "Redis: decisions asked for in one turn share one script call and decide as if in turn",
+  ignore: !redisAvailable,
+  fn: () =>
+    withRedis(async (client) => {
+      const sent: string[] = [];
+      const counting = {
+        call: (command: string, ...args: string[]) => {
+          sent.push(command);
+          return client.call(command, ...args);
+        },
+      };
+      const limiter = new DistributedRateLimiter(redisStore(counting), "turn", {
+        limit: 10,
+        period: 1_000,
+        burst: 3,
+      });
+      await limiter.tryAcquire(); // loads the script (EVALSHA, then EVAL)
+      sent.length = 0;
+      const started = performance.now();
+      const decisions = await Promise.all([1, 1, 2, 1, 1].map((cost) => limiter.tryAcquire(cost)));
+      const spent = performance.now() - started + 2;
+      assert.deepEqual(sent, ["EVALSHA"]);
+      // Burst 3 with one unit taken: two more fit, the cost of 2 then does
+      // not (it never reserves), the next unit does not either.
+      assert.deepEqual(decisions.map((d) => d.ok), [true, true, false, false, false]);
+      const [, , two, one] = decisions.map((d) => d.retryAfter);
+      assert.ok(two >= 200 - spent && two <= 200, `${two}`);
+      assert.ok(one >= 100 - spent && one <= 100, `${one}`);
+      // A waiting acquire and a refused tryAcquire in one call: the acquire
+      // reserves the next slot, so the tryAcquire waits for the one after it.
+      sent.length = 0;
+      const [, after] = await Promise.all([limiter.acquire(), limiter.tryAcquire()]);
+      assert.deepEqual(sent, ["EVALSHA"]);
+      assert.equal(after.ok, false);
+      assert.ok(after.retryAfter > 100, `${after.retryAfter}`);
+    }),
+});
+
+Deno.test("DistributedRateLimiter: a Redis client that throws instead of rejecting rejects the decision", async () => {
+  let calls = 0;
+  const throwing = {
+    call(): Promise<unknown> {
+      calls++;
+      throw new Error("client closed (test fault)");
+    },
+  };
+  const limiter = new DistributedRateLimiter(redisStore(throwing), "throws", {
+    limit: 5,
+    period: 1_000,
+  });
+  // The first call waits for the script's digest; later ones call the client at once.
+  await assert.rejects(limiter.tryAcquire(), /client closed/);
+  await assert.rejects(limiter.tryAcquire(), /client closed/);
+  assert.equal(calls, 2);
 });
