@@ -35,13 +35,21 @@ interface Job {
   duration: number;
   /** Run exactly this many operations, one at a time (round-trip counting). */
   count?: number;
+  /** Callers awaiting one operation at a time in each process (default 8). */
+  callers?: number;
 }
 
 const CALLERS = 8;
+/** Callers in one process for the rate-decision sweep (8 is in the main table). */
+const SWEEP_CALLERS = [1, 32];
 const DURATION = 2_000;
 const LIMIT = 10;
 
-async function loop(job: Job, op: () => Promise<unknown>, callers = CALLERS): Promise<number> {
+async function loop(
+  job: Job,
+  op: () => Promise<unknown>,
+  callers = job.callers ?? CALLERS,
+): Promise<number> {
   if (job.count !== undefined) {
     for (let i = 0; i < job.count; i++) await op();
     return job.count;
@@ -193,10 +201,16 @@ interface Measured {
   serverCpu: number;
 }
 
-async function measure(scenario: Scenario, processes: number, where: string): Promise<Measured> {
+async function measure(
+  scenario: Scenario,
+  processes: number,
+  where: string,
+  callers = CALLERS,
+): Promise<Measured> {
   const job: Job = {
     scenario,
     where,
+    callers,
     name: `${scenario}-${processes}-${crypto.randomUUID().slice(0, 8)}`,
     startAt: Date.now() + 2_500,
     duration: DURATION,
@@ -236,11 +250,12 @@ async function interleaved(
   scenarios: Scenario[],
   processes: number,
   where: string,
+  callers = CALLERS,
 ): Promise<Map<Scenario, Measured>> {
   const runs = new Map<Scenario, Measured[]>(scenarios.map((s) => [s, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of round % 2 ? [...scenarios].reverse() : scenarios) {
-      runs.get(s)!.push(await measure(s, processes, where));
+      runs.get(s)!.push(await measure(s, processes, where, callers));
     }
   }
   return new Map(
@@ -300,6 +315,20 @@ async function main(): Promise<void> {
           `| Redis 7 | ${LABELS[s]} | ${processes} | ${
             Math.round(m.perSecond).toLocaleString("en")
           } | ${cpuCell(m.clientCpu)} | ${cpuCell(m.serverCpu)} | ${rt} |`,
+        );
+      }
+    }
+    // Decisions per second from one process depend on how many are in
+    // flight: one caller measures the round trip, more measure what a busy
+    // process gets.
+    const rates = redisScenarios.filter((s) => s === "rate" || s === "rlf");
+    for (const callers of rates.length > 0 ? SWEEP_CALLERS : []) {
+      const results = await interleaved(rates, 1, where, callers);
+      for (const [s, m] of results) {
+        print(
+          `| Redis 7 | ${LABELS[s]} (${callers} caller${callers === 1 ? "" : "s"}) | 1 | ${
+            Math.round(m.perSecond).toLocaleString("en")
+          } | ${cpuCell(m.clientCpu)} | ${cpuCell(m.serverCpu)} | |`,
         );
       }
     }
