@@ -110,6 +110,16 @@ const resolved: Promise<void> = Promise.resolve();
  * ```
  */
 export class RateLimiter {
+  /**
+   * A limiter that lives as long as the class, so that V8 keeps the hidden
+   * classes of a limiter, its grant entry and its wait queue, which it holds
+   * only weakly while no such object is alive. Without it, code that makes a
+   * limiter, drains it and drops it, with major GCs in between, gets each time
+   * a limiter whose field types V8 must learn again and a grant loop that is
+   * deoptimized and recompiled (bench/README.md, "Rate limits", 2026-12-05
+   * second session). It never waits, so it holds no timer.
+   */
+  static readonly #shapeKeeper: RateLimiter = new RateLimiter({ limit: 1, period: 1 });
   #limit: number;
   #period: number;
   #burst: number;
