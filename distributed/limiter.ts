@@ -41,7 +41,7 @@ export interface DistributedLimiterOptions {
    * A slot another process frees waits up to this long for its next holder:
    * Redis round trips are cheap, KV reads (billed on Deploy) less so.
    *
-   * @default {10 on Redis, 50 on Deno KV}
+   * @default {5 on Redis, 50 on Deno KV}
    */
   pollInterval?: number;
 }
@@ -133,7 +133,7 @@ export class DistributedLimiter {
       (n) => n > 0 && n <= ttl / 2,
     );
     const poll = o.pollInterval === undefined
-      ? this.#backend.engine === "redis" ? 10 : 50
+      ? this.#backend.engine === "redis" ? 5 : 50
       : numberOption(
         o.pollInterval,
         "pollInterval",
