@@ -154,3 +154,30 @@ else
 end
 return 1
 `;
+
+/**
+ * `n` equal GCRA decisions on one name, the common case of callers that all
+ * `tryAcquire` the same cost: the same outcome as {@linkcode GCRA} deciding
+ * them one by one, without a loop or a reply per decision. KEYS: as GCRA.
+ * ARGV: the key's time-to-live in ms ('' = work it out here), `n`, then
+ * `cost * interval` and the most the arrival time may lie ahead of now, in
+ * µs. Since each admitted decision moves the arrival time by the same step
+ * and a refused one moves nothing, the first `k` fit and the rest do not.
+ * Replies `{ k, how far ahead of now the arrival time was before them, in
+ * whole µs rounded up }`; the client works out each decision from those.
+ */
+export const GCRA_SAME = `local t = redis.call('TIME')
+local now = (t[1] - ${GCRA_EPOCH}) * 1000000 + t[2]
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local step = tonumber(ARGV[3])
+local ahead = tat - now
+local k = math.floor((tonumber(ARGV[4]) - ahead) / step)
+if k > tonumber(ARGV[2]) then k = tonumber(ARGV[2]) end
+if k < 1 then return { 0, math.ceil(ahead) } end
+tat = tat + k * step
+local px = ARGV[1]
+if px == '' then px = math.ceil((tat - now) / 1000) + 1 end
+redis.call('SET', KEYS[1], tat, 'PX', px)
+return { k, math.ceil(ahead) }
+`;

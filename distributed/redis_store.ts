@@ -17,7 +17,14 @@ import {
   type LeaseRound,
   StoreBackend,
 } from "./_store.ts";
-import { BREAKER_READ, BREAKER_WRITE, GCRA, LEASE_ROUND, LEASE_STATS } from "./_redis_scripts.ts";
+import {
+  BREAKER_READ,
+  BREAKER_WRITE,
+  GCRA,
+  GCRA_SAME,
+  LEASE_ROUND,
+  LEASE_STATS,
+} from "./_redis_scripts.ts";
 
 /** A Redis client as ioredis (`call`) or node-redis (`sendCommand`) has it. */
 export type RedisClientLike =
@@ -47,8 +54,11 @@ const GCRA_BATCH = 100;
 
 /** Decisions on one name that wait for the microtask that sends them. */
 interface GcraBatch {
-  /** `[, , "1", key, ttl, ...(cost * interval, max ahead) per decision]`. */
-  command: string[];
+  key: string;
+  /** Per decision: `cost * interval` (µs). */
+  step: number[];
+  /** Per decision: how far ahead of now the arrival time may lie after it (µs). */
+  maxAhead: number[];
   /** Per decision: `burst * interval` (ms); the reply less it is the wait. */
   tolerance: number[];
   resolve: Array<(outcome: GcraOutcome) => void>;
@@ -57,11 +67,18 @@ interface GcraBatch {
   ttl: number;
 }
 
-/** A GCRA script reply (µs ahead, negated if refused) as a decision. */
-function gcraOutcome(reply: unknown, tolerance: number): GcraOutcome {
-  const us = Number(reply);
+/** A decision whose arrival time lies `us` ahead of now after it (negated: refused). */
+function gcraOutcome(us: number, tolerance: number): GcraOutcome {
   const wait = Math.abs(us) / 1000 - tolerance;
   return { ok: us >= 0, wait: wait > 0 ? wait : 0 };
+}
+
+/** Whether every decision of the batch asks the same (then GCRA_SAME decides them). */
+function allSame({ step, maxAhead }: GcraBatch): boolean {
+  for (let i = 1; i < step.length; i++) {
+    if (step[i] !== step[0] || maxAhead[i] !== maxAhead[0]) return false;
+  }
+  return true;
 }
 
 class RedisBackend extends StoreBackend {
@@ -155,7 +172,9 @@ class RedisBackend extends StoreBackend {
     let batch = this.#gcraBatches.get(name);
     if (batch === undefined || batch.resolve.length === GCRA_BATCH) {
       const fresh: GcraBatch = {
-        command: ["", "", "1", this.#key(name, "gcra"), ""],
+        key: this.#key(name, "gcra"),
+        step: [],
+        maxAhead: [],
         tolerance: [],
         resolve: [],
         reject: [],
@@ -168,10 +187,8 @@ class RedisBackend extends StoreBackend {
       });
     }
     const tolerance = burst * interval;
-    batch.command.push(
-      String(cost * interval * 1000),
-      String((tolerance + Math.min(maxWait, 1e15)) * 1000),
-    );
+    batch.step.push(cost * interval * 1000);
+    batch.maxAhead.push((tolerance + Math.min(maxWait, 1e15)) * 1000);
     batch.tolerance.push(tolerance);
     if (batch.ttl >= 0) batch.ttl = maxWait > 0 ? -1 : Math.max(batch.ttl, tolerance);
     const { resolve, reject } = batch;
@@ -181,22 +198,37 @@ class RedisBackend extends StoreBackend {
     });
   }
 
-  #sendGcra({ command, tolerance, resolve, reject, ttl }: GcraBatch): void {
+  #sendGcra(batch: GcraBatch): void {
+    const { step, maxAhead, tolerance, resolve, reject, ttl } = batch;
+    const n = resolve.length;
     // When no decision may wait, every reservation lies within its burst: the
     // key's lifetime is known here, and the script formats no number for it.
-    command[4] = ttl < 0 ? "" : String(Math.ceil(ttl) + 1);
+    const command = ["", "", "1", batch.key, ttl < 0 ? "" : String(Math.ceil(ttl) + 1)];
+    // Equal decisions (callers that all tryAcquire one cost) need no loop and
+    // no reply each on the server, the part of a call that grows with n.
+    const same = n > 1 && allSame(batch);
+    if (same) command.push(String(n), String(step[0]), String(maxAhead[0]));
+    else for (let i = 0; i < n; i++) command.push(String(step[i]), String(maxAhead[i]));
     let sent: Promise<unknown>;
     try {
-      sent = this.#run(GCRA, command);
+      sent = this.#run(same ? GCRA_SAME : GCRA, command);
     } catch (err) {
       // A client that throws instead of rejecting: its callers get the error,
       // not the microtask this runs in.
       sent = Promise.reject(err);
     }
     sent.then((reply) => {
-      if (resolve.length === 1) return resolve[0](gcraOutcome(reply, tolerance[0]));
-      const replies = reply as unknown[];
-      for (let i = 0; i < resolve.length; i++) resolve[i](gcraOutcome(replies[i], tolerance[i]));
+      if (same) {
+        const [k, ahead] = (reply as unknown[]).map(Number);
+        for (let i = 0; i < n; i++) {
+          const us = i < k ? ahead + (i + 1) * step[0] : -(ahead + (k + 1) * step[0]);
+          resolve[i](gcraOutcome(us, tolerance[0]));
+        }
+      } else if (n === 1) resolve[0](gcraOutcome(Number(reply), tolerance[0]));
+      else {
+        const replies = reply as unknown[];
+        for (let i = 0; i < n; i++) resolve[i](gcraOutcome(Number(replies[i]), tolerance[i]));
+      }
     }, (err) => {
       for (const r of reject) r(err);
     });

@@ -159,6 +159,48 @@ Deno.test({
     }),
 });
 
+Deno.test({
+  name: "Redis: equal decisions in one turn are decided as one by one, in one script call",
+  ignore: !redisAvailable,
+  fn: () =>
+    withRedis(async (client) => {
+      const sent: string[] = [];
+      const counting = {
+        call: (command: string, ...args: string[]) => {
+          sent.push(command);
+          return client.call(command, ...args);
+        },
+      };
+      const store = redisStore(counting);
+      const options = { limit: 10, period: 1_000, burst: 3 };
+      const together = new DistributedRateLimiter(store, "same-together", options);
+      const alone = new DistributedRateLimiter(store, "same-alone", options);
+      // Loads both scripts into the server's cache (EVALSHA, then EVAL).
+      const warm = new DistributedRateLimiter(store, "same-warm", options);
+      await Promise.all([warm.tryAcquire(), warm.tryAcquire()]);
+      const started = performance.now();
+      await together.tryAcquire();
+      await alone.tryAcquire();
+      sent.length = 0;
+      const batch = await Promise.all([1, 2, 3, 4].map(() => together.tryAcquire()));
+      assert.deepEqual(sent, ["EVALSHA"], "four equal decisions, one call");
+      const oneByOne = [];
+      for (let i = 0; i < 4; i++) oneByOne.push(await alone.tryAcquire());
+      const spent = performance.now() - started + 2;
+      assert.deepEqual(batch.map((d) => d.ok), [true, true, false, false]);
+      assert.deepEqual(oneByOne.map((d) => d.ok), batch.map((d) => d.ok));
+      // Each refusal waits for the one unit that frees next: 100 ms less the
+      // time since the first unit was taken.
+      for (const d of [batch[2], batch[3], oneByOne[2], oneByOne[3]]) {
+        assert.ok(d.retryAfter > 100 - spent && d.retryAfter <= 100, `${d.retryAfter}`);
+      }
+      // Nothing was reserved by the refusals: after the wait, one fits again.
+      await new Promise((r) => setTimeout(r, batch[3].retryAfter + 5));
+      assert.equal((await together.tryAcquire()).ok, true);
+      assert.equal((await together.tryAcquire()).ok, false);
+    }),
+});
+
 Deno.test("DistributedRateLimiter: a Redis client that throws instead of rejecting rejects the decision", async () => {
   let calls = 0;
   const throwing = {
