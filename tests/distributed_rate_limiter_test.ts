@@ -118,18 +118,27 @@ Deno.test("DistributedRateLimiter: bad arguments name the parameter and the valu
   }
 });
 
+/** A client that passes every command to `client` and notes its name in `sent`. */
+function countingCommands(client: { call(command: string, ...args: string[]): Promise<unknown> }): {
+  sent: string[];
+  counting: { call(command: string, ...args: string[]): Promise<unknown> };
+} {
+  const sent: string[] = [];
+  const counting = {
+    call: (command: string, ...args: string[]) => {
+      sent.push(command);
+      return client.call(command, ...args);
+    },
+  };
+  return { sent, counting };
+}
+
 Deno.test({
   name: "Redis: decisions asked for in one turn share one script call and decide as if in turn",
   ignore: !redisAvailable,
   fn: () =>
     withRedis(async (client) => {
-      const sent: string[] = [];
-      const counting = {
-        call: (command: string, ...args: string[]) => {
-          sent.push(command);
-          return client.call(command, ...args);
-        },
-      };
+      const { sent, counting } = countingCommands(client);
       const limiter = new DistributedRateLimiter(redisStore(counting), "turn", {
         limit: 10,
         period: 1_000,
@@ -164,13 +173,7 @@ Deno.test({
   ignore: !redisAvailable,
   fn: () =>
     withRedis(async (client) => {
-      const sent: string[] = [];
-      const counting = {
-        call: (command: string, ...args: string[]) => {
-          sent.push(command);
-          return client.call(command, ...args);
-        },
-      };
+      const { sent, counting } = countingCommands(client);
       const store = redisStore(counting);
       const options = { limit: 10, period: 1_000, burst: 3 };
       const together = new DistributedRateLimiter(store, "same-together", options);
