@@ -92,6 +92,25 @@ return { tonumber(redis.call('GET', KEYS[2]) or ARGV[1]), redis.call('ZCARD', KE
 `;
 
 /**
+ * The start of both GCRA scripts: the server's clock as µs since
+ * {@linkcode GCRA_EPOCH} (`now`) and the name's arrival time, never before
+ * now (`tat`).
+ */
+const GCRA_READ = `local t = redis.call('TIME')
+local now = (t[1] - ${GCRA_EPOCH}) * 1000000 + t[2]
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+`;
+
+/**
+ * The end of both GCRA scripts: stores `tat` for ARGV[1] ms, or, when
+ * ARGV[1] is '', until it lies 1 ms in the past.
+ */
+const GCRA_WRITE = `local px = ARGV[1]
+if px == '' then px = math.ceil((tat - now) / 1000) + 1 end
+redis.call('SET', KEYS[1], tat, 'PX', px)`;
+
+/**
  * GCRA decisions on one name, made in order on one reading of the server's
  * clock. KEYS: the theoretical arrival time, in µs since
  * {@linkcode GCRA_EPOCH}. ARGV: the key's time-to-live in ms ('' = work it
@@ -109,11 +128,7 @@ return { tonumber(redis.call('GET', KEYS[2]) or ARGV[1]), redis.call('ZCARD', KE
  * time-to-live; one read and one write serve every decision of a call. µs
  * from a recent epoch keep the arrival time finer than µs since 1970 could.
  */
-export const GCRA = `local t = redis.call('TIME')
-local now = (t[1] - ${GCRA_EPOCH}) * 1000000 + t[2]
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local replies, reserved = {}, false
+export const GCRA = `${GCRA_READ}local replies, reserved = {}, false
 for i = 2, #ARGV, 2 do
   local after = tat + ARGV[i]
   local ahead = after - now
@@ -125,11 +140,7 @@ for i = 2, #ARGV, 2 do
     replies[#replies + 1] = math.ceil(ahead)
   end
 end
-if reserved then
-  local px = ARGV[1]
-  if px == '' then px = math.ceil((tat - now) / 1000) + 1 end
-  redis.call('SET', KEYS[1], tat, 'PX', px)
-end
+if reserved then ${GCRA_WRITE} end
 if #replies == 1 then return replies[1] end
 return replies
 `;
@@ -166,18 +177,12 @@ return 1
  * Replies `{ k, how far ahead of now the arrival time was before them, in
  * whole µs rounded up }`; the client works out each decision from those.
  */
-export const GCRA_SAME = `local t = redis.call('TIME')
-local now = (t[1] - ${GCRA_EPOCH}) * 1000000 + t[2]
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local step = tonumber(ARGV[3])
+export const GCRA_SAME = `${GCRA_READ}local step = tonumber(ARGV[3])
 local ahead = tat - now
 local k = math.floor((tonumber(ARGV[4]) - ahead) / step)
 if k > tonumber(ARGV[2]) then k = tonumber(ARGV[2]) end
 if k < 1 then return { 0, math.ceil(ahead) } end
 tat = tat + k * step
-local px = ARGV[1]
-if px == '' then px = math.ceil((tat - now) / 1000) + 1 end
-redis.call('SET', KEYS[1], tat, 'PX', px)
+${GCRA_WRITE}
 return { k, math.ceil(ahead) }
 `;

@@ -222,7 +222,7 @@ class RedisBackend extends StoreBackend {
         const [k, ahead] = (reply as unknown[]).map(Number);
         for (let i = 0; i < n; i++) {
           const us = i < k ? ahead + (i + 1) * step[0] : -(ahead + (k + 1) * step[0]);
-          resolve[i](gcraOutcome(us, tolerance[0]));
+          resolve[i](gcraOutcome(us, tolerance[i]));
         }
       } else if (n === 1) resolve[0](gcraOutcome(Number(reply), tolerance[0]));
       else {
