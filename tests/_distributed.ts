@@ -1,14 +1,24 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 // Real engines for the distributed tests: a redis-server of our own on a free
 // 127.0.0.1 port, temp KV files, and a KV whose every call can be made to fail.
+// The Redis parts use node:child_process and node:net rather than Deno's APIs,
+// so the Redis tests run on Node and Bun too (.ci/xrt); the KV parts are Deno's.
 
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  type AddressInfo,
+  createConnection,
+  createServer,
+  type Server,
+  type Socket,
+} from "node:net";
 import { Redis } from "ioredis";
+import { createClient } from "@redis/client";
 import { type DistributedStore, kvStore, redisStore } from "../distributed/mod.ts";
 
 function hasRedisServer(): boolean {
   try {
-    return new Deno.Command("sh", { args: ["-c", "command -v redis-server"] }).outputSync()
-      .success;
+    return spawnSync("sh", ["-c", "command -v redis-server"]).status === 0;
   } catch {
     return false;
   }
@@ -24,46 +34,66 @@ if (!redisAvailable) {
 }
 
 /** A port nobody listens on now. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether a TCP connection to the port opens (its socket is closed before this resolves). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let opened = false;
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      opened = true;
+      socket.destroy();
+    });
+    socket.once("error", () => {});
+    socket.once("close", () => resolve(opened));
+  });
 }
 
 /** A redis-server child process, stoppable and restartable on the same port. */
 export class RedisServer {
-  readonly port: number = freePort();
-  #child: Deno.ChildProcess | undefined;
+  #port = 0;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+
+  /** The port it listens on, chosen by the first {@linkcode start}. */
+  get port(): number {
+    if (this.#port === 0) throw new Error("RedisServer: start() chooses the port");
+    return this.#port;
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    this.#child = new Deno.Command("redis-server", {
-      args: [
-        "--port",
-        String(this.port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    if (this.#port === 0) this.#port = await freePort();
+    const child = spawn("redis-server", [
+      "--port",
+      String(this.#port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ], { stdio: "ignore" });
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once("exit", () => resolve()));
     for (let i = 0; i < 200; i++) {
-      try {
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
-        conn.close();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      if (await accepts(this.#port)) return;
+      await new Promise((r) => setTimeout(r, 10));
     }
+    await this.stop();
     throw new Error("redis-server did not start");
   }
 
@@ -72,7 +102,7 @@ export class RedisServer {
     if (child === undefined) return;
     this.#child = undefined;
     child.kill("SIGKILL");
-    await child.status;
+    await this.#exited;
   }
 }
 
@@ -117,10 +147,20 @@ export async function closeClient(client: Redis): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-/** node-redis's client shape (`sendCommand(args)`), over an ioredis client. */
-export function nodeRedisShape(client: Redis): { sendCommand(args: string[]): Promise<unknown> } {
-  return { sendCommand: (args) => client.call(args[0], ...args.slice(1)) };
+/** A node-redis client (`@redis/client`), connected, that fails fast while the server is away. */
+export async function nodeRedis(port: number): Promise<NodeRedis> {
+  const client: NodeRedis = createClient({
+    socket: { host: "127.0.0.1", port, reconnectStrategy: () => 20 },
+    disableOfflineQueue: true,
+  });
+  // Failures reach the caller through each command; the event is noise here.
+  client.on("error", () => {});
+  await client.connect();
+  return client;
 }
+
+/** What {@linkcode nodeRedis} returns. */
+export type NodeRedis = ReturnType<typeof createClient>;
 
 /** Runs `fn` with a fresh redis-server and a ready client; stops both after. */
 export async function withRedis(
@@ -209,55 +249,57 @@ export class FaultyKv {
 
 /** A TCP proxy to a local port whose connections the test can cut. */
 export class TcpProxy {
-  readonly #listener: Deno.Listener;
-  readonly #conns = new Set<Deno.Conn>();
-  readonly #accepting: Promise<void>;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
   #cut = false;
 
-  constructor(readonly target: number) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#accepting = this.#accept();
+  private constructor(readonly target: number) {
+    this.#server = createServer((conn) => {
+      if (this.#cut) {
+        conn.destroy();
+        return;
+      }
+      const upstream = createConnection({ host: "127.0.0.1", port: this.target });
+      for (const socket of [conn, upstream]) {
+        this.#sockets.add(socket);
+        // A cut or a closed peer ends both pipes; their errors are the fault under test.
+        socket.on("error", () => {});
+        socket.once("close", () => this.#sockets.delete(socket));
+      }
+      conn.pipe(upstream).pipe(conn);
+    });
+  }
+
+  /** A proxy listening on a free port. */
+  static open(target: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target);
+    return new Promise((resolve) => proxy.#server.listen(0, "127.0.0.1", () => resolve(proxy)));
   }
 
   get port(): number {
-    return (this.#listener.addr as Deno.NetAddr).port;
+    return (this.#server.address() as AddressInfo).port;
   }
 
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        if (this.#cut) {
-          conn.close();
-          continue;
-        }
-        const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.target });
-        this.#conns.add(conn).add(upstream);
-        conn.readable.pipeTo(upstream.writable).catch(() => {});
-        upstream.readable.pipeTo(conn.writable).catch(() => {});
-      }
-    } catch { /* listener closed */ }
-  }
-
-  #closeAll(): void {
-    for (const conn of this.#conns) {
-      try {
-        conn.close();
-      } catch { /* already closed by a finished pipe */ }
-    }
-    this.#conns.clear();
+  /** Destroys every connection and waits until all have closed. */
+  async #closeAll(): Promise<void> {
+    const closing = [...this.#sockets].map((socket) =>
+      new Promise<void>((resolve) => socket.once("close", () => resolve()).destroy())
+    );
+    await Promise.all(closing);
   }
 
   /** Drops every connection and refuses new ones: the store is unreachable. */
-  cut(): void {
+  cut(): Promise<void> {
     this.#cut = true;
-    this.#closeAll();
+    return this.#closeAll();
   }
 
   async close(): Promise<void> {
     this.#cut = true;
-    this.#listener.close();
-    this.#closeAll();
-    await this.#accepting;
+    await Promise.all([
+      new Promise<void>((resolve) => this.#server.close(() => resolve())),
+      this.#closeAll(),
+    ]);
   }
 }
 
@@ -269,7 +311,7 @@ export interface Engine {
   with(fn: (store: DistributedStore, wipe: () => Promise<void>) => Promise<void>): Promise<void>;
 }
 
-/** Deno KV, Redis through ioredis's `call`, and Redis through node-redis's `sendCommand`. */
+/** Deno KV, Redis through ioredis (its `call`), and Redis through node-redis (its `sendCommand`). */
 export const engines: Engine[] = [
   {
     name: "Deno KV",
@@ -291,9 +333,14 @@ export const engines: Engine[] = [
     name: "Redis (node-redis sendCommand)",
     ignore: !redisAvailable,
     with: (fn) =>
-      withRedis((client) =>
-        fn(redisStore(nodeRedisShape(client)), () => client.call("FLUSHALL").then(() => {}))
-      ),
+      withRedis(async (_, server) => {
+        const client = await nodeRedis(server.port);
+        try {
+          await fn(redisStore(client), () => client.sendCommand(["FLUSHALL"]).then(() => {}));
+        } finally {
+          client.destroy();
+        }
+      }),
   },
 ];
 

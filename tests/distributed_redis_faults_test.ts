@@ -14,7 +14,7 @@ Deno.test({
   ignore: !redisAvailable,
   fn: () =>
     withRedis(async (client, server) => {
-      const proxy = new TcpProxy(server.port);
+      const proxy = await TcpProxy.open(server.port);
       const cutOff = await readyClient(proxy.port);
       try {
         const options = { limit: 1, leaseTtl: 600, heartbeat: 150, pollInterval: 5 };
@@ -23,7 +23,7 @@ Deno.test({
         const permit = await holder.acquire();
         let abortedAt = Infinity;
         permit.signal.addEventListener("abort", () => (abortedAt = performance.now()));
-        proxy.cut();
+        await proxy.cut();
         const cutAt = performance.now();
         const next = await other.acquire();
         const grantedAt = performance.now();
