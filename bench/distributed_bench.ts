@@ -6,7 +6,9 @@
  * on one local Deno KV file, grants against a naive get+CAS loop. Besides
  * operations per second: CPU time per operation in the clients (their own
  * `process.cpuUsage()`) and in redis-server (`INFO cpu`), and round trips
- * per operation (`MONITOR`).
+ * per operation (`MONITOR`). Rate decisions from one process are also run
+ * with the client pinned (taskset) to redis-server's CPU and to the other
+ * one, since that placement decides them.
  *
  * `deno task bench:distributed` (not a `deno bench` file: it spawns
  * processes and servers). Results: bench/README.md.
@@ -194,6 +196,27 @@ async function serverCpu(port: number): Promise<number> {
   }
 }
 
+/**
+ * Pins redis-server (every thread of it) to `cpus` ("0", "0,1", …) with
+ * taskset; false where taskset is missing or fails.
+ */
+async function pinServer(port: number, cpus: string): Promise<boolean> {
+  const client = new Redis({ host: "127.0.0.1", port });
+  try {
+    const pid = /process_id:(\d+)/.exec(await client.info("server"))![1];
+    const pinned = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", cpus, pid],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return pinned.success;
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** One timed run: operations per second, and client and server CPU µs per operation. */
 interface Measured {
   perSecond: number;
@@ -206,6 +229,7 @@ async function measure(
   processes: number,
   where: string,
   callers = CALLERS,
+  cpu?: number,
 ): Promise<Measured> {
   const job: Job = {
     scenario,
@@ -222,11 +246,22 @@ async function measure(
     )
     : Promise.resolve(0);
   const outputs = await Promise.all(
-    Array.from({ length: processes }, () =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "--unstable-kv", "-A", import.meta.filename!, "child", JSON.stringify(job)],
-        stderr: "inherit",
-      }).output()),
+    Array.from(
+      { length: processes },
+      () =>
+        new Deno.Command(cpu === undefined ? Deno.execPath() : "taskset", {
+          args: [
+            ...(cpu === undefined ? [] : ["-c", String(cpu), Deno.execPath()]),
+            "run",
+            "--unstable-kv",
+            "-A",
+            import.meta.filename!,
+            "child",
+            JSON.stringify(job),
+          ],
+          stderr: "inherit",
+        }).output(),
+    ),
   );
   const serverUsed = redis ? await serverCpu(Number(where)) - await serverBefore : NaN;
   let ops = 0, clientUsed = 0;
@@ -251,11 +286,12 @@ async function interleaved(
   processes: number,
   where: string,
   callers = CALLERS,
+  cpu?: number,
 ): Promise<Map<Scenario, Measured>> {
   const runs = new Map<Scenario, Measured[]>(scenarios.map((s) => [s, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of round % 2 ? [...scenarios].reverse() : scenarios) {
-      runs.get(s)!.push(await measure(s, processes, where, callers));
+      runs.get(s)!.push(await measure(s, processes, where, callers, cpu));
     }
   }
   return new Map(
@@ -330,6 +366,23 @@ async function main(): Promise<void> {
             Math.round(m.perSecond).toLocaleString("en")
           } | ${cpuCell(m.clientCpu)} | ${cpuCell(m.serverCpu)} | |`,
         );
+      }
+    }
+    // From one process, decisions per second swing with where the scheduler
+    // puts the client and redis-server: on one CPU a reply hands over within
+    // that CPU, on two each hand-over wakes the other. Both placements, pinned.
+    if (
+      rates.length > 0 && navigator.hardwareConcurrency >= 2 && await pinServer(server.port, "1")
+    ) {
+      for (const [cpu, placement] of [[1, "same CPU as redis-server"], [0, "other CPU"]] as const) {
+        const results = await interleaved(rates, 1, where, CALLERS, cpu);
+        for (const [s, m] of results) {
+          print(
+            `| Redis 7 | ${LABELS[s]} (${CALLERS} callers, ${placement}) | 1 | ${
+              Math.round(m.perSecond).toLocaleString("en")
+            } | ${cpuCell(m.clientCpu)} | ${cpuCell(m.serverCpu)} | |`,
+          );
+        }
       }
     }
   } finally {
