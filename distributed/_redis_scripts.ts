@@ -55,6 +55,9 @@ for _ = 1, nWant do
   local id = ARGV[i]
   i = i + 1
   if redis.call('ZSCORE', KEYS[1], id) then
+    -- Granted by a round whose reply was lost: the process counts the lease
+    -- from this round, so it must live ttl from now.
+    redis.call('ZADD', KEYS[1], now + ttl, id)
     granted[#granted + 1] = id
   elseif tryOnly then
     if held < limit and redis.call('ZCARD', KEYS[2]) == 0 then

@@ -124,9 +124,13 @@ class KvBackend extends StoreBackend {
       let full = false;
       for (const id of round.want) {
         // An id already in the value was granted by a commit whose outcome
-        // this process never learnt: settled by lease id.
-        if (id in leases) granted.push(id);
-        else if (!full && held < limit) {
+        // this process never learnt: settled by lease id, and renewed, since
+        // the process counts the lease from this round.
+        if (id in leases) {
+          leases[id] = now + round.ttl;
+          granted.push(id);
+          changed = true;
+        } else if (!full && held < limit) {
           leases[id] = now + round.ttl;
           held++;
           granted.push(id);
