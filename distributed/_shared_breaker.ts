@@ -6,12 +6,13 @@
  * limits half-open probes across processes.
  *
  * The breaker reads the shared state at most once per `syncInterval` (so a
- * breaker that another process opened fails fast here within that time) and
- * adopts it: open with the store's remaining time, half-open once that has
- * passed, closed once a probe's success has cleared it. A store that cannot
- * be reached leaves the breaker to its own, local decisions: the breaker
- * protects callers from a failing upstream, and must not become a second
- * point of failure.
+ * breaker that another process opened fails fast here within that time),
+ * and again once it holds a probe lease (so it never probes on a view older
+ * than the failed probe that released the lease), and adopts it: open with
+ * the store's remaining time, half-open once that has passed, closed once a
+ * probe's success has cleared it. A store that cannot be reached leaves the
+ * breaker to its own, local decisions: the breaker protects callers from a
+ * failing upstream, and must not become a second point of failure.
  *
  * @module
  */
@@ -103,7 +104,8 @@ export class SharedBreaker {
 
   /**
    * Takes a probe lease; `undefined` if every probe slot is taken across the
-   * processes. A store error lets the probe through (local decision).
+   * processes, or if the store says the breaker was re-opened (adopted here
+   * then). A store error lets the probe through (local decision).
    */
   async takeProbe(): Promise<string | undefined> {
     const id = crypto.randomUUID();
@@ -116,10 +118,20 @@ export class SharedBreaker {
         release: [],
         tryOnly: true,
       });
-      return out.granted.includes(id) ? id : undefined;
+      if (!out.granted.includes(id)) return undefined;
     } catch {
       return id;
     }
+    // A failed probe elsewhere stored its new open time before it released
+    // this lease; this process's view may be up to syncInterval older.
+    const writes = this.#writes;
+    const state = await this.#backend.breakerRead(this.#name).catch(() => undefined);
+    if (state === undefined) return id;
+    this.#syncedAt = currentTime();
+    if (!state.tripped || state.openFor <= 0 || writes !== this.#writes) return id;
+    this.#hooks.adoptOpen(state.openFor);
+    await this.settle(id, undefined);
+    return undefined;
   }
 
   /**
