@@ -151,3 +151,24 @@ test("a process that last read the store before a probe failed elsewhere does no
   assert.ok(err.retryAfter >= atLeast && err.retryAfter <= resetTimeout, `${err.retryAfter}`);
   assert.equal(b.state, "open");
 });
+
+Deno.test("a breaker whose open state could not be stored is not closed by the store's silence", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    const [a] = pair(kvStore(faulty.asKv), 5_000);
+    assert.equal(await a.call(ok), "fine");
+    faulty.down = true; // the store is away when the breaker opens
+    for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+    assert.equal(a.state, "open");
+    faulty.down = false;
+    await sleep(30); // past syncInterval: the next call reads a store that never heard of it
+    let called = false;
+    const err = await a.call(() => (called = true)).catch((e) => e);
+    assert.equal(called, false, "closed without a probe's success");
+    assert.ok(err instanceof CircuitOpenError, String(err));
+    assert.equal(a.state, "open");
+    // That call stored it: another process now fails fast too.
+    const [b] = pair(kvStore(kv), 5_000);
+    await assert.rejects(b.call(ok), CircuitOpenError);
+  });
+});
