@@ -396,3 +396,26 @@ for (const engine of lossyEngines) {
       }),
   });
 }
+
+Deno.test("Deno KV: waiters arriving while the store fails do not cut its backoff short", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    faulty.down = true;
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "storm", { limit: 1 });
+    const controller = new AbortController();
+    const waiters: Promise<unknown>[] = [];
+    // 100 arrivals in 500 ms: the backoff (25 ms doubling, jittered down to
+    // half) allows about 6 attempts in that time, not one per arrival.
+    for (let i = 0; i < 100; i++) {
+      waiters.push(limiter.acquire({ signal: controller.signal }).catch((e) => e));
+      await sleep(5);
+    }
+    const calls = faulty.calls;
+    controller.abort(new Error("done"));
+    await Promise.all(waiters);
+    assert.ok(calls <= 12, `${calls} store calls in 500 ms`);
+    faulty.down = false;
+    const permit = await limiter.acquire(); // drains what the aborted waiters left behind
+    await permit.release();
+  });
+});
