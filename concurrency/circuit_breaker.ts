@@ -49,11 +49,12 @@ export interface CircuitBreakerOptions {
    * `name` fails fast within `syncInterval` ms, and half-open probes are
    * limited to `halfOpenMaxCalls` across all of them.
    *
-   * Only `call()` reads the store (at most once per `syncInterval`); no timer
-   * polls it. So `state`, `failures`, `statistics()` and `onStateChange` show
-   * this process's view as of its last call: a process that makes no call
-   * still reads `"closed"` after another one opened the breaker, and learns
-   * it on its next `call()` (which then fails fast).
+   * Only `call()` reads the store (at most once per `syncInterval`, and
+   * again when it takes a half-open probe lease); no timer polls it. So
+   * `state`, `failures`, `statistics()` and `onStateChange` show this
+   * process's view as of its last call: a process that makes no call still
+   * reads `"closed"` after another one opened the breaker, and learns it on
+   * its next `call()` (which then fails fast).
    */
   shared?: SharedBreakerOptions;
 }
@@ -241,8 +242,14 @@ export class CircuitBreaker {
     const generation = this.#generation;
     const lease = probe && this.#shared !== undefined ? await this.#shared.takeProbe() : undefined;
     if (probe && this.#shared !== undefined && lease === undefined) {
-      // Another process holds the shared probe lease: give the local slot back.
+      // Another process holds the shared probe lease, or re-opened the
+      // breaker (adopted meanwhile): give the local slot back.
       if (generation === this.#generation) this.#counts(generation, probe);
+      if (this.#state as CircuitState === "open") {
+        throw new CircuitOpenError("Circuit breaker was re-opened by a failed probe", {
+          retryAfter: this.#retryAfter(currentTime()),
+        });
+      }
       throw new CircuitOpenError(
         "Circuit breaker is half-open and its shared probe(s) are running",
         {

@@ -84,6 +84,8 @@ export class LeasePool {
   #nextPoll = 0;
   #failures = 0;
   #lastError: unknown = undefined;
+  /** True while the loop backs off after a store error: new work waits for it. */
+  #backingOff = false;
   readonly #giveBack = (id: string): Promise<void> => this.#release(id);
 
   constructor(config: PoolConfig) {
@@ -164,19 +166,24 @@ export class LeasePool {
     }
     if (!out.granted.includes(id)) return undefined;
     const permit = this.#hold(id, sentAt);
-    this.#kick();
+    this.#kick(true); // its renewals must not wait out a backoff: the store just answered
     return permit;
   }
 
-  /** Re-reads the store soon (e.g. after the limit changed). */
+  /**
+   * Re-reads the store soon (e.g. after the limit changed): a store that just
+   * answered ends a backoff too.
+   */
   pollSoon(): void {
     this.#nextPoll = 0;
-    if (this.#queue.size > 0) this.#kick();
+    if (this.#queue.size > 0) this.#kick(true);
   }
 
-  #kick(): void {
+  #kick(afterStoreAnswered = false): void {
     if (this.#running) {
-      this.#wake?.();
+      // Every arrival, release or loss would otherwise cut the backoff short:
+      // a failing store would get a round per arrival.
+      if (!this.#backingOff || afterStoreAnswered) this.#wake?.();
       return;
     }
     this.#running = true;
@@ -272,7 +279,9 @@ export class LeasePool {
       if ((w.payload as WaitEntry).deadline <= giveUp) this.#queue.cancel(w, err);
       w = next;
     }
+    this.#backingOff = true;
     await this.#pause(delay);
+    this.#backingOff = false;
   }
 
   #settle(out: LeaseOutcome, release: string[], renew: string[], sentAt: number): void {

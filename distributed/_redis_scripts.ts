@@ -55,6 +55,9 @@ for _ = 1, nWant do
   local id = ARGV[i]
   i = i + 1
   if redis.call('ZSCORE', KEYS[1], id) then
+    -- Granted by a round whose reply was lost: the process counts the lease
+    -- from this round, so it must live ttl from now.
+    redis.call('ZADD', KEYS[1], now + ttl, id)
     granted[#granted + 1] = id
   elseif tryOnly then
     if held < limit and redis.call('ZCARD', KEYS[2]) == 0 then
@@ -92,23 +95,32 @@ return { tonumber(redis.call('GET', KEYS[2]) or ARGV[1]), redis.call('ZCARD', KE
 `;
 
 /**
+ * µs a decision may lie past its bound and still fit: float rounding, not
+ * time. `period / limit` is rarely exact in binary, so the steps of a full
+ * burst can sum to a hair over `burst * interval`; and the stored arrival
+ * time carries 2^-9 µs of rounding at today's distance from the epoch.
+ */
+const ROUNDING = 0.01;
+
+/**
  * The start of both GCRA scripts: the server's clock as µs since
- * {@linkcode GCRA_EPOCH} (`now`) and the name's arrival time, never before
- * now (`tat`).
+ * {@linkcode GCRA_EPOCH} (`now`) and how far the name's arrival time lies
+ * ahead of it, never below 0 (`ahead`). Sums of steps are made on `ahead`,
+ * a small number, not on the arrival time, whose rounding is coarser.
  */
 const GCRA_READ = `local t = redis.call('TIME')
 local now = (t[1] - ${GCRA_EPOCH}) * 1000000 + t[2]
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
+local ahead = (tonumber(redis.call('GET', KEYS[1])) or now) - now
+if ahead < 0 then ahead = 0 end
 `;
 
 /**
- * The end of both GCRA scripts: stores `tat` for ARGV[1] ms, or, when
- * ARGV[1] is '', until it lies 1 ms in the past.
+ * The end of both GCRA scripts: stores the arrival time (`now + ahead`) for
+ * ARGV[1] ms, or, when ARGV[1] is '', until it lies 1 ms in the past.
  */
 const GCRA_WRITE = `local px = ARGV[1]
-if px == '' then px = math.ceil((tat - now) / 1000) + 1 end
-redis.call('SET', KEYS[1], tat, 'PX', px)`;
+if px == '' then px = math.ceil(ahead / 1000) + 1 end
+redis.call('SET', KEYS[1], now + ahead, 'PX', px)`;
 
 /**
  * GCRA decisions on one name, made in order on one reading of the server's
@@ -130,14 +142,13 @@ redis.call('SET', KEYS[1], tat, 'PX', px)`;
  */
 export const GCRA = `${GCRA_READ}local replies, reserved = {}, false
 for i = 2, #ARGV, 2 do
-  local after = tat + ARGV[i]
-  local ahead = after - now
-  if ahead > tonumber(ARGV[i + 1]) then
-    replies[#replies + 1] = -math.ceil(ahead)
+  local after = ahead + ARGV[i]
+  if after > ARGV[i + 1] + ${ROUNDING} then
+    replies[#replies + 1] = -math.ceil(after)
   else
-    tat = after
+    ahead = after
     reserved = true
-    replies[#replies + 1] = math.ceil(ahead)
+    replies[#replies + 1] = math.ceil(after)
   end
 end
 if reserved then ${GCRA_WRITE} end
@@ -178,11 +189,11 @@ return 1
  * whole µs rounded up }`; the client works out each decision from those.
  */
 export const GCRA_SAME = `${GCRA_READ}local step = tonumber(ARGV[3])
-local ahead = tat - now
-local k = math.floor((tonumber(ARGV[4]) - ahead) / step)
+local k = math.floor((ARGV[4] + ${ROUNDING} - ahead) / step)
 if k > tonumber(ARGV[2]) then k = tonumber(ARGV[2]) end
-if k < 1 then return { 0, math.ceil(ahead) } end
-tat = tat + k * step
+local before = math.ceil(ahead)
+if k < 1 then return { 0, before } end
+ahead = ahead + k * step
 ${GCRA_WRITE}
-return { k, math.ceil(ahead) }
+return { k, before }
 `;

@@ -6,12 +6,14 @@
  * limits half-open probes across processes.
  *
  * The breaker reads the shared state at most once per `syncInterval` (so a
- * breaker that another process opened fails fast here within that time) and
- * adopts it: open with the store's remaining time, half-open once that has
- * passed, closed once a probe's success has cleared it. A store that cannot
- * be reached leaves the breaker to its own, local decisions: the breaker
- * protects callers from a failing upstream, and must not become a second
- * point of failure.
+ * breaker that another process opened fails fast here within that time),
+ * and again once it holds a probe lease (so it never probes on a view older
+ * than the failed probe that released the lease), and adopts it: open with
+ * the store's remaining time, half-open once that has passed, closed once a
+ * probe's success has cleared it. A store that cannot be reached leaves the
+ * breaker to its own, local decisions: the breaker protects callers from a
+ * failing upstream, and must not become a second point of failure. A
+ * decision the store missed is stored at the next sync, not undone by it.
  *
  * @module
  */
@@ -59,6 +61,12 @@ export class SharedBreaker {
   #syncing: Promise<void> | undefined = undefined;
   /** Bumped by every write: a read that started before a write is stale. */
   #writes = 0;
+  /**
+   * What this process decided but could not store: the `currentTime()` its
+   * open state ends at, or 0 for cleared. The next sync stores it instead of
+   * reading, so a store that never heard of it cannot undo it.
+   */
+  #unstored: number | undefined = undefined;
 
   constructor(
     options: unknown,
@@ -82,10 +90,24 @@ export class SharedBreaker {
     this.#hooks = hooks;
   }
 
-  /** Adopts the shared state if `syncInterval` has passed since the last read. */
+  /**
+   * Adopts the shared state if `syncInterval` has passed since the last read;
+   * stores instead what this process decided while the store was away.
+   */
   sync(): Promise<void> | undefined {
     if (this.#syncing !== undefined) return this.#syncing;
     if (currentTime() - this.#syncedAt < this.#syncInterval) return undefined;
+    const unstored = this.#unstored;
+    this.#unstored = undefined;
+    // Unless the breaker changed since (say, reset() closed it).
+    if (unstored !== undefined && (unstored > 0) === this.#hooks.tripped()) {
+      const openFor = unstored === 0 ? 0 : Math.max(1, unstored - currentTime());
+      this.#syncing = this.#write(openFor).finally(() => {
+        this.#syncedAt = currentTime();
+        this.#syncing = undefined;
+      });
+      return this.#syncing;
+    }
     const writes = this.#writes;
     this.#syncing = this.#backend.breakerRead(this.#name).then(
       ({ tripped, openFor }) => {
@@ -103,7 +125,8 @@ export class SharedBreaker {
 
   /**
    * Takes a probe lease; `undefined` if every probe slot is taken across the
-   * processes. A store error lets the probe through (local decision).
+   * processes, or if the store says the breaker was re-opened (adopted here
+   * then). A store error lets the probe through (local decision).
    */
   async takeProbe(): Promise<string | undefined> {
     const id = crypto.randomUUID();
@@ -116,10 +139,20 @@ export class SharedBreaker {
         release: [],
         tryOnly: true,
       });
-      return out.granted.includes(id) ? id : undefined;
+      if (!out.granted.includes(id)) return undefined;
     } catch {
       return id;
     }
+    // A failed probe elsewhere stored its new open time before it released
+    // this lease; this process's view may be up to syncInterval older.
+    const writes = this.#writes;
+    const state = await this.#backend.breakerRead(this.#name).catch(() => undefined);
+    if (state === undefined) return id;
+    this.#syncedAt = currentTime();
+    if (!state.tripped || state.openFor <= 0 || writes !== this.#writes) return id;
+    this.#hooks.adoptOpen(state.openFor);
+    await this.settle(id, undefined);
+    return undefined;
   }
 
   /**
@@ -128,10 +161,7 @@ export class SharedBreaker {
    * sees the new state.
    */
   async settle(probe: string | undefined, openFor: number | undefined): Promise<void> {
-    if (openFor !== undefined) {
-      this.#writes++;
-      await this.#backend.breakerWrite(this.#name, Math.min(openFor, MAX_OPEN)).catch(() => {});
-    }
+    if (openFor !== undefined) await this.#write(openFor);
     if (probe === undefined) return;
     await this.#backend.leaseRound(`${this.#name}.probe`, {
       ttl: this.#probeTtl,
@@ -141,5 +171,20 @@ export class SharedBreaker {
       release: [probe],
       tryOnly: false,
     }).catch(() => {}); // it expires after resetTimeout anyway
+  }
+
+  /** Stores `openFor` ms open (0: cleared); never rejects. */
+  #write(openFor: number): Promise<void> {
+    const write = ++this.#writes;
+    const ms = Math.min(Math.ceil(openFor), MAX_OPEN);
+    const until = ms === 0 ? 0 : currentTime() + ms;
+    return this.#backend.breakerWrite(this.#name, ms).then(
+      () => {
+        if (write === this.#writes) this.#unstored = undefined;
+      },
+      () => {
+        if (write === this.#writes) this.#unstored = until;
+      },
+    );
   }
 }

@@ -38,7 +38,7 @@ export interface LeaseRound {
 
 /** What a lease round found. */
 export interface LeaseOutcome {
-  /** Wanted ids that hold a lease now (granted now, or by an earlier round). */
+  /** Wanted ids that hold a lease now (granted now, or by an earlier round: renewed now). */
   granted: string[];
   /** Renewed ids whose lease was gone. */
   lost: string[];

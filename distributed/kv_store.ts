@@ -53,6 +53,16 @@ function isLocked(err: unknown): boolean {
   return err instanceof Error && /database is locked|SQLITE_BUSY/i.test(err.message);
 }
 
+/**
+ * Ms a GCRA decision may lie past its bound and still fit: float rounding,
+ * not time. `period / limit` is rarely exact in binary, so the steps of a
+ * full burst can sum to a hair over `burst * interval`, and each stored
+ * arrival time (absolute ms) rounds by up to 2^-13 ms; decisions in one ms
+ * add those up. Never more than a thousandth of an interval, so no unit of
+ * cost passes early for it, however fast the rate.
+ */
+const ROUNDING = 1e-3;
+
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => new Timer(resolve, ms));
 }
@@ -114,9 +124,13 @@ class KvBackend extends StoreBackend {
       let full = false;
       for (const id of round.want) {
         // An id already in the value was granted by a commit whose outcome
-        // this process never learnt: settled by lease id.
-        if (id in leases) granted.push(id);
-        else if (!full && held < limit) {
+        // this process never learnt: settled by lease id, and renewed, since
+        // the process counts the lease from this round.
+        if (id in leases) {
+          leases[id] = now + round.ttl;
+          granted.push(id);
+          changed = true;
+        } else if (!full && held < limit) {
           leases[id] = now + round.ttl;
           held++;
           granted.push(id);
@@ -161,11 +175,11 @@ class KvBackend extends StoreBackend {
     for (;;) {
       const entry = await this.#kv.get(key);
       const now = Date.now();
-      const tat = Math.max((entry.value as number | null) ?? now, now);
-      const next = tat + cost * interval;
-      const wait = next - burst * interval - now;
-      if (wait > maxWait) return { ok: false, wait };
-      const result = await this.#kv.atomic().check(entry).set(key, next).commit();
+      const ahead = Math.max(((entry.value as number | null) ?? now) - now, 0);
+      const after = ahead + cost * interval;
+      const wait = after - burst * interval;
+      if (wait > maxWait + Math.min(ROUNDING, interval / 1000)) return { ok: false, wait };
+      const result = await this.#kv.atomic().check(entry).set(key, now + after).commit();
       if (result.ok) return { ok: true, wait: Math.max(0, wait) };
     }
   }

@@ -126,3 +126,49 @@ Deno.test("a bad shared option names the parameter", () => {
     /'syncInterval'/,
   );
 });
+
+test("a process that last read the store before a probe failed elsewhere does not probe again", async (store) => {
+  // A long syncInterval: b's view of the store is as of its first call. A
+  // resetTimeout of 1 s: b's call must come before the re-opened breaker
+  // half-opens again.
+  const resetTimeout = 1_000;
+  const options = {
+    failureThreshold: 2,
+    resetTimeout,
+    shared: { store, name: "upstream", syncInterval: 60_000 },
+  };
+  const [a, b] = [new CircuitBreaker(options), new CircuitBreaker(options)];
+  for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+  await assert.rejects(b.call(ok), CircuitOpenError); // b adopts a's open state
+  await sleep(resetTimeout + 30); // both half-open
+  const probedAt = currentTime();
+  await assert.rejects(a.call(fail), /upstream down/); // re-opened for all, then the lease is free
+  let called = false;
+  const err = await b.call(() => (called = true)).catch((e) => e);
+  assert.equal(called, false, "b probed an upstream whose probe had just failed");
+  assert.ok(err instanceof CircuitOpenError, String(err));
+  const atLeast = resetTimeout - Math.ceil(currentTime() - probedAt) - 2; // Date.now() is whole ms
+  assert.ok(err.retryAfter >= atLeast && err.retryAfter <= resetTimeout, `${err.retryAfter}`);
+  assert.equal(b.state, "open");
+});
+
+Deno.test("a breaker whose open state could not be stored is not closed by the store's silence", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    const [a] = pair(kvStore(faulty.asKv), 5_000);
+    assert.equal(await a.call(ok), "fine");
+    faulty.down = true; // the store is away when the breaker opens
+    for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+    assert.equal(a.state, "open");
+    faulty.down = false;
+    await sleep(30); // past syncInterval: the next call reads a store that never heard of it
+    let called = false;
+    const err = await a.call(() => (called = true)).catch((e) => e);
+    assert.equal(called, false, "closed without a probe's success");
+    assert.ok(err instanceof CircuitOpenError, String(err));
+    assert.equal(a.state, "open");
+    // That call stored it: another process now fails fast too.
+    const [b] = pair(kvStore(kv), 5_000);
+    await assert.rejects(b.call(ok), CircuitOpenError);
+  });
+});

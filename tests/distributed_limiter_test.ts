@@ -3,8 +3,21 @@
 
 import assert from "node:assert/strict";
 import { CancelScope, failAfter, sleep, TimeoutError } from "../mod.ts";
-import { DistributedLimiter, kvStore, LeaseLostError, redisStore } from "../distributed/mod.ts";
-import { engines, FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
+import {
+  DistributedLimiter,
+  type DistributedStore,
+  kvStore,
+  LeaseLostError,
+  redisStore,
+} from "../distributed/mod.ts";
+import {
+  engines,
+  FaultyKv,
+  redisAvailable,
+  testOnEngines,
+  withKvFile,
+  withRedis,
+} from "./_distributed.ts";
 
 const test = testOnEngines;
 
@@ -269,3 +282,140 @@ for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
       }),
   });
 }
+
+/**
+ * A store whose next lease-round reply is lost after the round has run (an
+ * unknown outcome), and which is then unreachable until `up()`; `other` is
+ * the same store seen by a healthy process.
+ */
+interface LossyStore {
+  holder: DistributedStore;
+  other: DistributedStore;
+  /** Loses the next reply; resolves when it was lost. */
+  loseNextReply(): Promise<void>;
+  up(): void;
+}
+
+const lossyEngines: Array<{
+  name: string;
+  ignore: boolean;
+  with(fn: (s: LossyStore) => Promise<void>): Promise<void>;
+}> = [
+  {
+    name: "Deno KV",
+    ignore: false,
+    with: (fn) =>
+      withKvFile(async (kv) => {
+        let lost = () => {};
+        const faulty = new FaultyKv(kv);
+        const atomic = faulty.atomic.bind(faulty);
+        faulty.atomic = () => {
+          const op = atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () =>
+            commit().catch((err) => {
+              faulty.down = true;
+              lost();
+              throw err;
+            });
+          return op;
+        };
+        await fn({
+          holder: kvStore(faulty.asKv),
+          other: kvStore(kv),
+          loseNextReply: () => {
+            faulty.loseCommitReplies = true;
+            return new Promise((resolve) => (lost = resolve));
+          },
+          up: () => (faulty.down = false),
+        });
+      }),
+  },
+  {
+    name: "Redis",
+    ignore: !redisAvailable,
+    with: (fn) =>
+      withRedis(async (client) => {
+        let down = false, lose: (() => void) | undefined;
+        const lossy = {
+          call(command: string, ...args: string[]): Promise<unknown> {
+            if (down) return Promise.reject(new Error("redis unreachable (test fault)"));
+            return client.call(command, ...args).then((reply) => {
+              if (lose === undefined || !command.startsWith("EVAL")) return reply;
+              down = true;
+              lose();
+              lose = undefined;
+              throw new Error("connection reset after the script ran (test fault)");
+            });
+          },
+        };
+        await fn({
+          holder: redisStore(lossy),
+          other: redisStore(client),
+          loseNextReply: () => new Promise((resolve) => (lose = resolve)),
+          up: () => (down = false),
+        });
+      }),
+  },
+];
+
+for (const engine of lossyEngines) {
+  Deno.test({
+    name:
+      `${engine.name}: a grant settled by lease id after a long outage still aborts before it can expire elsewhere`,
+    ignore: engine.ignore,
+    fn: () =>
+      engine.with(async ({ holder, other, loseNextReply, up }) => {
+        const ttl = 2_000;
+        const options = { limit: 1, leaseTtl: ttl, heartbeat: 400, pollInterval: 5 };
+        const holding = new DistributedLimiter(holder, "settled", options);
+        const waiting = new DistributedLimiter(other, "settled", options);
+        // The grant lands in the store (lease until ttl from now), its reply is
+        // lost, and the store stays away for most of the lease: the next round
+        // finds the lease granted, with far less than ttl left of it.
+        const lost = loseNextReply();
+        const acquired = holding.acquire();
+        await lost;
+        const lostAt = performance.now();
+        await sleep(ttl - 200);
+        up();
+        await holding.setLimit(1); // polls the store now, not after the backoff
+        const permit = await acquired;
+        let released = false;
+        const next = waiting.acquire().then((p) => ({
+          p,
+          holderKnew: permit.signal.aborted || released,
+        }));
+        // Past the first lease's expiry, and past the holder's first renewal.
+        await sleep(Math.max(0, lostAt + ttl + 400 - performance.now()));
+        released = true;
+        await permit.release();
+        const { p, holderKnew } = await next;
+        await p.release();
+        assert.ok(holderKnew, "the slot went elsewhere while the holder still thought it held it");
+      }),
+  });
+}
+
+Deno.test("Deno KV: waiters arriving while the store fails do not cut its backoff short", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    faulty.down = true;
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "storm", { limit: 1 });
+    const controller = new AbortController();
+    const waiters: Promise<unknown>[] = [];
+    // 100 arrivals in 500 ms: the backoff (25 ms doubling, jittered down to
+    // half) allows about 6 attempts in that time, not one per arrival.
+    for (let i = 0; i < 100; i++) {
+      waiters.push(limiter.acquire({ signal: controller.signal }).catch((e) => e));
+      await sleep(5);
+    }
+    const calls = faulty.calls;
+    controller.abort(new Error("done"));
+    await Promise.all(waiters);
+    assert.ok(calls <= 12, `${calls} store calls in 500 ms`);
+    faulty.down = false;
+    const permit = await limiter.acquire(); // drains what the aborted waiters left behind
+    await permit.release();
+  });
+});
