@@ -218,7 +218,11 @@ export class CircuitBreaker {
     checkFunction(fn, "fn", "Cannot call through CircuitBreaker", "typed");
     const pending = pendingCancellation(currentScope(), undefined);
     if (pending !== undefined) throw pending;
-    if (this.#shared !== undefined) await this.#shared.sync();
+    let since = 0;
+    if (this.#shared !== undefined) {
+      since = currentTime();
+      await this.#shared.sync();
+    }
     const now = currentTime();
     this.#refresh(now);
     if (this.#state === "open") {
@@ -240,7 +244,9 @@ export class CircuitBreaker {
       probes.push(probe);
     }
     const generation = this.#generation;
-    const lease = probe && this.#shared !== undefined ? await this.#shared.takeProbe() : undefined;
+    const lease = probe && this.#shared !== undefined
+      ? await this.#shared.takeProbe(since)
+      : undefined;
     if (probe && this.#shared !== undefined && lease === undefined) {
       // Another process holds the shared probe lease, or re-opened the
       // breaker (adopted meanwhile): give the local slot back.

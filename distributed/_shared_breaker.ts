@@ -15,10 +15,20 @@
  * failing upstream, and must not become a second point of failure. A
  * decision the store missed is stored at the next sync, not undone by it.
  *
+ * A store that does not answer is one that cannot be reached: a call waits
+ * at most `syncInterval` for the store to decide (the sync and the probe
+ * lease together), and at most `syncInterval` more for its outcome to be
+ * stored, then decides, or returns, on its own. What answers after that is
+ * dropped, with two exceptions: a write still settles `#unstored`, and a
+ * probe lease granted late is released at once. Writes go to the store one
+ * at a time, so a late one never lands over a newer one; and no read starts
+ * while a write is unanswered, since its answer could predate the write.
+ * Tests: tests/distributed_breaker_test.ts, "… never answers …", "… late …".
+ *
  * @module
  */
 
-import { currentTime } from "../concurrency/clock.ts";
+import { addDeadline, currentTime, DeadlineEntry, removeDeadline } from "../concurrency/clock.ts";
 import { backendOf, checkName, type DistributedStore, type StoreBackend } from "./_store.ts";
 import { isPositiveFinite, numberOption, optionsObject } from "./_checks.ts";
 
@@ -49,6 +59,31 @@ export interface BreakerHooks {
 /** Open times are stored finite: `resetTimeout: Infinity` stays open ~24 days at a time. */
 const MAX_OPEN = 2 ** 31 - 1;
 
+/** What {@linkcode within} gives when the store has not answered in time. */
+const LATE: unique symbol = Symbol("late");
+
+/** The end of a wait on the store, in the one deadline heap. */
+class StoreDeadline extends DeadlineEntry {
+  giveUp!: (late: typeof LATE) => void;
+  expire(): void {
+    this.giveUp(LATE);
+  }
+}
+
+/**
+ * `op`'s outcome, or {@linkcode LATE} once `deadline` (a `currentTime()`
+ * reading) has passed. `op`'s later outcome is dropped, a rejection too (it
+ * is handled by the race), and the deadline leaves the heap as soon as either
+ * comes, so no timer outlives the wait.
+ */
+function within<T>(op: Promise<T>, deadline: number): Promise<T | typeof LATE> {
+  const bound = new StoreDeadline();
+  const late = new Promise<typeof LATE>((resolve) => (bound.giveUp = resolve));
+  bound.deadline = deadline;
+  addDeadline(bound);
+  return Promise.race([op, late]).finally(() => removeDeadline(bound));
+}
+
 /** Internal. */
 export class SharedBreaker {
   readonly #backend: StoreBackend;
@@ -61,6 +96,9 @@ export class SharedBreaker {
   #syncing: Promise<void> | undefined = undefined;
   /** Bumped by every write: a read that started before a write is stale. */
   #writes = 0;
+  /** Writes not yet answered; each waits for the one before it. */
+  #writesPending = 0;
+  #lastWrite: Promise<void> = Promise.resolve();
   /**
    * What this process decided but could not store: the `currentTime()` its
    * open state ends at, or 0 for cleared. The next sync stores it instead of
@@ -92,53 +130,73 @@ export class SharedBreaker {
 
   /**
    * Adopts the shared state if `syncInterval` has passed since the last read;
-   * stores instead what this process decided while the store was away.
+   * stores instead what this process decided while the store was away. Waits
+   * at most `syncInterval`; a store that has not answered by then counts as
+   * unreachable until the next sync.
    */
   sync(): Promise<void> | undefined {
     if (this.#syncing !== undefined) return this.#syncing;
     if (currentTime() - this.#syncedAt < this.#syncInterval) return undefined;
+    const deadline = currentTime() + this.#syncInterval;
     const unstored = this.#unstored;
+    if (unstored !== undefined && this.#writesPending > 0) {
+      // The store has not answered the write yet: a read could predate it.
+      this.#syncedAt = currentTime();
+      return undefined;
+    }
     this.#unstored = undefined;
+    let synced: Promise<unknown>;
     // Unless the breaker changed since (say, reset() closed it).
     if (unstored !== undefined && (unstored > 0) === this.#hooks.tripped()) {
-      const openFor = unstored === 0 ? 0 : Math.max(1, unstored - currentTime());
-      this.#syncing = this.#write(openFor).finally(() => {
-        this.#syncedAt = currentTime();
-        this.#syncing = undefined;
-      });
-      return this.#syncing;
-    }
-    const writes = this.#writes;
-    this.#syncing = this.#backend.breakerRead(this.#name).then(
-      ({ tripped, openFor }) => {
-        this.#syncedAt = currentTime();
-        if (writes !== this.#writes) return;
-        if (tripped) this.#hooks.adoptOpen(openFor);
+      synced = within(this.#write(unstored), deadline);
+    } else {
+      const writes = this.#writes;
+      synced = within(this.#backend.breakerRead(this.#name), deadline).then((state) => {
+        if (state === LATE || writes !== this.#writes) return;
+        if (state.tripped) this.#hooks.adoptOpen(state.openFor);
         else if (this.#hooks.tripped()) this.#hooks.adoptClosed();
-      },
-      () => {
-        this.#syncedAt = currentTime(); // unreachable: decide locally until the next read
-      },
-    ).finally(() => (this.#syncing = undefined));
+      });
+    }
+    this.#syncing = synced.then(
+      () => {},
+      () => {}, // unreachable: decide locally until the next read
+    ).finally(() => {
+      this.#syncedAt = currentTime();
+      this.#syncing = undefined;
+    });
     return this.#syncing;
   }
 
   /**
-   * Takes a probe lease; `undefined` if every probe slot is taken across the
-   * processes, or if the store says the breaker was re-opened (adopted here
-   * then). A store error lets the probe through (local decision).
+   * Takes a probe lease for a call that started at `since`, waiting for the
+   * store until `syncInterval` after then; `undefined` if every probe slot is
+   * taken across the processes, or if the store says the breaker was
+   * re-opened (adopted here then). A store error or silence lets the probe
+   * through (local decision).
    */
-  async takeProbe(): Promise<string | undefined> {
+  async takeProbe(since: number): Promise<string | undefined> {
+    const deadline = since + this.#syncInterval;
     const id = crypto.randomUUID();
+    // The sync spent the wait: the store is away, decide locally.
+    if (currentTime() >= deadline) return id;
+    const round = this.#backend.leaseRound(`${this.#name}.probe`, {
+      ttl: this.#probeTtl,
+      defaultLimit: this.#probes,
+      want: [id],
+      renew: [],
+      release: [],
+      tryOnly: true,
+    });
     try {
-      const out = await this.#backend.leaseRound(`${this.#name}.probe`, {
-        ttl: this.#probeTtl,
-        defaultLimit: this.#probes,
-        want: [id],
-        renew: [],
-        release: [],
-        tryOnly: true,
-      });
+      const out = await within(round, deadline);
+      if (out === LATE) {
+        // The probe goes ahead without it; a lease granted now would only
+        // keep other processes' probes out until it expires (resetTimeout).
+        round.then((late) => {
+          if (late.granted.includes(id)) void this.#release(id);
+        }, () => {});
+        return id;
+      }
       if (!out.granted.includes(id)) return undefined;
     } catch {
       return id;
@@ -146,45 +204,68 @@ export class SharedBreaker {
     // A failed probe elsewhere stored its new open time before it released
     // this lease; this process's view may be up to syncInterval older.
     const writes = this.#writes;
-    const state = await this.#backend.breakerRead(this.#name).catch(() => undefined);
-    if (state === undefined) return id;
+    const state = await within(this.#backend.breakerRead(this.#name), deadline)
+      .catch((): typeof LATE => LATE); // unreachable: probe
+    if (state === LATE) return id;
     this.#syncedAt = currentTime();
     if (!state.tripped || state.openFor <= 0 || writes !== this.#writes) return id;
     this.#hooks.adoptOpen(state.openFor);
-    await this.settle(id, undefined);
+    await within(this.#release(id), deadline);
     return undefined;
   }
 
   /**
    * Stores the outcome: `openFor` ms open (> 0), cleared (0), or nothing
    * (`undefined`); then releases the probe lease, so the next probe anywhere
-   * sees the new state.
+   * sees the new state. Waits at most `syncInterval`; a lease whose release
+   * comes later is released once the write has answered (never before: it
+   * must not let a probe in on the old state), or expires after
+   * `resetTimeout` if the write never answers.
    */
   async settle(probe: string | undefined, openFor: number | undefined): Promise<void> {
-    if (openFor !== undefined) await this.#write(openFor);
-    if (probe === undefined) return;
-    await this.#backend.leaseRound(`${this.#name}.probe`, {
+    let done = openFor === undefined ? undefined : this.#write(storedUntil(openFor));
+    if (probe !== undefined) {
+      done = done === undefined ? this.#release(probe) : done.then(() => this.#release(probe));
+    }
+    if (done !== undefined) await within(done, currentTime() + this.#syncInterval);
+  }
+
+  /** Releases a probe lease; never rejects (it expires after resetTimeout anyway). */
+  #release(probe: string): Promise<void> {
+    return this.#backend.leaseRound(`${this.#name}.probe`, {
       ttl: this.#probeTtl,
       defaultLimit: this.#probes,
       want: [],
       renew: [],
       release: [probe],
       tryOnly: false,
-    }).catch(() => {}); // it expires after resetTimeout anyway
+    }).then(() => {}, () => {});
   }
 
-  /** Stores `openFor` ms open (0: cleared); never rejects. */
-  #write(openFor: number): Promise<void> {
+  /**
+   * Stores the decision `until` (see `#unstored`) once the writes before it
+   * have answered; never rejects. Until it answers, it counts as unstored.
+   */
+  #write(until: number): Promise<void> {
     const write = ++this.#writes;
-    const ms = Math.min(Math.ceil(openFor), MAX_OPEN);
-    const until = ms === 0 ? 0 : currentTime() + ms;
-    return this.#backend.breakerWrite(this.#name, ms).then(
-      () => {
-        if (write === this.#writes) this.#unstored = undefined;
-      },
-      () => {
-        if (write === this.#writes) this.#unstored = until;
-      },
-    );
+    this.#unstored = until;
+    this.#writesPending++;
+    const store = () => {
+      const ms = until === 0
+        ? 0
+        : Math.min(Math.max(1, Math.ceil(until - currentTime())), MAX_OPEN);
+      return this.#backend.breakerWrite(this.#name, ms);
+    };
+    const stored = () => {
+      if (write === this.#writes) this.#unstored = undefined;
+    };
+    this.#lastWrite = this.#lastWrite.then(store).then(stored, () => {})
+      .finally(() => this.#writesPending--);
+    return this.#lastWrite;
   }
+}
+
+/** The `#unstored` form of a decision to stay open `openFor` ms (0: cleared). */
+function storedUntil(openFor: number): number {
+  return openFor === 0 ? 0 : currentTime() + Math.min(Math.ceil(openFor), MAX_OPEN);
 }

@@ -3,8 +3,10 @@
 // processes (each has its own SharedBreaker and counts on its own).
 
 import assert from "node:assert/strict";
-import { CircuitBreaker, CircuitOpenError, currentTime, sleep } from "../mod.ts";
-import { type DistributedStore, kvStore } from "../distributed/mod.ts";
+import { CircuitBreaker, CircuitOpenError, currentTime, failAfter, sleep } from "../mod.ts";
+import { pendingDeadlines } from "../concurrency/clock.ts";
+import { type DistributedStore, kvStore, redisStore } from "../distributed/mod.ts";
+import type { StoreBackend } from "../distributed/_store.ts";
 import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
 
 const fail = () => Promise.reject(new Error("upstream down"));
@@ -170,5 +172,164 @@ Deno.test("a breaker whose open state could not be stored is not closed by the s
     // That call stored it: another process now fails fast too.
     const [b] = pair(kvStore(kv), 5_000);
     await assert.rejects(b.call(ok), CircuitOpenError);
+  });
+});
+
+// A store that never answers (a black-holed network under a client with no
+// command timeout) must not hang the breaker: what it waits on is bounded by
+// syncInterval, after which it decides on its own as with a store error.
+const SILENT_SYNC = 10;
+
+function silentBreaker(options: { failureThreshold: number; resetTimeout: number }) {
+  const store = redisStore({ call: () => new Promise<never>(() => {}) });
+  return new CircuitBreaker({
+    ...options,
+    shared: { store, name: "upstream", syncInterval: SILENT_SYNC },
+  });
+}
+
+/** `fn`'s value and how long it took; a hang fails the test instead of wedging it. */
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const started = currentTime();
+  const value = await failAfter(1_000, fn);
+  return [value, currentTime() - started];
+}
+
+Deno.test("a closed breaker whose store never answers calls the upstream within about syncInterval", async () => {
+  const a = silentBreaker({ failureThreshold: 2, resetTimeout: 60_000 });
+  const [value, elapsed] = await timed(() => a.call(ok));
+  assert.equal(value, "fine");
+  assert.ok(elapsed < 20 * SILENT_SYNC, `took ${elapsed} ms`);
+  assert.equal(pendingDeadlines(), 0, "a store-wait timer outlived the call");
+});
+
+Deno.test("a breaker whose store never answers, once open here, fails fast", async () => {
+  const a = silentBreaker({ failureThreshold: 1, resetTimeout: 60_000 });
+  await timed(() => assert.rejects(a.call(fail), /upstream down/)); // its open state goes unstored
+  await sleep(SILENT_SYNC + 2); // due to sync again
+  let called = false;
+  const [err, elapsed] = await timed(() => a.call(() => (called = true)).catch((e) => e));
+  assert.ok(err instanceof CircuitOpenError, String(err));
+  assert.equal(called, false);
+  assert.ok(elapsed < 20 * SILENT_SYNC, `took ${elapsed} ms`);
+  assert.equal(pendingDeadlines(), 0, "a store-wait timer outlived the call");
+});
+
+Deno.test("a half-open breaker whose store never answers probes on its own", async () => {
+  // The probe's wait for the store counts towards its resetTimeout.
+  const a = silentBreaker({ failureThreshold: 1, resetTimeout: 4 * SILENT_SYNC });
+  await timed(() => assert.rejects(a.call(fail), /upstream down/));
+  await sleep(a.statistics().retryAfter + 1); // half-open
+  const [value, elapsed] = await timed(() => a.call(ok));
+  assert.equal(value, "fine");
+  assert.equal(a.state, "closed");
+  assert.ok(elapsed < 40 * SILENT_SYNC, `took ${elapsed} ms`);
+  assert.equal(pendingDeadlines(), 0, "a store-wait timer outlived the call");
+});
+
+/**
+ * A Deno.Kv whose calls of the held kinds wait for `answer()` before they
+ * run: a store that answers late (a commit lands only when answered).
+ */
+class LateKv {
+  /** Atomic commits still to hold (each held one counts down). */
+  holdCommits = 0;
+  /** Whether reads wait. */
+  holdReads = false;
+  readonly #waiting: Array<() => void> = [];
+  constructor(readonly kv: Deno.Kv) {}
+  /** This, typed as the Deno.Kv it stands in for (kvStore uses only these methods). */
+  get asKv(): Deno.Kv {
+    return this as unknown as Deno.Kv;
+  }
+  /** Calls waiting for `answer()`. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+  /** Lets every held call run. */
+  answer(): void {
+    for (const go of this.#waiting.splice(0)) go();
+  }
+  #hold(): Promise<void> {
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+  async getMany(keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<unknown>[]> {
+    if (this.holdReads) await this.#hold();
+    return this.kv.getMany(keys);
+  }
+  async get(key: Deno.KvKey): Promise<Deno.KvEntryMaybe<unknown>> {
+    if (this.holdReads) await this.#hold();
+    return this.kv.get(key);
+  }
+  set(key: Deno.KvKey, value: unknown, options?: { expireIn?: number }) {
+    return this.kv.set(key, value, options);
+  }
+  delete(key: Deno.KvKey): Promise<void> {
+    return this.kv.delete(key);
+  }
+  atomic(): Deno.AtomicOperation {
+    const op = this.kv.atomic();
+    const commit = op.commit.bind(op);
+    op.commit = async () => {
+      if (this.holdCommits > 0) {
+        this.holdCommits--;
+        await this.#hold();
+      }
+      return commit();
+    };
+    return op;
+  }
+}
+
+async function withLateKv(fn: (late: LateKv, backend: StoreBackend) => Promise<void>) {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const late = new LateKv(kv);
+    await fn(late, kvStore(late.asKv) as unknown as StoreBackend);
+  } finally {
+    kv.close();
+  }
+}
+
+Deno.test("a probe lease the store grants after the breaker stopped waiting is given back", async () => {
+  await withLateKv(async (late, store) => {
+    const a = new CircuitBreaker({
+      failureThreshold: 1,
+      resetTimeout: 60_000, // the probe lease's TTL: a leaked lease would outlive the test
+      shared: { store, name: "upstream", syncInterval: 20 },
+    });
+    await store.breakerWrite("upstream", 5); // another process opened it, half-open in 5 ms
+    await assert.rejects(a.call(ok), CircuitOpenError);
+    assert.equal(pendingDeadlines(), 0, "the wait for a read that answered kept its timer");
+    await sleep(6);
+    late.holdCommits = 1; // the probe lease's grant
+    const [value] = await timed(() => a.call(ok)); // probes on its own after syncInterval
+    assert.equal(value, "fine");
+    assert.equal(late.waiting, 1, "the grant was not held back");
+    late.answer(); // the grant lands now
+    let held = 1;
+    for (let i = 0; i < 40 && held > 0; i++) {
+      await sleep(2);
+      held = (await store.leaseStats("upstream.probe", 1)).held;
+    }
+    assert.equal(held, 0, "the late probe lease was kept until its TTL");
+  });
+});
+
+Deno.test("a shared state the store reads out after the breaker stopped waiting is not adopted", async () => {
+  await withLateKv(async (late, store) => {
+    const a = new CircuitBreaker({
+      failureThreshold: 1,
+      resetTimeout: 60_000,
+      shared: { store, name: "upstream", syncInterval: 20 },
+    });
+    late.holdReads = true;
+    await store.breakerWrite("upstream", 60_000); // another process opened it...
+    const [value] = await timed(() => a.call(ok)); // ...but this one cannot read that in time
+    assert.equal(value, "fine");
+    late.answer(); // the read comes back, older than this process's own decision
+    await sleep(2);
+    assert.equal(await a.call(ok), "fine", "a late read was adopted");
+    assert.equal(a.state, "closed");
   });
 });
