@@ -140,7 +140,8 @@ export class SharedBreaker {
     const deadline = currentTime() + this.#syncInterval;
     const unstored = this.#unstored;
     if (unstored !== undefined && this.#writesPending > 0) {
-      // The store has not answered the write yet: a read could predate it.
+      // The store has yet to answer the last write: another one would only
+      // queue behind it, and a read could predate it. Decide locally.
       this.#syncedAt = currentTime();
       return undefined;
     }
