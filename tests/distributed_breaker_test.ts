@@ -12,11 +12,18 @@ import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
 const fail = () => Promise.reject(new Error("upstream down"));
 const ok = () => "fine";
 
+/**
+ * The syncInterval of the tests on healthy stores. It also bounds how long a
+ * call waits for the store, so it leaves room for round trips slowed by a
+ * loaded machine.
+ */
+const SYNC = 50;
+
 function pair(store: DistributedStore, resetTimeout = 300) {
   const options = {
     failureThreshold: 2,
     resetTimeout,
-    shared: { store, name: "upstream", syncInterval: 20 },
+    shared: { store, name: "upstream", syncInterval: SYNC },
   };
   return [new CircuitBreaker(options), new CircuitBreaker(options)];
 }
@@ -34,7 +41,7 @@ test("when one process opens the breaker, the other fails fast within syncInterv
   const openedAfter = currentTime();
   await assert.rejects(a.call(fail), /upstream down/);
   assert.equal(a.state, "open");
-  await sleep(30);
+  await sleep(SYNC + 10);
   let called = false;
   const err = await b.call(() => (called = true)).catch((e) => e);
   const elapsed = currentTime() - openedAfter;
@@ -163,7 +170,7 @@ Deno.test("a breaker whose open state could not be stored is not closed by the s
     for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
     assert.equal(a.state, "open");
     faulty.down = false;
-    await sleep(30); // past syncInterval: the next call reads a store that never heard of it
+    await sleep(SYNC + 10); // the next call reads a store that never heard of it
     let called = false;
     const err = await a.call(() => (called = true)).catch((e) => e);
     assert.equal(called, false, "closed without a probe's success");
@@ -318,7 +325,7 @@ Deno.test("a probe lease the store grants after the breaker stopped waiting is g
     const a = new CircuitBreaker({
       failureThreshold: 1,
       resetTimeout: 60_000, // the probe lease's TTL: a leaked lease would outlive the test
-      shared: { store, name: "upstream", syncInterval: 20 },
+      shared: { store, name: "upstream", syncInterval: SYNC }, // its first read must answer in time
     });
     await store.breakerWrite("upstream", 5); // another process opened it, half-open in 5 ms
     await assert.rejects(a.call(ok), CircuitOpenError);
