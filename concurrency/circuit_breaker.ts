@@ -55,6 +55,15 @@ export interface CircuitBreakerOptions {
    * process's view as of its last call: a process that makes no call still
    * reads `"closed"` after another one opened the breaker, and learns it on
    * its next `call()` (which then fails fast).
+   *
+   * A store that does not answer counts as unreachable, and the breaker then
+   * decides on its own: a call waits at most `syncInterval` for the store
+   * before deciding (the read, and the probe lease when half-open), and at
+   * most `syncInterval` more, once `fn` has settled, for its outcome to be
+   * stored. So a black-holed store (a client with no command timeout) slows
+   * calls by at most `syncInterval`, never hangs them. An answer that comes
+   * later is not adopted; a probe lease granted later is released at once;
+   * a write that lands later still lands before this process's next one.
    */
   shared?: SharedBreakerOptions;
 }

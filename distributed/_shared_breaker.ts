@@ -39,7 +39,9 @@ export interface SharedBreakerOptions {
   /** The shared name: 1-128 characters of `A-Z a-z 0-9 _ . : -`. */
   name: string;
   /**
-   * Milliseconds between two reads of the shared state.
+   * Milliseconds between two reads of the shared state; also the longest a
+   * call waits for the store before it decides on its own, as if the store
+   * were unreachable. Keep it well above the store's round trip.
    *
    * @default {1_000}
    */
