@@ -23,7 +23,8 @@
  * probe lease granted late is released at once. Writes go to the store one
  * at a time, so a late one never lands over a newer one; and no read starts
  * while a write is unanswered, since its answer could predate the write.
- * Tests: tests/distributed_breaker_test.ts, "… never answers …", "… late …".
+ * Tests: tests/distributed_breaker_test.ts, "… never answers …", "… after the
+ * breaker stopped waiting …", "… not acknowledged yet …", "… in order …".
  *
  * @module
  */
@@ -102,9 +103,10 @@ export class SharedBreaker {
   #writesPending = 0;
   #lastWrite: Promise<void> = Promise.resolve();
   /**
-   * What this process decided but could not store: the `currentTime()` its
-   * open state ends at, or 0 for cleared. The next sync stores it instead of
-   * reading, so a store that never heard of it cannot undo it.
+   * What this process decided but has not stored (its write failed, or has
+   * not been answered yet): the `currentTime()` its open state ends at, or 0
+   * for cleared. The next sync stores it instead of reading, so a store that
+   * never heard of it cannot undo it.
    */
   #unstored: number | undefined = undefined;
 
@@ -140,13 +142,13 @@ export class SharedBreaker {
     if (this.#syncing !== undefined) return this.#syncing;
     if (currentTime() - this.#syncedAt < this.#syncInterval) return undefined;
     const deadline = currentTime() + this.#syncInterval;
-    const unstored = this.#unstored;
-    if (unstored !== undefined && this.#writesPending > 0) {
+    if (this.#writesPending > 0) {
       // The store has yet to answer the last write: another one would only
       // queue behind it, and a read could predate it. Decide locally.
       this.#syncedAt = currentTime();
       return undefined;
     }
+    const unstored = this.#unstored;
     this.#unstored = undefined;
     let synced: Promise<unknown>;
     // Unless the breaker changed since (say, reset() closed it).
