@@ -13,6 +13,7 @@ import { isCancelled } from "../concurrency/errors.ts";
 import { checkFunction } from "../concurrency/_validate.ts";
 import { backendOf, checkName, type DistributedStore, type StoreBackend } from "./_store.ts";
 import { isPositiveFinite, isPositiveInteger, numberOption, optionsObject } from "./_checks.ts";
+import { KV_MAX_LEASES } from "./kv_store.ts";
 import { LeasePool } from "./_lease_pool.ts";
 import type { DistributedPermit } from "./_lease_permit.ts";
 
@@ -20,7 +21,11 @@ export type { DistributedPermit } from "./_lease_permit.ts";
 
 /** Options of the {@linkcode DistributedLimiter} constructor. */
 export interface DistributedLimiterOptions {
-  /** Leases held at once across all processes, while no limit is stored: a positive integer. */
+  /**
+   * Leases held at once across all processes, while no limit is stored: a
+   * positive integer, at most 1,000 on Deno KV (a name's leases share one
+   * value of at most 64 KiB).
+   */
   limit: number;
   /**
    * Milliseconds a lease lives without a renewal; a dead holder's slot is
@@ -63,6 +68,21 @@ export interface DistributedLimiterStatistics {
 }
 
 const WHERE = "Cannot create DistributedLimiter";
+
+const fitsKvValue = (n: number): boolean => isPositiveInteger(n) && n <= KV_MAX_LEASES;
+
+/**
+ * A limit the store can hold: on KV every lease of a name shares one value,
+ * so a larger limit would fail every round once the value is full, the
+ * renewals of the leases already held with it.
+ */
+function limitOption(limit: unknown, backend: StoreBackend, where: string): number {
+  const kv = backend.engine === "deno-kv";
+  const expected = kv
+    ? `a positive integer <= ${KV_MAX_LEASES} on Deno KV (a name's leases share one value of at most 64 KiB)`
+    : "a positive integer";
+  return numberOption(limit, "limit", where, expected, kv ? fitsKvValue : isPositiveInteger);
+}
 
 /** Each limiter's pool, for its console view. */
 const pools = new WeakMap<DistributedLimiter, LeasePool>();
@@ -109,15 +129,15 @@ export class DistributedLimiter {
    * @param name The shared name: 1-128 characters of `A-Z a-z 0-9 _ . : -`.
    * @param options The limit, lease time, heartbeat and poll interval.
    * @throws {TypeError} If `store` is not a store, or an argument has the wrong type.
-   * @throws {RangeError} If `limit` is not a positive integer, `leaseTtl` not
-   * finite and `> 0`, `heartbeat` not in `(0, leaseTtl / 2]`, or `name` has
-   * other characters.
+   * @throws {RangeError} If `limit` is not a positive integer (at most 1,000
+   * on Deno KV), `leaseTtl` not finite and `> 0`, `heartbeat` not in
+   * `(0, leaseTtl / 2]`, or `name` has other characters.
    */
   constructor(store: DistributedStore, name: string, options: DistributedLimiterOptions) {
     this.#backend = backendOf(store, WHERE);
     this.#name = checkName(name, WHERE);
     const o = optionsObject(options, WHERE);
-    this.#limit = numberOption(o.limit, "limit", WHERE, "a positive integer", isPositiveInteger);
+    this.#limit = limitOption(o.limit, this.#backend, WHERE);
     const ttl = o.leaseTtl === undefined ? 30_000 : numberOption(
       o.leaseTtl,
       "leaseTtl",
@@ -228,19 +248,14 @@ export class DistributedLimiter {
    * Stores a new limit for every process sharing the name. Lowering it never
    * revokes leases already held.
    *
-   * @param limit A positive integer.
+   * @param limit A positive integer, at most 1,000 on Deno KV.
    * @returns A promise that resolves once stored.
-   * @throws {RangeError} If `limit` is not a positive integer.
+   * @throws {RangeError} If `limit` is not a positive integer, or above 1,000
+   * on Deno KV (nothing is stored then).
    * @throws The store's error.
    */
   async setLimit(limit: number): Promise<void> {
-    numberOption(
-      limit,
-      "limit",
-      "Cannot set DistributedLimiter limit",
-      "a positive integer",
-      isPositiveInteger,
-    );
+    limitOption(limit, this.#backend, "Cannot set DistributedLimiter limit");
     await this.#backend.setLimit(this.#name, limit);
     this.#pool.pollSoon();
   }

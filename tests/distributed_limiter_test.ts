@@ -253,6 +253,47 @@ Deno.test("bad arguments throw errors that name the parameter and the value", as
   }
 });
 
+Deno.test("Deno KV: a limit above what one KV value can hold is rejected up front", async () => {
+  await withKvFile(async (kv) => {
+    const store = kvStore(kv);
+    assert.throws(() => new DistributedLimiter(store, "huge", { limit: 1_001 }), {
+      name: "RangeError",
+      message:
+        /^Cannot create DistributedLimiter: 'limit' must be a positive integer <= 1000 on Deno KV .*received 1001$/,
+    });
+    const limiter = new DistributedLimiter(store, "huge", { limit: 2 });
+    await assert.rejects(limiter.setLimit(5_000), {
+      name: "RangeError",
+      message: /^Cannot set DistributedLimiter limit: 'limit' must be .*<= 1000 .*received 5000$/,
+    });
+    assert.equal((await limiter.statistics()).limit, 2, "nothing was stored");
+  });
+});
+
+Deno.test("Deno KV: the largest limit it accepts fits in the store, every lease held at once", async () => {
+  await withKvFile(async (kv) => {
+    const limiter = new DistributedLimiter(kvStore(kv), "full", { limit: 1_000 });
+    // One poller round asks for all of them: the value holds 1,000 leases at once.
+    const permits = await Promise.all(Array.from({ length: 1_000 }, () => limiter.acquire()));
+    assert.equal((await limiter.statistics()).held, 1_000);
+    await Promise.all(permits.map((p) => p.release()));
+    assert.equal((await limiter.statistics()).held, 0);
+  });
+});
+
+for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
+  Deno.test({
+    name: `${engine.name}: a limit far above the KV bound is accepted`,
+    ignore: engine.ignore,
+    fn: () =>
+      engine.with(async (store) => {
+        const limiter = new DistributedLimiter(store, "large", { limit: 100_000 });
+        await limiter.setLimit(1_000_000);
+        assert.equal((await limiter.statistics()).limit, 1_000_000);
+      }),
+  });
+}
+
 for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
   Deno.test({
     name: `${engine.name}: waiters in different processes are served in arrival order`,
