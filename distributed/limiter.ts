@@ -42,11 +42,16 @@ export interface DistributedLimiterOptions {
   heartbeat?: number;
   /**
    * Milliseconds between two store reads while this process has waiters
-   * (jittered by ±50 %). Only a local release or a new waiter polls sooner.
-   * A slot another process frees waits up to this long for its next holder:
-   * Redis round trips are cheap, KV reads (billed on Deploy) less so.
+   * (jittered by ±50 %): `> 0` and `<= leaseTtl / 3`. Only a local release
+   * or a new waiter polls sooner. A slot another process frees waits up to
+   * this long for its next holder: Redis round trips are cheap, KV reads
+   * (billed on Deploy) less so. Each poll keeps this process's waiters in
+   * the global queue on Redis, where a waiter's ticket expires `leaseTtl`
+   * after the last one: the bound keeps the longest gap between polls
+   * (1.5 x `pollInterval`) within `leaseTtl / 2`, so a live waiter never
+   * loses its place.
    *
-   * @default {5 on Redis, 50 on Deno KV}
+   * @default {5 on Redis, 50 on Deno KV (at most leaseTtl / 3)}
    */
   pollInterval?: number;
 }
@@ -131,7 +136,8 @@ export class DistributedLimiter {
    * @throws {TypeError} If `store` is not a store, or an argument has the wrong type.
    * @throws {RangeError} If `limit` is not a positive integer (at most 1,000
    * on Deno KV), `leaseTtl` not finite and `> 0`, `heartbeat` not in
-   * `(0, leaseTtl / 2]`, or `name` has other characters.
+   * `(0, leaseTtl / 2]`, `pollInterval` not in `(0, leaseTtl / 3]`, or
+   * `name` has other characters.
    */
   constructor(store: DistributedStore, name: string, options: DistributedLimiterOptions) {
     this.#backend = backendOf(store, WHERE);
@@ -152,14 +158,20 @@ export class DistributedLimiter {
       `a number of ms > 0 and <= leaseTtl / 2 (${ttl / 2})`,
       (n) => n > 0 && n <= ttl / 2,
     );
+    // A waiter's queue ticket lives leaseTtl from its process's last poll,
+    // and polls come up to 1.5 x pollInterval apart (jitter): at most
+    // leaseTtl / 3 leaves half the ticket's life for round trips, as
+    // heartbeat <= leaseTtl / 2 does for a lease.
+    const maxPoll = ttl / 3;
     const poll = o.pollInterval === undefined
-      ? this.#backend.engine === "redis" ? 5 : 50
+      ? Math.min(this.#backend.engine === "redis" ? 5 : 50, maxPoll)
       : numberOption(
         o.pollInterval,
         "pollInterval",
         WHERE,
-        "a finite number of ms > 0",
-        isPositiveFinite,
+        `a number of ms > 0 and <= leaseTtl / 3 (${+maxPoll.toFixed(3)} with leaseTtl ${ttl}), ` +
+          "so a waiter's queue ticket outlives the gap between its polls",
+        (n) => n > 0 && n <= maxPoll,
       );
     this.#pool = new LeasePool({
       backend: this.#backend,

@@ -253,6 +253,26 @@ Deno.test("bad arguments throw errors that name the parameter and the value", as
   }
 });
 
+Deno.test("a pollInterval whose jittered gap could outlast a waiter's queue ticket is rejected", async () => {
+  await withKvFile((kv) => {
+    const store = kvStore(kv);
+    const make = (options: { leaseTtl?: number; pollInterval?: number }) => () =>
+      new DistributedLimiter(store, "poll", { limit: 1, ...options });
+    // Polls come up to 1.5 x pollInterval apart; a ticket lives leaseTtl.
+    assert.throws(make({ leaseTtl: 300, pollInterval: 101 }), {
+      name: "RangeError",
+      message:
+        /^Cannot create DistributedLimiter: 'pollInterval' must be .*<= leaseTtl \/ 3 \(100 with leaseTtl 300\).*received 101$/,
+    });
+    assert.throws(make({ pollInterval: 20_000 }), /'pollInterval'.*leaseTtl 30000.*received 20000/);
+    assert.throws(make({ pollInterval: 0 }), /'pollInterval'.*received 0/);
+    make({ leaseTtl: 300, pollInterval: 100 })();
+    // The default (50 ms on KV) shrinks to fit a short lease rather than throw.
+    make({ leaseTtl: 90 })();
+    return Promise.resolve();
+  });
+});
+
 Deno.test("Deno KV: a limit above what one KV value can hold is rejected up front", async () => {
   await withKvFile(async (kv) => {
     const store = kvStore(kv);
@@ -319,6 +339,35 @@ for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
         assert.deepEqual(order, ["first"]);
         await p1.release();
         await (await second).release();
+        assert.deepEqual(order, ["first", "second"]);
+      }),
+  });
+}
+
+for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
+  Deno.test({
+    name:
+      `${engine.name}: a waiter polling at the slowest allowed interval keeps its place for many ticket lifetimes`,
+    ignore: engine.ignore,
+    fn: () =>
+      engine.with(async (store) => {
+        // Tickets live 300 ms from the last poll; the slow process polls every
+        // 100 ms (jittered up to 150), the largest pollInterval allowed. Past
+        // that (400 ms here) the slow waiter's ticket expired between polls and
+        // the later waiter took the slot first.
+        const make = (pollInterval: number) =>
+          new DistributedLimiter(store, "slow-poll", { limit: 1, leaseTtl: 300, pollInterval });
+        const [a, b, slow] = [make(5), make(5), make(100)];
+        const held = await a.acquire();
+        const order: string[] = [];
+        const first = slow.acquire().then((p) => (order.push("first"), p));
+        await sleep(30);
+        const second = b.acquire().then((p) => (order.push("second"), p));
+        await sleep(1_000);
+        await held.release();
+        const winner = await Promise.race([first, second]);
+        await winner.release();
+        await (await (order[0] === "first" ? second : first)).release();
         assert.deepEqual(order, ["first", "second"]);
       }),
   });
