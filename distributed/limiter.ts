@@ -102,7 +102,9 @@ const pools = new WeakMap<DistributedLimiter, LeasePool>();
  *
  * Waiters of one process queue FIFO behind one poller; on Redis, waiters
  * across processes are served in arrival order (a global ticket queue), and
- * `tryAcquire` never jumps ahead of a waiter. On KV, order across processes
+ * `tryAcquire` never jumps ahead of a waiter; a process that dies while it
+ * waits leaves its ticket for up to `leaseTtl`, holding a free slot back
+ * that long, as a dead holder's lease does. On KV, order across processes
  * is whoever polls first. Store errors are retried with capped (≤ 1 s)
  * jittered backoff, indefinitely without a deadline; an effective deadline
  * ends the wait with the store's last error. It never admits on an error.
@@ -215,7 +217,11 @@ export class DistributedLimiter {
 
   /**
    * Runs `fn` holding a lease, in a scope that is cancelled if the lease is
-   * lost; releases the lease afterwards.
+   * lost; releases the lease afterwards, and returns once the release is
+   * done: while the store is down, that is when the lease would have
+   * expired anyway (up to `leaseTtl`, plus one retry delay of at most 1 s,
+   * after `fn`). To not wait, `acquire()` and call `release()` without
+   * awaiting it: the lease counts until released or expired either way.
    *
    * @typeParam T The type of `fn`'s value.
    * @param fn The work; it receives the scope's signal.
