@@ -21,6 +21,17 @@ import {
 
 const test = testOnEngines;
 
+/** Registers `fn` once per Redis engine (their global ticket queue has no KV counterpart). */
+function testOnRedis(name: string, fn: (store: DistributedStore) => Promise<void>): void {
+  for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
+    Deno.test({
+      name: `${engine.name}: ${name}`,
+      ignore: engine.ignore,
+      fn: () => engine.with(fn),
+    });
+  }
+}
+
 test("never more than limit leases are held, and waiters are served in arrival order", async (store) => {
   const limiter = new DistributedLimiter(store, "fifo", { limit: 2, pollInterval: 10 });
   let running = 0, peak = 0;
@@ -301,77 +312,58 @@ Deno.test("Deno KV: the largest limit it accepts fits in the store, every lease 
   });
 });
 
-for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
-  Deno.test({
-    name: `${engine.name}: a limit far above the KV bound is accepted`,
-    ignore: engine.ignore,
-    fn: () =>
-      engine.with(async (store) => {
-        const limiter = new DistributedLimiter(store, "large", { limit: 100_000 });
-        await limiter.setLimit(1_000_000);
-        assert.equal((await limiter.statistics()).limit, 1_000_000);
-      }),
-  });
+testOnRedis("a limit far above the KV bound is accepted", async (store) => {
+  const limiter = new DistributedLimiter(store, "large", { limit: 100_000 });
+  await limiter.setLimit(1_000_000);
+  assert.equal((await limiter.statistics()).limit, 1_000_000);
+});
+
+/**
+ * Separate limiters stand for separate processes, each with its own poller:
+ * one holds the only slot, then a process polling every `slowPoll` ms queues
+ * a waiter, and 30 ms later one polling every 5 ms does. Only the global
+ * ticket order can make the slow one win.
+ */
+async function slowFirstFastSecond(store: DistributedStore, slowPoll: number, leaseTtl?: number) {
+  const make = (pollInterval: number) =>
+    new DistributedLimiter(store, `order-${slowPoll}`, { limit: 1, leaseTtl, pollInterval });
+  const held = await make(5).acquire();
+  const order: string[] = [];
+  const first = make(slowPoll).acquire().then((p) => (order.push("first"), p));
+  await sleep(30);
+  const second = make(5).acquire().then((p) => (order.push("second"), p));
+  return { held, order, first, second, other: make(5) };
 }
 
-for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
-  Deno.test({
-    name: `${engine.name}: waiters in different processes are served in arrival order`,
-    ignore: engine.ignore,
-    fn: () =>
-      engine.with(async (store) => {
-        // Separate limiters stand for separate processes: each has its own poller.
-        // The first waiter's process polls slowly, the second's fast: only the
-        // global ticket order can make the first one win.
-        const make = (pollInterval: number) =>
-          new DistributedLimiter(store, "global-fifo", { limit: 1, pollInterval });
-        const [a, b, c, d] = [make(5), make(5), make(300), make(5)];
-        const held = await a.acquire();
-        const order: string[] = [];
-        const first = c.acquire().then((p) => (order.push("first"), p));
-        await sleep(30);
-        const second = b.acquire().then((p) => (order.push("second"), p));
-        await sleep(30);
-        await held.release();
-        // The freed slot belongs to the oldest ticket: nobody else may take it.
-        assert.equal(await d.tryAcquire(), undefined);
-        const p1 = await first;
-        assert.deepEqual(order, ["first"]);
-        await p1.release();
-        await (await second).release();
-        assert.deepEqual(order, ["first", "second"]);
-      }),
-  });
-}
+testOnRedis("waiters in different processes are served in arrival order", async (store) => {
+  const { held, order, first, second, other } = await slowFirstFastSecond(store, 300);
+  await sleep(30);
+  await held.release();
+  // The freed slot belongs to the oldest ticket: nobody else may take it.
+  assert.equal(await other.tryAcquire(), undefined);
+  const p1 = await first;
+  assert.deepEqual(order, ["first"]);
+  await p1.release();
+  await (await second).release();
+  assert.deepEqual(order, ["first", "second"]);
+});
 
-for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
-  Deno.test({
-    name:
-      `${engine.name}: a waiter polling at the slowest allowed interval keeps its place for many ticket lifetimes`,
-    ignore: engine.ignore,
-    fn: () =>
-      engine.with(async (store) => {
-        // Tickets live 300 ms from the last poll; the slow process polls every
-        // 100 ms (jittered up to 150), the largest pollInterval allowed. Past
-        // that (400 ms here) the slow waiter's ticket expired between polls and
-        // the later waiter took the slot first.
-        const make = (pollInterval: number) =>
-          new DistributedLimiter(store, "slow-poll", { limit: 1, leaseTtl: 300, pollInterval });
-        const [a, b, slow] = [make(5), make(5), make(100)];
-        const held = await a.acquire();
-        const order: string[] = [];
-        const first = slow.acquire().then((p) => (order.push("first"), p));
-        await sleep(30);
-        const second = b.acquire().then((p) => (order.push("second"), p));
-        await sleep(1_000);
-        await held.release();
-        const winner = await Promise.race([first, second]);
-        await winner.release();
-        await (await (order[0] === "first" ? second : first)).release();
-        assert.deepEqual(order, ["first", "second"]);
-      }),
-  });
-}
+testOnRedis(
+  "a waiter polling at the slowest allowed interval keeps its place for many ticket lifetimes",
+  async (store) => {
+    // Tickets live 300 ms from the last poll; the slow process polls every
+    // 100 ms (jittered up to 150), the largest pollInterval allowed. Past
+    // that (400 ms here) the slow waiter's ticket expired between polls and
+    // the later waiter took the slot first.
+    const { held, order, first, second } = await slowFirstFastSecond(store, 100, 300);
+    await sleep(1_000);
+    await held.release();
+    const winner = await Promise.race([first, second]);
+    await winner.release();
+    await (await (order[0] === "first" ? second : first)).release();
+    assert.deepEqual(order, ["first", "second"]);
+  },
+);
 
 /**
  * A store whose next lease-round reply is lost after the round has run (an
