@@ -12,7 +12,11 @@ export interface DistributedPermit extends AsyncDisposable {
   readonly leaseId: string;
   /** Aborts (reason: a `LeaseLostError`) if the lease is lost; never on release. */
   readonly signal: AbortSignal;
-  /** Gives the slot back. Idempotent, never rejects, a no-op after a lease loss. */
+  /**
+   * Gives the slot back. Idempotent, never rejects, a no-op after a lease
+   * loss. Resolves once the store dropped the lease; while the store is down,
+   * once the lease would have expired anyway (up to `leaseTtl`).
+   */
   release(): Promise<void>;
 }
 

@@ -54,6 +54,14 @@ function isLocked(err: unknown): boolean {
 }
 
 /**
+ * The largest `DistributedLimiter` limit on KV. Every lease of a name lives
+ * in one value, and KV rejects a value over 64 KiB: a lease (a UUID and its
+ * expiry) takes about 47 bytes, so 1,394 fit (bench/README.md, "A KV
+ * value's lease capacity"). 1,000 keeps 28 % of the value spare.
+ */
+export const KV_MAX_LEASES = 1_000;
+
+/**
  * Ms a GCRA decision may lie past its bound and still fit: float rounding,
  * not time. `period / limit` is rarely exact in binary, so the steps of a
  * full burst can sum to a hair over `burst * interval`, and each stored

@@ -13,6 +13,7 @@ import { isCancelled } from "../concurrency/errors.ts";
 import { checkFunction } from "../concurrency/_validate.ts";
 import { backendOf, checkName, type DistributedStore, type StoreBackend } from "./_store.ts";
 import { isPositiveFinite, isPositiveInteger, numberOption, optionsObject } from "./_checks.ts";
+import { KV_MAX_LEASES } from "./kv_store.ts";
 import { LeasePool } from "./_lease_pool.ts";
 import type { DistributedPermit } from "./_lease_permit.ts";
 
@@ -20,7 +21,11 @@ export type { DistributedPermit } from "./_lease_permit.ts";
 
 /** Options of the {@linkcode DistributedLimiter} constructor. */
 export interface DistributedLimiterOptions {
-  /** Leases held at once across all processes, while no limit is stored: a positive integer. */
+  /**
+   * Leases held at once across all processes, while no limit is stored: a
+   * positive integer, at most 1,000 on Deno KV (a name's leases share one
+   * value of at most 64 KiB).
+   */
   limit: number;
   /**
    * Milliseconds a lease lives without a renewal; a dead holder's slot is
@@ -37,11 +42,16 @@ export interface DistributedLimiterOptions {
   heartbeat?: number;
   /**
    * Milliseconds between two store reads while this process has waiters
-   * (jittered by ±50 %). Only a local release or a new waiter polls sooner.
-   * A slot another process frees waits up to this long for its next holder:
-   * Redis round trips are cheap, KV reads (billed on Deploy) less so.
+   * (jittered by ±50 %): `> 0` and `<= leaseTtl / 3`. Only a local release
+   * or a new waiter polls sooner. A slot another process frees waits up to
+   * this long for its next holder: Redis round trips are cheap, KV reads
+   * (billed on Deploy) less so. Each poll keeps this process's waiters in
+   * the global queue on Redis, where a waiter's ticket expires `leaseTtl`
+   * after the last one: the bound keeps the longest gap between polls
+   * (1.5 x `pollInterval`) within `leaseTtl / 2`, so a live waiter never
+   * loses its place.
    *
-   * @default {5 on Redis, 50 on Deno KV}
+   * @default {5 on Redis, 50 on Deno KV (at most leaseTtl / 3)}
    */
   pollInterval?: number;
 }
@@ -64,6 +74,21 @@ export interface DistributedLimiterStatistics {
 
 const WHERE = "Cannot create DistributedLimiter";
 
+const fitsKvValue = (n: number): boolean => isPositiveInteger(n) && n <= KV_MAX_LEASES;
+
+/**
+ * A limit the store can hold: on KV every lease of a name shares one value,
+ * so a larger limit would fail every round once the value is full, the
+ * renewals of the leases already held with it.
+ */
+function limitOption(limit: unknown, backend: StoreBackend, where: string): number {
+  const kv = backend.engine === "deno-kv";
+  const expected = kv
+    ? `a positive integer <= ${KV_MAX_LEASES} on Deno KV (a name's leases share one value of at most 64 KiB)`
+    : "a positive integer";
+  return numberOption(limit, "limit", where, expected, kv ? fitsKvValue : isPositiveInteger);
+}
+
 /** Each limiter's pool, for its console view. */
 const pools = new WeakMap<DistributedLimiter, LeasePool>();
 
@@ -77,7 +102,9 @@ const pools = new WeakMap<DistributedLimiter, LeasePool>();
  *
  * Waiters of one process queue FIFO behind one poller; on Redis, waiters
  * across processes are served in arrival order (a global ticket queue), and
- * `tryAcquire` never jumps ahead of a waiter. On KV, order across processes
+ * `tryAcquire` never jumps ahead of a waiter; a process that dies while it
+ * waits leaves its ticket for up to `leaseTtl`, holding a free slot back
+ * that long, as a dead holder's lease does. On KV, order across processes
  * is whoever polls first. Store errors are retried with capped (≤ 1 s)
  * jittered backoff, indefinitely without a deadline; an effective deadline
  * ends the wait with the store's last error. It never admits on an error.
@@ -109,15 +136,16 @@ export class DistributedLimiter {
    * @param name The shared name: 1-128 characters of `A-Z a-z 0-9 _ . : -`.
    * @param options The limit, lease time, heartbeat and poll interval.
    * @throws {TypeError} If `store` is not a store, or an argument has the wrong type.
-   * @throws {RangeError} If `limit` is not a positive integer, `leaseTtl` not
-   * finite and `> 0`, `heartbeat` not in `(0, leaseTtl / 2]`, or `name` has
-   * other characters.
+   * @throws {RangeError} If `limit` is not a positive integer (at most 1,000
+   * on Deno KV), `leaseTtl` not finite and `> 0`, `heartbeat` not in
+   * `(0, leaseTtl / 2]`, `pollInterval` not in `(0, leaseTtl / 3]`, or
+   * `name` has other characters.
    */
   constructor(store: DistributedStore, name: string, options: DistributedLimiterOptions) {
     this.#backend = backendOf(store, WHERE);
     this.#name = checkName(name, WHERE);
     const o = optionsObject(options, WHERE);
-    this.#limit = numberOption(o.limit, "limit", WHERE, "a positive integer", isPositiveInteger);
+    this.#limit = limitOption(o.limit, this.#backend, WHERE);
     const ttl = o.leaseTtl === undefined ? 30_000 : numberOption(
       o.leaseTtl,
       "leaseTtl",
@@ -132,14 +160,20 @@ export class DistributedLimiter {
       `a number of ms > 0 and <= leaseTtl / 2 (${ttl / 2})`,
       (n) => n > 0 && n <= ttl / 2,
     );
+    // A waiter's queue ticket lives leaseTtl from its process's last poll,
+    // and polls come up to 1.5 x pollInterval apart (jitter): at most
+    // leaseTtl / 3 leaves half the ticket's life for round trips, as
+    // heartbeat <= leaseTtl / 2 does for a lease.
+    const maxPoll = ttl / 3;
     const poll = o.pollInterval === undefined
-      ? this.#backend.engine === "redis" ? 5 : 50
+      ? Math.min(this.#backend.engine === "redis" ? 5 : 50, maxPoll)
       : numberOption(
         o.pollInterval,
         "pollInterval",
         WHERE,
-        "a finite number of ms > 0",
-        isPositiveFinite,
+        `a number of ms > 0 and <= leaseTtl / 3 (${+maxPoll.toFixed(3)} with leaseTtl ${ttl}), ` +
+          "so a waiter's queue ticket outlives the gap between its polls",
+        (n) => n > 0 && n <= maxPoll,
       );
     this.#pool = new LeasePool({
       backend: this.#backend,
@@ -183,7 +217,11 @@ export class DistributedLimiter {
 
   /**
    * Runs `fn` holding a lease, in a scope that is cancelled if the lease is
-   * lost; releases the lease afterwards.
+   * lost; releases the lease afterwards, and returns once the release is
+   * done: while the store is down, that is when the lease would have
+   * expired anyway (up to `leaseTtl`, plus one retry delay of at most 1 s,
+   * after `fn`). To not wait, `acquire()` and call `release()` without
+   * awaiting it: the lease counts until released or expired either way.
    *
    * @typeParam T The type of `fn`'s value.
    * @param fn The work; it receives the scope's signal.
@@ -228,19 +266,14 @@ export class DistributedLimiter {
    * Stores a new limit for every process sharing the name. Lowering it never
    * revokes leases already held.
    *
-   * @param limit A positive integer.
+   * @param limit A positive integer, at most 1,000 on Deno KV.
    * @returns A promise that resolves once stored.
-   * @throws {RangeError} If `limit` is not a positive integer.
+   * @throws {RangeError} If `limit` is not a positive integer, or above 1,000
+   * on Deno KV (nothing is stored then).
    * @throws The store's error.
    */
   async setLimit(limit: number): Promise<void> {
-    numberOption(
-      limit,
-      "limit",
-      "Cannot set DistributedLimiter limit",
-      "a positive integer",
-      isPositiveInteger,
-    );
+    limitOption(limit, this.#backend, "Cannot set DistributedLimiter limit");
     await this.#backend.setLimit(this.#name, limit);
     this.#pool.pollSoon();
   }

@@ -76,6 +76,11 @@ function decision({ ok, wait }: GcraOutcome): RateDecision {
  * A reservation that would only come due after the ambient deadline is not
  * made: `acquire` rejects at once with a `RateLimitError`.
  *
+ * A decision whose reply is lost (the store call throws after the store
+ * decided) may have reserved its cost: `acquire` retries it, and a caller
+ * that retries a rejected `tryAcquire` asks again, so the cost can be
+ * reserved twice. That only under-admits; it never lets more pass.
+ *
  * @example Usage
  * ```ts
  * import { DistributedRateLimiter, kvStore } from "@lionpride/core/distributed";
@@ -222,7 +227,8 @@ export class DistributedRateLimiter {
    * @returns `{ ok, retryAfter }`: `retryAfter` is the ms until `cost` would
    * fit (0 when ok).
    * @throws {RangeError} If `cost` is not in `(0, burst]`.
-   * @throws The store's error.
+   * @throws The store's error. The store may have admitted `cost` before
+   * the reply was lost: retrying then reserves it again (under-admits only).
    */
   tryAcquire(cost = 1): Promise<RateDecision> {
     try {

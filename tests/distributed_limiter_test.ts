@@ -21,6 +21,17 @@ import {
 
 const test = testOnEngines;
 
+/** Registers `fn` once per Redis engine (their global ticket queue has no KV counterpart). */
+function testOnRedis(name: string, fn: (store: DistributedStore) => Promise<void>): void {
+  for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
+    Deno.test({
+      name: `${engine.name}: ${name}`,
+      ignore: engine.ignore,
+      fn: () => engine.with(fn),
+    });
+  }
+}
+
 test("never more than limit leases are held, and waiters are served in arrival order", async (store) => {
   const limiter = new DistributedLimiter(store, "fifo", { limit: 2, pollInterval: 10 });
   let running = 0, peak = 0;
@@ -253,35 +264,106 @@ Deno.test("bad arguments throw errors that name the parameter and the value", as
   }
 });
 
-for (const engine of engines.filter((e) => e.name.startsWith("Redis"))) {
-  Deno.test({
-    name: `${engine.name}: waiters in different processes are served in arrival order`,
-    ignore: engine.ignore,
-    fn: () =>
-      engine.with(async (store) => {
-        // Separate limiters stand for separate processes: each has its own poller.
-        // The first waiter's process polls slowly, the second's fast: only the
-        // global ticket order can make the first one win.
-        const make = (pollInterval: number) =>
-          new DistributedLimiter(store, "global-fifo", { limit: 1, pollInterval });
-        const [a, b, c, d] = [make(5), make(5), make(300), make(5)];
-        const held = await a.acquire();
-        const order: string[] = [];
-        const first = c.acquire().then((p) => (order.push("first"), p));
-        await sleep(30);
-        const second = b.acquire().then((p) => (order.push("second"), p));
-        await sleep(30);
-        await held.release();
-        // The freed slot belongs to the oldest ticket: nobody else may take it.
-        assert.equal(await d.tryAcquire(), undefined);
-        const p1 = await first;
-        assert.deepEqual(order, ["first"]);
-        await p1.release();
-        await (await second).release();
-        assert.deepEqual(order, ["first", "second"]);
-      }),
+Deno.test("a pollInterval whose jittered gap could outlast a waiter's queue ticket is rejected", async () => {
+  await withKvFile((kv) => {
+    const store = kvStore(kv);
+    const make = (options: { leaseTtl?: number; pollInterval?: number }) => () =>
+      new DistributedLimiter(store, "poll", { limit: 1, ...options });
+    // Polls come up to 1.5 x pollInterval apart; a ticket lives leaseTtl.
+    assert.throws(make({ leaseTtl: 300, pollInterval: 101 }), {
+      name: "RangeError",
+      message:
+        /^Cannot create DistributedLimiter: 'pollInterval' must be .*<= leaseTtl \/ 3 \(100 with leaseTtl 300\).*received 101$/,
+    });
+    assert.throws(make({ pollInterval: 20_000 }), /'pollInterval'.*leaseTtl 30000.*received 20000/);
+    assert.throws(make({ pollInterval: 0 }), /'pollInterval'.*received 0/);
+    make({ leaseTtl: 300, pollInterval: 100 })();
+    // The default (50 ms on KV) shrinks to fit a short lease rather than throw.
+    make({ leaseTtl: 90 })();
+    return Promise.resolve();
   });
+});
+
+Deno.test("Deno KV: a limit above what one KV value can hold is rejected up front", async () => {
+  await withKvFile(async (kv) => {
+    const store = kvStore(kv);
+    assert.throws(() => new DistributedLimiter(store, "huge", { limit: 1_001 }), {
+      name: "RangeError",
+      message:
+        /^Cannot create DistributedLimiter: 'limit' must be a positive integer <= 1000 on Deno KV .*received 1001$/,
+    });
+    const limiter = new DistributedLimiter(store, "huge", { limit: 2 });
+    await assert.rejects(limiter.setLimit(5_000), {
+      name: "RangeError",
+      message: /^Cannot set DistributedLimiter limit: 'limit' must be .*<= 1000 .*received 5000$/,
+    });
+    assert.equal((await limiter.statistics()).limit, 2, "nothing was stored");
+  });
+});
+
+Deno.test("Deno KV: the largest limit it accepts fits in the store, every lease held at once", async () => {
+  await withKvFile(async (kv) => {
+    const limiter = new DistributedLimiter(kvStore(kv), "full", { limit: 1_000 });
+    // One poller round asks for all of them: the value holds 1,000 leases at once.
+    const permits = await Promise.all(Array.from({ length: 1_000 }, () => limiter.acquire()));
+    assert.equal((await limiter.statistics()).held, 1_000);
+    await Promise.all(permits.map((p) => p.release()));
+    assert.equal((await limiter.statistics()).held, 0);
+  });
+});
+
+testOnRedis("a limit far above the KV bound is accepted", async (store) => {
+  const limiter = new DistributedLimiter(store, "large", { limit: 100_000 });
+  await limiter.setLimit(1_000_000);
+  assert.equal((await limiter.statistics()).limit, 1_000_000);
+});
+
+/**
+ * Separate limiters stand for separate processes, each with its own poller:
+ * one holds the only slot, then a process polling every `slowPoll` ms queues
+ * a waiter, and 30 ms later one polling every 5 ms does. Only the global
+ * ticket order can make the slow one win.
+ */
+async function slowFirstFastSecond(store: DistributedStore, slowPoll: number, leaseTtl?: number) {
+  const make = (pollInterval: number) =>
+    new DistributedLimiter(store, `order-${slowPoll}`, { limit: 1, leaseTtl, pollInterval });
+  const held = await make(5).acquire();
+  const order: string[] = [];
+  const first = make(slowPoll).acquire().then((p) => (order.push("first"), p));
+  await sleep(30);
+  const second = make(5).acquire().then((p) => (order.push("second"), p));
+  return { held, order, first, second, other: make(5) };
 }
+
+testOnRedis("waiters in different processes are served in arrival order", async (store) => {
+  const { held, order, first, second, other } = await slowFirstFastSecond(store, 300);
+  await sleep(30);
+  await held.release();
+  // The freed slot belongs to the oldest ticket: nobody else may take it.
+  assert.equal(await other.tryAcquire(), undefined);
+  const p1 = await first;
+  assert.deepEqual(order, ["first"]);
+  await p1.release();
+  await (await second).release();
+  assert.deepEqual(order, ["first", "second"]);
+});
+
+testOnRedis(
+  "a waiter polling at the slowest allowed interval keeps its place for many ticket lifetimes",
+  async (store) => {
+    // Tickets live 300 ms from the last poll; the slow process polls every
+    // 100 ms (jittered up to 150), the largest pollInterval allowed. Past
+    // that (400 ms here) the slow waiter's ticket expired between polls and
+    // the later waiter took the slot first.
+    const { held, order, first, second } = await slowFirstFastSecond(store, 100, 300);
+    await sleep(1_000);
+    await held.release();
+    const winner = await Promise.race([first, second]);
+    await winner.release();
+    await (await (order[0] === "first" ? second : first)).release();
+    assert.deepEqual(order, ["first", "second"]);
+  },
+);
 
 /**
  * A store whose next lease-round reply is lost after the round has run (an
