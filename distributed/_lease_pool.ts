@@ -82,6 +82,12 @@ export class LeasePool {
   #running = false;
   #wake: (() => void) | undefined = undefined;
   #nextPoll = 0;
+  /**
+   * Bumped by every ask for an early poll (an arrival, a local release,
+   * `pollSoon`): one made while a round is in flight was not part of it, so
+   * that round must not push the next poll a whole interval away.
+   */
+  #asks = 0;
   #failures = 0;
   #lastError: unknown = undefined;
   /** True while the loop backs off after a store error: new work waits for it. */
@@ -114,7 +120,7 @@ export class LeasePool {
       permit: undefined,
     };
     const promise = this.#queue.wait(scope, signal, entry);
-    this.#nextPoll = 0;
+    this.#pollNow();
     this.#kick();
     return this.#awaitGrant(promise, entry, scope, signal);
   }
@@ -175,8 +181,13 @@ export class LeasePool {
    * answered ends a backoff too.
    */
   pollSoon(): void {
-    this.#nextPoll = 0;
+    this.#pollNow();
     if (this.#queue.size > 0) this.#kick(true);
+  }
+
+  #pollNow(): void {
+    this.#nextPoll = 0;
+    this.#asks++;
   }
 
   #kick(afterStoreAnswered = false): void {
@@ -236,6 +247,7 @@ export class LeasePool {
         continue;
       }
       const want = poll ? this.#wanted() : [];
+      const asks = this.#asks;
       let out: LeaseOutcome;
       try {
         out = await c.backend.leaseRound(c.name, {
@@ -253,7 +265,9 @@ export class LeasePool {
       this.#failures = 0;
       this.#lastError = undefined;
       this.#settle(out, release, renew, now);
-      if (poll) this.#nextPoll = currentTime() + c.poll * (0.5 + Math.random());
+      if (poll && this.#asks === asks) {
+        this.#nextPoll = currentTime() + c.poll * (0.5 + Math.random());
+      }
     }
   }
 
@@ -365,7 +379,7 @@ export class LeasePool {
     h.loss?.clear();
     return new Promise((resolve) => {
       this.#releases.set(id, { until: currentTime() + this.#c.ttl, done: resolve });
-      this.#nextPoll = 0;
+      this.#pollNow();
       this.#kick();
     });
   }

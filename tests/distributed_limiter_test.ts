@@ -3,6 +3,8 @@
 
 import assert from "node:assert/strict";
 import { CancelScope, failAfter, sleep, TimeoutError } from "../mod.ts";
+import type { GcraRequest, LeaseOutcome, LeaseRound } from "../distributed/_store.ts";
+import { StoreBackend } from "../distributed/_store.ts";
 import {
   DistributedLimiter,
   type DistributedStore,
@@ -500,4 +502,62 @@ Deno.test("Deno KV: waiters arriving while the store fails do not cut its backof
     const permit = await limiter.acquire(); // drains what the aborted waiters left behind
     await permit.release();
   });
+});
+
+/** A store whose lease rounds each take `delay` ms more, so a test can act while one is in flight. */
+class SlowRounds extends StoreBackend {
+  readonly engine: "deno-kv" | "redis";
+  readonly #inner: StoreBackend;
+  constructor(store: DistributedStore, readonly delay: number) {
+    super();
+    this.#inner = store as StoreBackend;
+    this.engine = this.#inner.engine;
+  }
+  async leaseRound(name: string, round: LeaseRound): Promise<LeaseOutcome> {
+    await sleep(this.delay);
+    return this.#inner.leaseRound(name, round);
+  }
+  leaseStats(name: string, defaultLimit: number) {
+    return this.#inner.leaseStats(name, defaultLimit);
+  }
+  setLimit(name: string, limit: number) {
+    return this.#inner.setLimit(name, limit);
+  }
+  gcra(name: string, request: GcraRequest) {
+    return this.#inner.gcra(name, request);
+  }
+  breakerRead(name: string) {
+    return this.#inner.breakerRead(name);
+  }
+  breakerWrite(name: string, ms: number) {
+    return this.#inner.breakerWrite(name, ms);
+  }
+}
+
+test("a waiter arriving while a round is in flight is asked for in the next round, not a poll later", async (inner) => {
+  // Polls 1-3 s apart: only the arrival itself can make the second waiter
+  // be asked for soon.
+  const store = new SlowRounds(inner, 50);
+  const limiter = new DistributedLimiter(store, "arrive", { limit: 2, pollInterval: 2_000 });
+  const first = limiter.acquire();
+  await sleep(20); // the round asking for the first is in flight
+  const started = performance.now();
+  const second = await limiter.acquire();
+  const took = performance.now() - started;
+  await Promise.all([(await first).release(), second.release()]);
+  assert.ok(took < 500, `the second of two free slots took ${Math.round(took)} ms`);
+});
+
+test("a slot released while a round is in flight goes to a local waiter in the next round", async (inner) => {
+  const store = new SlowRounds(inner, 50);
+  const limiter = new DistributedLimiter(store, "handover", { limit: 1, pollInterval: 2_000 });
+  const held = await limiter.acquire();
+  const waiting = limiter.acquire();
+  await sleep(20); // the round asking for the waiter is in flight
+  const started = performance.now();
+  await held.release();
+  const next = await waiting;
+  const took = performance.now() - started;
+  await next.release();
+  assert.ok(took < 500, `a local waiter got the released slot ${Math.round(took)} ms later`);
 });
