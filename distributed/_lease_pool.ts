@@ -21,7 +21,12 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { currentScope, effectiveDeadline, pendingCancellation } from "../concurrency/cancel.ts";
+import {
+  currentScope,
+  effectiveDeadline,
+  effectiveDeadlineOf,
+  pendingCancellation,
+} from "../concurrency/cancel.ts";
 import { currentTime, Timer } from "../concurrency/clock.ts";
 import { isCancelled } from "../concurrency/errors.ts";
 import { startWait, type Waiter, WaitQueue } from "../concurrency/_wait_queue.ts";
@@ -54,6 +59,7 @@ export interface PoolConfig {
 
 interface WaitEntry {
   id: string;
+  /** The effective deadline of the wait, as last read (a scope's deadline may move). */
   deadline: number;
   /** True once the id went to the store (it may hold a lease or a ticket there). */
   sent: boolean;
@@ -290,7 +296,10 @@ export class LeasePool {
     const giveUp = currentTime() + delay;
     for (let w = this.#queue.head; w !== undefined;) {
       const next = w.next;
-      if ((w.payload as WaitEntry).deadline <= giveUp) this.#queue.cancel(w, err);
+      // Read now, not at arrival: the waiter's scope may have moved its deadline.
+      const entry = w.payload as WaitEntry;
+      entry.deadline = effectiveDeadlineOf(w.scope);
+      if (entry.deadline <= giveUp) this.#queue.cancel(w, err);
       w = next;
     }
     this.#backingOff = true;

@@ -2,11 +2,12 @@
 // DistributedLimiter within one process, on a real Deno KV and a real Redis.
 
 import assert from "node:assert/strict";
-import { CancelScope, failAfter, sleep, TimeoutError } from "../mod.ts";
+import { CancelScope, currentTime, failAfter, sleep, TimeoutError } from "../mod.ts";
 import type { GcraRequest, LeaseOutcome, LeaseRound } from "../distributed/_store.ts";
 import { StoreBackend } from "../distributed/_store.ts";
 import {
   DistributedLimiter,
+  type DistributedPermit,
   type DistributedStore,
   kvStore,
   LeaseLostError,
@@ -560,4 +561,21 @@ test("a slot released while a round is in flight goes to a local waiter in the n
   const took = performance.now() - started;
   await next.release();
   assert.ok(took < 500, `a local waiter got the released slot ${Math.round(took)} ms later`);
+});
+
+Deno.test("Deno KV: a wait whose deadline was moved later is not ended at the old one while the store fails", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    faulty.down = true;
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "extended", { limit: 1 });
+    const scope = new CancelScope({ deadline: currentTime() + 300 });
+    const waiting = scope.run(() => limiter.acquire()).catch((err: unknown) => err);
+    await sleep(50);
+    scope.deadline = currentTime() + 5_000;
+    await sleep(550); // well past the first deadline
+    faulty.down = false;
+    const permit = await waiting;
+    assert.ok(!(permit instanceof Error), `the wait ended with ${permit}`);
+    await (permit as DistributedPermit).release();
+  });
 });
