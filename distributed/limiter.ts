@@ -89,6 +89,19 @@ function limitOption(limit: unknown, backend: StoreBackend, where: string): numb
   return numberOption(limit, "limit", where, expected, kv ? fitsKvValue : isPositiveInteger);
 }
 
+/** Resolves once `work` has settled or `lost` has aborted. */
+function settledOrLost(work: Promise<unknown>, lost: AbortSignal): Promise<void> {
+  if (lost.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      lost.removeEventListener("abort", done);
+      resolve();
+    };
+    lost.addEventListener("abort", done);
+    work.then(done, done);
+  });
+}
+
 /** Each limiter's pool, for its console view. */
 const pools = new WeakMap<DistributedLimiter, LeasePool>();
 
@@ -217,11 +230,15 @@ export class DistributedLimiter {
 
   /**
    * Runs `fn` holding a lease, in a scope that is cancelled if the lease is
-   * lost; releases the lease afterwards, and returns once the release is
-   * done: while the store is down, that is when the lease would have
-   * expired anyway (up to `leaseTtl`, plus one retry delay of at most 1 s,
-   * after `fn`). To not wait, `acquire()` and call `release()` without
-   * awaiting it: the lease counts until released or expired either way.
+   * lost; releases the lease once `fn` has settled, and returns once the
+   * release is done. A cancellation `fn` ignores does not free the slot
+   * under it: the lease is held until `fn` settles (or is lost), so no other
+   * holder runs beside it, though an enclosing `failAfter` or `moveOnAfter`
+   * still returns on time. While the store is down the release takes until
+   * the lease would have expired anyway (up to `leaseTtl`, plus one retry
+   * delay of at most 1 s, after `fn`). To not wait, `acquire()` and call
+   * `release()` without awaiting it: the lease counts until released or
+   * expired either way.
    *
    * @typeParam T The type of `fn`'s value.
    * @param fn The work; it receives the scope's signal.
@@ -239,14 +256,23 @@ export class DistributedLimiter {
     const scope = new CancelScope();
     const onLost = (): void => scope.cancel(permit.signal.reason);
     permit.signal.addEventListener("abort", onLost);
+    let work: Promise<unknown> | undefined;
     try {
-      const value = await scope.run((s) => fn(s.signal));
+      const value = await scope.run((s) => {
+        const out = fn(s.signal);
+        work = Promise.resolve(out);
+        return out;
+      });
       if (permit.signal.aborted) throw permit.signal.reason;
       return value as T;
     } catch (err) {
       throw permit.signal.aborted && isCancelled(err) ? permit.signal.reason : err;
     } finally {
       permit.signal.removeEventListener("abort", onLost);
+      // A cancellation ends the scope one turn after it, even if fn ignores
+      // it; the slot stays fn's until fn settles (or the lease is lost), or
+      // another holder would run beside it.
+      if (work !== undefined) await settledOrLost(work, permit.signal);
       await permit.release();
     }
   }

@@ -2,7 +2,7 @@
 // DistributedLimiter within one process, on a real Deno KV and a real Redis.
 
 import assert from "node:assert/strict";
-import { CancelScope, currentTime, failAfter, sleep, TimeoutError } from "../mod.ts";
+import { CancelScope, currentTime, failAfter, moveOnAfter, sleep, TimeoutError } from "../mod.ts";
 import type { GcraRequest, LeaseOutcome, LeaseRound } from "../distributed/_store.ts";
 import { StoreBackend } from "../distributed/_store.ts";
 import {
@@ -578,4 +578,19 @@ Deno.test("Deno KV: a wait whose deadline was moved later is not ended at the ol
     assert.ok(!(permit instanceof Error), `the wait ended with ${permit}`);
     await (permit as DistributedPermit).release();
   });
+});
+
+test("use keeps its lease until fn settles, even when a deadline ends the call before fn does", async (store) => {
+  const limiter = new DistributedLimiter(store, "overrun", { limit: 1, pollInterval: 5 });
+  let running = 0, peak = 0;
+  // Work that ignores its signal: a deadline cannot stop it, only stop waiting for it.
+  const stubborn = async () => {
+    peak = Math.max(peak, ++running);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    running--;
+  };
+  const first = moveOnAfter(30, () => limiter.use(stubborn));
+  assert.equal(await first, undefined, "the deadline ended the call");
+  await limiter.use(stubborn);
+  assert.equal(peak, 1, "a second fn ran beside one still running under the limit of 1");
 });
