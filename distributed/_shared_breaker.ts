@@ -91,6 +91,11 @@ function within<T>(op: Promise<T>, deadline: number): Promise<T | typeof LATE> {
 export class SharedBreaker {
   readonly #backend: StoreBackend;
   readonly #name: string;
+  /**
+   * The probe leases' name: "/" is not allowed in the names users give, so
+   * no DistributedLimiter can share these leases.
+   */
+  readonly #probeName: string;
   readonly #syncInterval: number;
   readonly #probeTtl: number;
   readonly #probes: number;
@@ -119,6 +124,7 @@ export class SharedBreaker {
     const o = optionsObject(options, `${where}: 'shared'`);
     this.#backend = backendOf(o.store, where);
     this.#name = checkName(o.name, where);
+    this.#probeName = `${this.#name}/probe`;
     this.#syncInterval = o.syncInterval === undefined ? 1_000 : numberOption(
       o.syncInterval,
       "syncInterval",
@@ -184,7 +190,7 @@ export class SharedBreaker {
     const id = crypto.randomUUID();
     // The sync spent the wait: the store is away, decide locally.
     if (currentTime() >= deadline) return id;
-    const round = this.#backend.leaseRound(`${this.#name}.probe`, {
+    const round = this.#backend.leaseRound(this.#probeName, {
       ttl: this.#probeTtl,
       defaultLimit: this.#probes,
       want: [id],
@@ -237,7 +243,7 @@ export class SharedBreaker {
 
   /** Releases a probe lease; never rejects (it expires after resetTimeout anyway). */
   #release(probe: string): Promise<void> {
-    return this.#backend.leaseRound(`${this.#name}.probe`, {
+    return this.#backend.leaseRound(this.#probeName, {
       ttl: this.#probeTtl,
       defaultLimit: this.#probes,
       want: [],

@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { CircuitBreaker, CircuitOpenError, currentTime, failAfter, sleep } from "../mod.ts";
 import { pendingDeadlines } from "../concurrency/clock.ts";
-import { type DistributedStore, kvStore, redisStore } from "../distributed/mod.ts";
+import {
+  DistributedLimiter,
+  type DistributedStore,
+  kvStore,
+  redisStore,
+} from "../distributed/mod.ts";
 import type { StoreBackend } from "../distributed/_store.ts";
 import { FaultyKv, testOnEngines, withKvFile } from "./_distributed.ts";
 
@@ -337,7 +342,7 @@ Deno.test("a probe lease the store grants after the breaker stopped waiting is g
     assert.equal(late.waiting, 1, "the grant was not held back");
     late.answer(); // the grant lands now
     assert.ok(
-      await eventually(async () => (await store.leaseStats("upstream.probe", 1)).held === 0),
+      await eventually(async () => (await store.leaseStats("upstream/probe", 1)).held === 0),
       "the late probe lease was kept until its TTL",
     );
   });
@@ -401,4 +406,22 @@ Deno.test("a breaker's writes reach the store in order, however late the first a
       "a late write undid a newer one",
     );
   });
+});
+
+test("a DistributedLimiter named like a breaker's probe leases does not share them", async (store) => {
+  // The breaker "upstream" keeps its probe leases under an internal name; a
+  // limiter may take any valid name, "upstream.probe" included.
+  const limiter = new DistributedLimiter(store, "upstream.probe", { limit: 1 });
+  const permit = await limiter.acquire();
+  try {
+    const [a] = pair(store, 20);
+    await assert.rejects(a.call(fail), /upstream down/);
+    await assert.rejects(a.call(fail), /upstream down/);
+    assert.equal(a.state, "open");
+    await sleep(a.statistics().retryAfter + 5); // half-open: the next call is the probe
+    assert.equal(await a.call(ok), "fine", "the limiter's lease took the probe slot");
+    assert.equal(a.state, "closed");
+  } finally {
+    await permit.release();
+  }
 });
