@@ -315,6 +315,19 @@ async function eventually(check: () => boolean | Promise<boolean>): Promise<bool
   return false;
 }
 
+/** The breaker "upstream" over `store`, opened by one failure. */
+function upstreamBreaker(
+  store: DistributedStore,
+  resetTimeout: number,
+  syncInterval: number,
+): CircuitBreaker {
+  return new CircuitBreaker({
+    failureThreshold: 1,
+    resetTimeout,
+    shared: { store, name: "upstream", syncInterval },
+  });
+}
+
 async function withLateKv(fn: (late: LateKv, backend: StoreBackend) => Promise<void>) {
   const kv = await Deno.openKv(":memory:");
   try {
@@ -327,11 +340,9 @@ async function withLateKv(fn: (late: LateKv, backend: StoreBackend) => Promise<v
 
 Deno.test("a probe lease the store grants after the breaker stopped waiting is given back", async () => {
   await withLateKv(async (late, store) => {
-    const a = new CircuitBreaker({
-      failureThreshold: 1,
-      resetTimeout: 60_000, // the probe lease's TTL: a leaked lease would outlive the test
-      shared: { store, name: "upstream", syncInterval: SYNC }, // its first read must answer in time
-    });
+    // resetTimeout is the probe lease's TTL: a leaked lease would outlive the
+    // test; syncInterval is SYNC: its first read must answer in time.
+    const a = upstreamBreaker(store, 60_000, SYNC);
     await store.breakerWrite("upstream", 5); // another process opened it, half-open in 5 ms
     await assert.rejects(a.call(ok), CircuitOpenError);
     assert.equal(pendingDeadlines(), 0, "the wait for a read that answered kept its timer");
@@ -350,11 +361,7 @@ Deno.test("a probe lease the store grants after the breaker stopped waiting is g
 
 Deno.test("a shared state the store reads out after the breaker stopped waiting is not adopted", async () => {
   await withLateKv(async (late, store) => {
-    const a = new CircuitBreaker({
-      failureThreshold: 1,
-      resetTimeout: 60_000,
-      shared: { store, name: "upstream", syncInterval: 20 },
-    });
+    const a = upstreamBreaker(store, 60_000, 20);
     late.holdReads = true;
     await store.breakerWrite("upstream", 60_000); // another process opened it...
     const [value] = await timed(() => a.call(ok)); // ...but this one cannot read that in time
@@ -368,11 +375,7 @@ Deno.test("a shared state the store reads out after the breaker stopped waiting 
 
 Deno.test("a breaker whose open state the store has not acknowledged yet is not closed by a read", async () => {
   await withLateKv(async (late, store) => {
-    const a = new CircuitBreaker({
-      failureThreshold: 1,
-      resetTimeout: 60_000,
-      shared: { store, name: "upstream", syncInterval: 10 },
-    });
+    const a = upstreamBreaker(store, 60_000, 10);
     late.holdWrites = 1;
     await timed(() => assert.rejects(a.call(fail), /upstream down/)); // opens; the store hears later
     await sleep(12); // due to sync; the store still says closed
@@ -388,11 +391,7 @@ Deno.test("a breaker whose open state the store has not acknowledged yet is not 
 
 Deno.test("a breaker's writes reach the store in order, however late the first answers", async () => {
   await withLateKv(async (late, store) => {
-    const a = new CircuitBreaker({
-      failureThreshold: 1,
-      resetTimeout: 20,
-      shared: { store, name: "upstream", syncInterval: 10 },
-    });
+    const a = upstreamBreaker(store, 20, 10);
     late.holdWrites = 1;
     await timed(() => assert.rejects(a.call(fail), /upstream down/)); // "open" is held
     await sleep(a.statistics().retryAfter + 1); // half-open
