@@ -9,7 +9,7 @@
  */
 
 import { describeValue } from "../concurrency/errors.ts";
-import { Timer } from "../concurrency/clock.ts";
+import { currentTime, Timer } from "../concurrency/clock.ts";
 import {
   type BreakerState,
   type DistributedStore,
@@ -175,20 +175,34 @@ class KvBackend extends StoreBackend {
   }
 
   gcra(name: string, request: GcraRequest): Promise<GcraOutcome> {
-    return this.#retryLocked(() => this.#gcra(name, request));
+    const asked = currentTime();
+    return this.#retryLocked(() => this.#gcra(name, request, asked));
   }
 
-  async #gcra(name: string, { interval, burst, cost, maxWait }: GcraRequest): Promise<GcraOutcome> {
+  /**
+   * The decision is made on this process's clock, so it is judged, and its
+   * wait counted, on the time as it is, not as it was when asked: `maxWait`
+   * (from `asked`) shrinks by the reads, conflicts and locked retries before
+   * the clock is read, and the wait by the commit after it. Else a slow
+   * store reserved slots past the caller's deadline, and a slow commit
+   * slept past slots due before it (tests/distributed_rate_deadline_test.ts).
+   */
+  async #gcra(
+    name: string,
+    { interval, burst, cost, maxWait }: GcraRequest,
+    asked: number,
+  ): Promise<GcraOutcome> {
     const key = this.#key(name, "gcra");
     for (;;) {
       const entry = await this.#kv.get(key);
-      const now = Date.now();
+      const now = Date.now(), readAt = currentTime();
       const ahead = Math.max(((entry.value as number | null) ?? now) - now, 0);
       const after = ahead + cost * interval;
       const wait = after - burst * interval;
-      if (wait > maxWait + Math.min(ROUNDING, interval / 1000)) return { ok: false, wait };
+      const mayWait = Math.max(0, maxWait - (readAt - asked));
+      if (wait > mayWait + Math.min(ROUNDING, interval / 1000)) return { ok: false, wait };
       const result = await this.#kv.atomic().check(entry).set(key, now + after).commit();
-      if (result.ok) return { ok: true, wait: Math.max(0, wait) };
+      if (result.ok) return { ok: true, wait: Math.max(0, wait - (currentTime() - readAt)) };
     }
   }
 
