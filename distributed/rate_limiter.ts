@@ -188,11 +188,14 @@ export class DistributedRateLimiter {
   /**
    * One reservation, store errors retried with the one attempt loop. A
    * deadline that lands while a retry sleeps ends it with the store's error.
+   * Each attempt reads the deadline as it stands then: the scope may have
+   * moved it while the store failed.
    */
   async #reserve(cost: number, signal: AbortSignal | undefined): Promise<GcraOutcome> {
     let storeError: unknown = undefined;
-    const deadline = effectiveDeadline();
+    let deadline = effectiveDeadline();
     const attempt = async (): Promise<GcraOutcome> => {
+      deadline = effectiveDeadline();
       try {
         return await this.#backend.gcra(this.#name, {
           interval: this.#interval,

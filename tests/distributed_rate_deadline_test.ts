@@ -3,9 +3,13 @@
 // answer, on a virtual clock (Deno KV reads the fake Date.now()).
 
 import assert from "node:assert/strict";
-import { failAfter, RateLimitError, TimeoutError } from "../mod.ts";
+import { CancelScope, failAfter, RateLimitError, TimeoutError } from "../mod.ts";
 import { DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
+import { FaultyKv } from "./_distributed.ts";
 import { type FakeClock, withFakeTime } from "./_fake_time.ts";
+
+/** The real setTimeout, for letting the real store answer while the clock is fake. */
+const realSetTimeout = globalThis.setTimeout;
 
 /**
  * A Deno.Kv whose next read or commit takes `slowRead` / `slowCommit` ms of
@@ -100,4 +104,38 @@ Deno.test("Deno KV: a slot before the deadline is not slept past it because the 
     assert.ok(!(err instanceof TimeoutError), `due at 100, deadline at 150: ${err}`);
     assert.equal(admittedAt, 100);
   });
+});
+
+Deno.test("Deno KV: an acquire whose deadline was moved later is judged on the new one after store errors", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await withFakeTime(async (clock) => {
+      const faulty = new FaultyKv(kv);
+      const limiter = new DistributedRateLimiter(kvStore(faulty.asKv), "moved", {
+        limit: 10,
+        period: 1_000,
+        burst: 3,
+      });
+      assert.equal((await limiter.tryAcquire(3)).ok, true); // the next unit is due at 100
+      faulty.down = true;
+      const scope = new CancelScope({ deadline: 50 });
+      let admittedAt = NaN;
+      const outcome = scope.run(async () => {
+        await limiter.acquire();
+        admittedAt = Date.now();
+      }).catch((e) => e);
+      await clock.tickAsync(10);
+      scope.deadline = 1_000;
+      await clock.tickAsync(50);
+      faulty.down = false; // the retry after ~75 ms finds the store back
+      while (Number.isNaN(admittedAt) && Date.now() < 500) {
+        await clock.tickAsync(5);
+        await new Promise((r) => realSetTimeout(r, 1));
+      }
+      assert.equal(await outcome, undefined);
+      assert.equal(admittedAt, 100);
+    });
+  } finally {
+    kv.close();
+  }
 });
