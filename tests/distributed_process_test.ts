@@ -95,8 +95,8 @@ for (const engine of ["kv", "redis"] as const) {
         // through on top of burst + rate * t. What this test guards is the
         // sharing across processes: a store that lost updates or a per-process
         // schedule would admit about 4x the rate (~4,000 in 10 s, not ~1,005); the
-        // exact GCRA bounds are pinned in-process in
-        // distributed_rate_limiter_test.ts.
+        // exact bound over every window is pinned in-process, on a virtual
+        // clock, in distributed_rate_property_test.ts.
         const excess = worstWindowExcess(admits, 5, 100 / 1_000, 300);
         assert.ok(excess <= 0, `a window admitted ${excess} more than burst + rate * t`);
       }),
