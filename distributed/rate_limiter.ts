@@ -58,6 +58,15 @@ export interface RateDecision {
 
 const WHERE = "Cannot create DistributedRateLimiter";
 
+/**
+ * Ms taken off the time left before the deadline when a reservation may
+ * wait: the stores let a decision lie up to 1e-3 ms past its bound (float
+ * rounding), and a slot due at the deadline, not only after it, must be
+ * refused (as RateLimiter does). Sleeps end on whole ms, so refusing a slot
+ * a few µs before the deadline costs nothing.
+ */
+const AT_DEADLINE = 2e-3;
+
 function decision({ ok, wait }: GcraOutcome): RateDecision {
   return { ok, retryAfter: ok ? 0 : Math.ceil(wait) };
 }
@@ -73,7 +82,7 @@ function decision({ ok, wait }: GcraOutcome): RateDecision {
  * cancelled sleep KEEPS its reservation (the store has already moved the
  * schedule on; giving it back would need a second round trip that could
  * race other processes), so cancelling waiters costs capacity, never safety.
- * A reservation that would only come due after the ambient deadline is not
+ * A reservation that would come due at or after the ambient deadline is not
  * made: `acquire` rejects at once with a `RateLimitError`.
  *
  * A decision whose reply is lost (the store call throws after the store
@@ -164,7 +173,7 @@ export class DistributedRateLimiter {
    * @param options `cost` and the abort signal.
    * @returns A promise that resolves when the cost is admitted.
    * @throws {RangeError} If `cost` is not in `(0, burst]`.
-   * @throws {RateLimitError} If the reservation would come due only after
+   * @throws {RateLimitError} If the reservation would come due at or after
    * the ambient deadline (`retryAfter`: ms until it would; nothing reserved).
    * @throws {CancelledError} Or the signal's reason, if cancelled (a
    * reservation already made is kept).
@@ -178,7 +187,7 @@ export class DistributedRateLimiter {
     const { ok, wait } = await this.#reserve(cost, signal);
     if (!ok) {
       throw new RateLimitError(
-        `DistributedRateLimiter '${this.#name}': cost ${cost} would be admitted only after the deadline`,
+        `DistributedRateLimiter '${this.#name}': cost ${cost} would be admitted only at or after the deadline`,
         { retryAfter: Math.ceil(wait) },
       );
     }
@@ -201,7 +210,7 @@ export class DistributedRateLimiter {
           interval: this.#interval,
           burst: this.#burst,
           cost,
-          maxWait: deadline === Infinity ? Infinity : deadline - currentTime(),
+          maxWait: deadline === Infinity ? Infinity : deadline - currentTime() - AT_DEADLINE,
         });
       } catch (err) {
         throw storeError = err;

@@ -139,3 +139,22 @@ Deno.test("Deno KV: an acquire whose deadline was moved later is judged on the n
     kv.close();
   }
 });
+
+Deno.test("Deno KV: a slot due exactly at the deadline is refused at once and reserves nothing", async () => {
+  await withSlowKv(async (slow, clock) => {
+    const limiter = new DistributedRateLimiter(kvStore(slow.asKv), "at-deadline", {
+      limit: 10,
+      period: 1_000,
+      burst: 1,
+    });
+    assert.equal((await limiter.tryAcquire()).ok, true); // the next unit is due at 100
+    const outcome = failAfter(100, () => limiter.acquire()).catch((e) => e);
+    slow.slowRead = 1; // read at 1: due 99 ms later, as the deadline is
+    await slow.answered;
+    await clock.tickAsync(100);
+    const err = await outcome;
+    assert.ok(err instanceof RateLimitError, `due at 100, deadline at 100: ${err}`);
+    assert.equal(err.retryAfter, 99);
+    assert.deepEqual(await limiter.tryAcquire(), { ok: true, retryAfter: 0 });
+  });
+});
