@@ -74,6 +74,8 @@ export interface DistributedLimiterStatistics {
 
 const WHERE = "Cannot create DistributedLimiter";
 
+const noop = (): void => {};
+
 const fitsKvValue = (n: number): boolean => isPositiveInteger(n) && n <= KV_MAX_LEASES;
 
 /**
@@ -87,19 +89,6 @@ function limitOption(limit: unknown, backend: StoreBackend, where: string): numb
     ? `a positive integer <= ${KV_MAX_LEASES} on Deno KV (a name's leases share one value of at most 64 KiB)`
     : "a positive integer";
   return numberOption(limit, "limit", where, expected, kv ? fitsKvValue : isPositiveInteger);
-}
-
-/** Resolves once `work` has settled or `lost` has aborted. */
-function settledOrLost(work: Promise<unknown>, lost: AbortSignal): Promise<void> {
-  if (lost.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      lost.removeEventListener("abort", done);
-      resolve();
-    };
-    lost.addEventListener("abort", done);
-    work.then(done, done);
-  });
 }
 
 /** Each limiter's pool, for its console view. */
@@ -254,7 +243,12 @@ export class DistributedLimiter {
     checkFunction(fn, "fn", "Cannot use DistributedLimiter", "typed");
     const permit = await this.acquire(options);
     const scope = new CancelScope();
-    const onLost = (): void => scope.cancel(permit.signal.reason);
+    let markLost!: () => void;
+    const lost = new Promise<void>((resolve) => (markLost = resolve));
+    const onLost = (): void => {
+      scope.cancel(permit.signal.reason);
+      markLost();
+    };
     permit.signal.addEventListener("abort", onLost);
     let work: Promise<unknown> | undefined;
     try {
@@ -268,11 +262,13 @@ export class DistributedLimiter {
     } catch (err) {
       throw permit.signal.aborted && isCancelled(err) ? permit.signal.reason : err;
     } finally {
-      permit.signal.removeEventListener("abort", onLost);
       // A cancellation ends the scope one turn after it, even if fn ignores
       // it; the slot stays fn's until fn settles (or the lease is lost), or
       // another holder would run beside it.
-      if (work !== undefined) await settledOrLost(work, permit.signal);
+      if (work !== undefined && !permit.signal.aborted) {
+        await Promise.race([work.then(noop, noop), lost]);
+      }
+      permit.signal.removeEventListener("abort", onLost);
       await permit.release();
     }
   }
