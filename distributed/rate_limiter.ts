@@ -202,9 +202,8 @@ export class DistributedRateLimiter {
    */
   async #reserve(cost: number, signal: AbortSignal | undefined): Promise<GcraOutcome> {
     let storeError: unknown = undefined;
-    let deadline = effectiveDeadline();
     const attempt = async (): Promise<GcraOutcome> => {
-      deadline = effectiveDeadline();
+      const deadline = effectiveDeadline();
       try {
         return await this.#backend.gcra(this.#name, {
           interval: this.#interval,
@@ -225,7 +224,7 @@ export class DistributedRateLimiter {
         signal,
       });
     } catch (err) {
-      if (isCancelled(err) && storeError !== undefined && currentTime() >= deadline) {
+      if (isCancelled(err) && storeError !== undefined && currentTime() >= effectiveDeadline()) {
         throw storeError;
       }
       throw err;
