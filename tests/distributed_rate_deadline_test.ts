@@ -55,6 +55,11 @@ class SlowKv {
   }
 }
 
+/** 10 per second (a unit every 100 ms) over the slow KV, with `burst`. */
+function tenPerSecond(slow: SlowKv, name: string, burst: number): DistributedRateLimiter {
+  return new DistributedRateLimiter(kvStore(slow.asKv), name, { limit: 10, period: 1_000, burst });
+}
+
 async function withSlowKv(fn: (slow: SlowKv, clock: FakeClock) => Promise<void>): Promise<void> {
   const kv = await Deno.openKv(":memory:");
   try {
@@ -67,11 +72,7 @@ async function withSlowKv(fn: (slow: SlowKv, clock: FakeClock) => Promise<void>)
 Deno.test("Deno KV: a slot past the deadline is refused though the store's read took time", async () => {
   await withSlowKv(async (slow, clock) => {
     // 100 ms per unit, burst 2, both units taken at 0: a cost of 2 is due at 200.
-    const limiter = new DistributedRateLimiter(kvStore(slow.asKv), "slow-read", {
-      limit: 10,
-      period: 1_000,
-      burst: 2,
-    });
+    const limiter = tenPerSecond(slow, "slow-read", 2);
     assert.equal((await limiter.tryAcquire(2)).ok, true);
     slow.slowRead = 80; // the decision reads the clock at 80, not at 0
     const outcome = failAfter(150, () => limiter.acquire({ cost: 2 })).catch((e) => e);
@@ -86,11 +87,7 @@ Deno.test("Deno KV: a slot past the deadline is refused though the store's read 
 
 Deno.test("Deno KV: a slot before the deadline is not slept past it because the commit took time", async () => {
   await withSlowKv(async (slow, clock) => {
-    const limiter = new DistributedRateLimiter(kvStore(slow.asKv), "slow-commit", {
-      limit: 10,
-      period: 1_000,
-      burst: 2,
-    });
+    const limiter = tenPerSecond(slow, "slow-commit", 2);
     assert.equal((await limiter.tryAcquire(2)).ok, true);
     slow.slowCommit = 80; // decided at 0 (due at 100), answered at 80
     let admittedAt = NaN;
@@ -142,11 +139,7 @@ Deno.test("Deno KV: an acquire whose deadline was moved later is judged on the n
 
 Deno.test("Deno KV: a slot due exactly at the deadline is refused at once and reserves nothing", async () => {
   await withSlowKv(async (slow, clock) => {
-    const limiter = new DistributedRateLimiter(kvStore(slow.asKv), "at-deadline", {
-      limit: 10,
-      period: 1_000,
-      burst: 1,
-    });
+    const limiter = tenPerSecond(slow, "at-deadline", 1);
     assert.equal((await limiter.tryAcquire()).ok, true); // the next unit is due at 100
     const outcome = failAfter(100, () => limiter.acquire()).catch((e) => e);
     slow.slowRead = 1; // read at 1: due 99 ms later, as the deadline is
