@@ -9,6 +9,7 @@ import {
   kvStore,
   redisStore,
 } from "../distributed/mod.ts";
+import FakeTimers from "@sinonjs/fake-timers";
 import { FaultyKv, redisAvailable, testOnEngines, withKvFile, withRedis } from "./_distributed.ts";
 
 const test = testOnEngines;
@@ -275,6 +276,39 @@ Deno.test("Deno KV in memory: a full burst passes at once, though its interval i
       "one by one / in one turn / with an acquire",
     );
   } finally {
+    kv.close();
+  }
+});
+
+Deno.test("Deno KV in memory: a burst at a very fast rate passes whole, and time refills exactly what it should", async () => {
+  // Decisions within one ms of Date.now() add up steps far finer than a ms:
+  // at today's wall-clock time an absolute ms value rounds to 2^-13 ms,
+  // coarser than the allowance of a 10 µs step. Date is frozen so that the
+  // counts are exact: a whole burst, then exactly what one ms refills.
+  const kv = await Deno.openKv(":memory:");
+  const clock = FakeTimers.install({ now: Date.now(), toFake: ["Date"] });
+  try {
+    const store = kvStore(kv);
+    const failed: string[] = [];
+    for (const [perSecond, burst] of [[100_000, 1_000], [7_000_000, 5_000], [3_000, 3_000]]) {
+      const limiter = new DistributedRateLimiter(store, `fast-${perSecond}`, {
+        limit: perSecond,
+        period: 1_000,
+        burst,
+      });
+      let passed = 0;
+      for (let i = 0; i <= burst; i++) if ((await limiter.tryAcquire()).ok) passed++;
+      clock.tick(1);
+      const refill = Math.min(perSecond / 1_000, burst);
+      let refilled = 0;
+      for (let i = 0; i <= refill; i++) if ((await limiter.tryAcquire()).ok) refilled++;
+      if (passed !== burst || refilled !== refill) {
+        failed.push(`${perSecond}/s burst ${burst}: ${passed} passed, then ${refilled} in 1 ms`);
+      }
+    }
+    assert.deepEqual(failed, []);
+  } finally {
+    clock.uninstall();
     kv.close();
   }
 });
