@@ -112,28 +112,52 @@ export function parseRetryAfter(
     );
   }
   const get = headerReader(source);
-  const trimmed = (name: string): string | undefined => get(name)?.trim();
-  let value = trimmed("retry-after-ms");
-  let wait = value === undefined ? undefined : finite(ms(value));
+  return explicitWait(get, now) ?? resetWait(get, now);
+}
+
+type HeaderReader = (name: string) => string | undefined;
+
+/** The wait a server asks for in so many words: `retry-after-ms`, else `retry-after`. */
+function explicitWait(get: HeaderReader, now: number): number | undefined {
+  let value = get("retry-after-ms")?.trim();
+  const wait = value === undefined ? undefined : finite(ms(value));
   if (wait !== undefined) return wait;
-  value = trimmed("retry-after");
-  if (value !== undefined) {
-    wait = finite(deltaSeconds(value) ?? httpDate(value, now));
-    if (wait !== undefined) return wait;
-  }
-  value = trimmed("ratelimit-reset");
-  wait = value === undefined ? undefined : finite(deltaSeconds(value));
+  value = get("retry-after")?.trim();
+  return value === undefined ? undefined : finite(deltaSeconds(value) ?? httpDate(value, now));
+}
+
+/** When the quota resets: `ratelimit-reset`, else `x-ratelimit-reset`. */
+function resetWait(get: HeaderReader, now: number): number | undefined {
+  let value = get("ratelimit-reset")?.trim();
+  const wait = value === undefined ? undefined : finite(deltaSeconds(value));
   if (wait !== undefined) return wait;
-  value = trimmed("x-ratelimit-reset");
-  wait = value === undefined ? undefined : finite(deltaSeconds(value));
-  if (wait === undefined) return undefined;
-  return wait > EPOCH_SECONDS * 1_000 ? Math.max(0, wait - now) : wait;
+  value = get("x-ratelimit-reset")?.trim();
+  const reset = value === undefined ? undefined : finite(deltaSeconds(value));
+  if (reset === undefined) return undefined;
+  return reset > EPOCH_SECONDS * 1_000 ? Math.max(0, reset - now) : reset;
+}
+
+/**
+ * Whether `res` was refused for its quota: a 429, or a quota that says none
+ * is left. Only then is the quota's reset time a wait: GitHub's API and the
+ * IETF RateLimit headers send it on every response, and on a 502 or a 404 it
+ * says nothing about when to try again (a transient 502 was given up at once
+ * for an hour-long "wait" above `maxRetryAfter`; tests/rate_core_review_test.ts).
+ */
+function refusedForQuota(res: Response): boolean {
+  if (res.status === 429) return true;
+  const remaining = res.headers.get("ratelimit-remaining") ??
+    res.headers.get("x-ratelimit-remaining");
+  return remaining !== null && remaining.trim() === "0";
 }
 
 /**
  * A response whose status is not 2xx, as an error. `retryAfter` holds the
- * server's requested wait (see {@linkcode parseRetryAfter}), so the retry
- * loops wait at least that long.
+ * server's requested wait, so the retry loops wait at least that long:
+ * `retry-after-ms` or `retry-after` on any status, else the quota's reset
+ * time (`ratelimit-reset`, `x-ratelimit-reset`) when the response was refused
+ * for its quota (a 429, or a `ratelimit-remaining` / `x-ratelimit-remaining`
+ * of 0); see {@linkcode parseRetryAfter} for the formats.
  *
  * @example Usage
  * ```ts
@@ -152,7 +176,7 @@ export class HttpError extends Error {
   readonly status: number;
   /** The response headers. */
   readonly headers: Headers;
-  /** Milliseconds the server asked to wait, if it said. */
+  /** Milliseconds the server asked to wait, if it said (see the class doc). */
   readonly retryAfter: number | undefined;
   /** The URL of the response ("" for a constructed response). */
   readonly url: string;
@@ -179,7 +203,9 @@ export class HttpError extends Error {
     this.name = "HttpError";
     this.status = res.status;
     this.headers = res.headers;
-    this.retryAfter = parseRetryAfter(res.headers);
+    const get = headerReader(res.headers), now = Date.now();
+    this.retryAfter = explicitWait(get, now) ??
+      (refusedForQuota(res) ? resetWait(get, now) : undefined);
     this.url = res.url;
   }
 }

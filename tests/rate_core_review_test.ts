@@ -4,7 +4,17 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import fc from "fast-check";
-import { RateLimiter } from "../mod.ts";
+import {
+  AdaptiveLimiter,
+  checkResponse,
+  currentTime,
+  failAt,
+  HttpError,
+  RateLimiter,
+  RateLimitError,
+  retry,
+} from "../mod.ts";
+import { track } from "./_helpers.ts";
 import type { FakeClock } from "./_fake_time.ts";
 
 /**
@@ -137,4 +147,94 @@ Deno.test("property: decisions and retryAfter match exact GCRA for inexact rates
     ),
     { numRuns: 300 },
   );
+});
+
+Deno.test("a slot due exactly at the ambient deadline is refused at once, reserving nothing, also behind waiters and at a fractional time", async () => {
+  await withClockAt(EPOCH_NOW, async (clock) => {
+    const limiter = new RateLimiter({ limit: 7, period: 1_000, burst: 1 });
+    const interval = 1_000 / 7;
+    assert.ok(limiter.tryAcquire());
+    const start = currentTime();
+    // The head's slot lies one interval ahead, the next waiter's two.
+    const head = track(limiter.acquire());
+    const refused = await failAt(start + 2 * interval, () => limiter.acquire()).catch((e) => e);
+    assert.ok(refused instanceof RateLimitError, String(refused));
+    assert.ok(Math.abs(refused.retryAfter - 2 * interval) < 1e-6, String(refused.retryAfter));
+    assert.equal(limiter.waiting, 1, "only the head waits");
+    assert.equal(currentTime(), start, "it did not sleep");
+    // A deadline 1 ms past the same slot waits for it and passes.
+    const passes = track(failAt(start + 2 * interval + 1, () => limiter.acquire()));
+    await clock.tickAsync(Math.ceil(2 * interval)); // timers fire on whole ms
+    assert.equal(head.settled && !head.rejected, true);
+    assert.equal(passes.settled && !passes.rejected, true, String(passes.error));
+  });
+});
+
+/** Headers an API like GitHub's sends on every response, refused or not. */
+function quotaHeaders(remaining: number): Record<string, string> {
+  return {
+    "x-ratelimit-limit": "5000",
+    "x-ratelimit-remaining": String(remaining),
+    "x-ratelimit-reset": String(Math.floor(Date.now() / 1_000) + 3_600),
+  };
+}
+
+Deno.test("HttpError: a quota's reset time on a response not refused for the quota is no wait", () => {
+  for (const status of [400, 404, 500, 502, 503]) {
+    const err = new HttpError(new Response(null, { status, headers: quotaHeaders(4_321) }));
+    assert.equal(err.retryAfter, undefined, `status ${status}`);
+    const draft = new HttpError(
+      new Response(null, {
+        status,
+        headers: { "ratelimit-remaining": "7", "ratelimit-reset": "30" },
+      }),
+    );
+    assert.equal(draft.retryAfter, undefined, `status ${status}, RateLimit draft headers`);
+  }
+});
+
+Deno.test("HttpError: the reset time is the wait on a 429, or once the quota is spent", () => {
+  const refused = new HttpError(new Response(null, { status: 429, headers: quotaHeaders(4_321) }));
+  assert.ok(refused.retryAfter! > 3_590_000, String(refused.retryAfter));
+  const spent = new HttpError(new Response(null, { status: 403, headers: quotaHeaders(0) }));
+  assert.ok(spent.retryAfter! > 3_590_000, String(spent.retryAfter));
+  const draft = new HttpError(
+    new Response(null, {
+      status: 503,
+      headers: { "ratelimit-remaining": "0", "ratelimit-reset": "30" },
+    }),
+  );
+  assert.equal(draft.retryAfter, 30_000);
+  const bare = new HttpError(
+    new Response(null, { status: 429, headers: { "ratelimit-reset": "4" } }),
+  );
+  assert.equal(bare.retryAfter, 4_000);
+});
+
+Deno.test("HttpError: retry-after and retry-after-ms are a wait on any status", () => {
+  const headers = { ...quotaHeaders(4_321), "retry-after": "2" };
+  assert.equal(new HttpError(new Response(null, { status: 500, headers })).retryAfter, 2_000);
+  const ms = { "retry-after-ms": "250", "x-ratelimit-reset": "99" };
+  assert.equal(new HttpError(new Response(null, { status: 502, headers: ms })).retryAfter, 250);
+});
+
+Deno.test("retry retries a transient 502 from an API that sends its quota's reset time on every response", async () => {
+  let calls = 0;
+  const value = await retry(() => {
+    if (++calls === 1) {
+      checkResponse(new Response(null, { status: 502, headers: quotaHeaders(4_321) }));
+    }
+    return "ok";
+  }, { attempts: 2, baseDelay: 1 });
+  assert.equal(value, "ok");
+  assert.equal(calls, 2);
+});
+
+Deno.test("AdaptiveLimiter: a 404 from an API that sends its quota's reset time on every response is no overload", async () => {
+  const limiter = new AdaptiveLimiter({ initial: 20 });
+  const notFound = () =>
+    checkResponse(new Response(null, { status: 404, headers: quotaHeaders(4_321) }));
+  await assert.rejects(limiter.use(notFound), HttpError);
+  assert.equal(limiter.limit, 20);
+  assert.equal(limiter.statistics().drops, 0);
 });
