@@ -6,6 +6,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import fc from "fast-check";
 import {
   AdaptiveLimiter,
+  CancelledError,
   checkResponse,
   currentTime,
   failAt,
@@ -14,8 +15,8 @@ import {
   RateLimitError,
   retry,
 } from "../mod.ts";
-import { track } from "./_helpers.ts";
-import type { FakeClock } from "./_fake_time.ts";
+import { flush, track } from "./_helpers.ts";
+import { type FakeClock, withFakeTime } from "./_fake_time.ts";
 
 /**
  * A fake clock reading `now` like `@std/testing`'s `FakeTime`, which starts
@@ -237,4 +238,133 @@ Deno.test("AdaptiveLimiter: a 404 from an API that sends its quota's reset time 
   await assert.rejects(limiter.use(notFound), HttpError);
   assert.equal(limiter.limit, 20);
   assert.equal(limiter.statistics().drops, 0);
+});
+
+type AdaptiveOp =
+  | { start: true; abortWhileWaiting: boolean }
+  | { settle: number; outcome: "success" | "429" | "own error" | "cancelled" | "aborted" };
+
+const outcomes = ["success", "429", "own error", "cancelled", "aborted"] as const;
+const errorOf = {
+  "429": () => new HttpError(new Response(null, { status: 429 })),
+  "own error": () => new TypeError("the caller's own bug"),
+  "cancelled": () => new CancelledError("the caller's scope"),
+  "aborted": () => new DOMException("fetch aborted", "AbortError"),
+};
+
+/**
+ * Random calls through an AdaptiveLimiter, each ended by the test. With AIMD
+ * the estimate is checked against API.md's rule after every step; with the
+ * gradient, that only successes and overloads move it. Either way the limit
+ * must stay an integer in [min, max].
+ */
+async function adaptiveScenario(algorithm: "aimd" | "gradient", clock: FakeClock): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 0, max: 12 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.array(
+        fc.oneof(
+          fc.record({ start: fc.constant(true as const), abortWhileWaiting: fc.boolean() }),
+          fc.record({ settle: fc.nat(20), outcome: fc.constantFrom(...outcomes) }),
+        ),
+        { maxLength: 60 },
+      ),
+      async (min, span, at, ops: AdaptiveOp[]) => {
+        const max = min + span;
+        const initial = min + at * span;
+        const limiter = new AdaptiveLimiter({ initial, min, max, algorithm });
+        /** Each running call: how to end it, and the number of decreases when it started. */
+        const running: Array<{ end: (err?: Error) => void; epoch: number }> = [];
+        let estimate = initial, epoch = 0, pending: Promise<unknown>[] = [];
+        for (const op of ops) {
+          if ("start" in op) {
+            const controller = new AbortController();
+            const call = {
+              end: (_err?: Error) => {},
+              epoch: -1,
+            };
+            pending.push(
+              limiter.use(() => {
+                call.epoch = epoch;
+                running.push(call);
+                return new Promise<void>((resolve, reject) => {
+                  call.end = (err) => (err === undefined ? resolve() : reject(err));
+                });
+              }, { signal: controller.signal }).catch(() => {}),
+            );
+            await flush();
+            if (op.abortWhileWaiting && call.epoch === -1) controller.abort();
+          } else if (running.length > 0) {
+            const [call] = running.splice(op.settle % running.length, 1);
+            const inUse = limiter.borrowedTokens, limit = limiter.limit;
+            clock.tick(op.settle); // a round trip for the gradient
+            if (algorithm === "gradient") {
+              if (op.outcome === "429" && call.epoch === epoch) epoch++;
+              call.end(op.outcome === "success" ? undefined : errorOf[op.outcome]());
+              await flush();
+              if (op.outcome === "success" || op.outcome === "429") {
+                estimate = limiter.statistics().estimate;
+              }
+            } else if (op.outcome === "success") {
+              if (inUse >= limit / 2) estimate = Math.min(max, estimate + 1 / estimate);
+              call.end();
+            } else {
+              if (op.outcome === "429" && call.epoch === epoch) {
+                estimate = Math.max(min, estimate * 0.9);
+                epoch++;
+              }
+              call.end(errorOf[op.outcome]());
+            }
+          }
+          await flush();
+          const s = limiter.statistics();
+          assert.ok(
+            Math.abs(s.estimate - estimate) < 1e-9,
+            `estimate ${s.estimate}, model ${estimate}`,
+          );
+          assert.ok(
+            Number.isInteger(s.limit) && s.limit >= min && s.limit <= max,
+            `limit ${s.limit}`,
+          );
+          assert.equal(s.limit, Math.max(min, Math.floor(s.estimate)));
+          assert.equal(s.totalTokens, s.limit);
+          assert.equal(s.drops, epoch, "a drop is a 429 of a call started since the last decrease");
+        }
+        for (const call of running.splice(0)) call.end(new TypeError("finish"));
+        await flush();
+        // Waiters left behind a full limit get permits as the calls end; end those too.
+        while (running.length > 0 || limiter.borrowedTokens > 0) {
+          for (const call of running.splice(0)) call.end(new TypeError("finish"));
+          await flush();
+        }
+        await Promise.all(pending);
+        pending = [];
+        assert.equal(limiter.borrowedTokens, 0);
+      },
+    ),
+    { numRuns: 300 },
+  );
+}
+
+Deno.test("property: AIMD moves its limit only as API.md says, and stays an integer in [min, max] (300 runs)", async () => {
+  await withFakeTime((clock) => adaptiveScenario("aimd", clock));
+});
+
+Deno.test("property: the gradient moves its limit only on successes and overloads, and keeps it an integer in [min, max] (300 runs)", async () => {
+  await withFakeTime((clock) => adaptiveScenario("gradient", clock));
+});
+
+Deno.test("AdaptiveLimiter: the platform's timeout (AbortSignal.timeout's DOMException) is an overload like TimeoutError", async () => {
+  const limiter = new AdaptiveLimiter({ initial: 20 });
+  const signal = AbortSignal.timeout(0);
+  await new Promise((resolve) => signal.addEventListener("abort", resolve));
+  const timedOut = signal.reason;
+  assert.equal(timedOut.name, "TimeoutError");
+  await assert.rejects(limiter.use(() => Promise.reject(timedOut)));
+  assert.equal(limiter.limit, 18);
+  // A cancellation of the same kind of object is still none.
+  await assert.rejects(limiter.use(() => Promise.reject(new DOMException("", "AbortError"))));
+  assert.equal(limiter.statistics().drops, 1);
 });
