@@ -6,14 +6,17 @@ import FakeTimers from "@sinonjs/fake-timers";
 import fc from "fast-check";
 import {
   AdaptiveLimiter,
+  alcall,
   CancelledError,
   checkResponse,
   currentTime,
+  ExceptionGroup,
   failAt,
   HttpError,
   RateLimiter,
   RateLimitError,
   retry,
+  sleep,
 } from "../mod.ts";
 import { flush, track } from "./_helpers.ts";
 import { type FakeClock, withFakeTime } from "./_fake_time.ts";
@@ -367,4 +370,49 @@ Deno.test("AdaptiveLimiter: the platform's timeout (AbortSignal.timeout's DOMExc
   // A cancellation of the same kind of object is still none.
   await assert.rejects(limiter.use(() => Promise.reject(new DOMException("", "AbortError"))));
   assert.equal(limiter.statistics().drops, 1);
+});
+
+// The next two fail on main: the shared attempt loop (concurrency/_attempt_loop.ts,
+// not this review's to change) waits for alcall's `rateLimiter` inside
+// `limiter.use`, so an AdaptiveLimiter measures the client's own rate limit as
+// the downstream's answer. Ignored until that file is fixed; see the review
+// report for the proposed change.
+const ATTEMPT_LOOP_FIXED = false;
+
+Deno.test({
+  name: "alcall: its own RateLimiter's refusal is no overload for its AdaptiveLimiter",
+  ignore: !ATTEMPT_LOOP_FIXED,
+  fn: async () => {
+    await withFakeTime(async (clock) => {
+      const limiter = new AdaptiveLimiter({ initial: 10 });
+      const rateLimiter = new RateLimiter({ limit: 1, period: 1_000 });
+      rateLimiter.tryAcquire();
+      const result = alcall([1], (x) => x, { limiter, rateLimiter, retryTimeout: 50 })
+        .catch((e) => e);
+      await clock.tickAsync(100);
+      const err = await result;
+      assert.ok(err instanceof ExceptionGroup && err.exceptions[0] instanceof RateLimitError);
+      assert.equal(limiter.statistics().drops, 0, "the downstream was never called");
+      assert.equal(limiter.limit, 10);
+    });
+  },
+});
+
+Deno.test({
+  name: "alcall: the wait for its RateLimiter is not part of its AdaptiveLimiter's round trip",
+  ignore: !ATTEMPT_LOOP_FIXED,
+  fn: async () => {
+    await withFakeTime(async (clock) => {
+      const limiter = new AdaptiveLimiter({ algorithm: "gradient" });
+      const rateLimiter = new RateLimiter({ limit: 1, period: 1_000 });
+      rateLimiter.tryAcquire();
+      const result = alcall([1], async (x) => {
+        await sleep(5);
+        return x;
+      }, { limiter, rateLimiter });
+      await clock.tickAsync(1_005);
+      await result;
+      assert.equal(limiter.statistics().rtt, 5, "the call took 5 ms; it waited 1,000 ms before");
+    });
+  },
 });
