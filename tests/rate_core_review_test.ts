@@ -7,6 +7,7 @@ import fc from "fast-check";
 import {
   AdaptiveLimiter,
   alcall,
+  alcallStream,
   CancelledError,
   checkResponse,
   currentTime,
@@ -415,4 +416,53 @@ Deno.test({
       assert.equal(limiter.statistics().rtt, 5, "the call took 5 ms; it waited 1,000 ms before");
     });
   },
+});
+
+/** A stream of 0, 1, 2, … that notes whether it was cancelled. */
+function endlessStream(): { stream: ReadableStream<number>; cancelled: () => boolean } {
+  let cancelled = false, n = 0;
+  const stream = new ReadableStream<number>({
+    pull: (controller) => controller.enqueue(n++),
+    cancel: () => {
+      cancelled = true;
+    },
+  });
+  return { stream, cancelled: () => cancelled };
+}
+
+Deno.test("alcallStream: return() or dispose before the first next() closes the input it took an iterator from", async () => {
+  for (const close of ["return", "dispose"] as const) {
+    const { stream, cancelled } = endlessStream();
+    const it = alcallStream(stream, (x) => x, { maxConcurrent: 2 });
+    assert.equal(stream.locked, true, "the stream's iterator is taken when the call is made");
+    if (close === "return") assert.deepEqual(await it.return!(), { done: true, value: undefined });
+    else await it[Symbol.asyncDispose]();
+    assert.equal(cancelled(), true, `${close}: the stream was cancelled`);
+    assert.equal(stream.locked, false, `${close}: the stream was released`);
+    assert.deepEqual(await it.next(), { done: true, value: undefined });
+  }
+  let syncClosed = 0;
+  const iterable: Iterable<number> = {
+    [Symbol.iterator]: () => ({
+      next: () => ({ done: false, value: 1 }),
+      return: () => {
+        syncClosed++;
+        return { done: true, value: undefined };
+      },
+    }),
+  };
+  const it = alcallStream(iterable, (x) => x);
+  await it.return!();
+  await it.return!();
+  assert.equal(syncClosed, 1, "a sync input is closed too, once");
+});
+
+Deno.test("alcallStream: break after the first result cancels a ReadableStream input", async () => {
+  const { stream, cancelled } = endlessStream();
+  for await (const v of alcallStream(stream, (x) => x, { maxConcurrent: 2 })) {
+    assert.equal(v, 0);
+    break;
+  }
+  assert.equal(cancelled(), true);
+  assert.equal(stream.locked, false);
 });
