@@ -466,3 +466,50 @@ Deno.test("alcallStream: break after the first result cancels a ReadableStream i
   assert.equal(cancelled(), true);
   assert.equal(stream.locked, false);
 });
+
+Deno.test("property: alcallStream never has more than maxConcurrent + buffer items started but unconsumed, and yields every result once (200 runs)", async () => {
+  await withFakeTime(async (clock) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 60 }), // each item's duration
+        fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 10 }), // consumer pauses
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        async (durations, pauses, maxConcurrent, buffer, ordered) => {
+          let pulled = 0, started = 0, consumed = 0, worstStarted = 0, worstPulled = 0;
+          async function* input() {
+            for (let i = 0; i < durations.length; i++) {
+              pulled++;
+              worstPulled = Math.max(worstPulled, pulled - consumed);
+              yield i;
+            }
+          }
+          const seen: number[] = [];
+          const consume = (async () => {
+            for await (
+              const i of alcallStream(input(), async (i) => {
+                started++;
+                worstStarted = Math.max(worstStarted, started - consumed);
+                await sleep(durations[i]);
+                return i;
+              }, { maxConcurrent, buffer, ordered })
+            ) {
+              seen.push(i);
+              consumed++;
+              await sleep(pauses[consumed % pauses.length]);
+            }
+          })();
+          await clock.runAllAsync();
+          await consume;
+          const all = durations.map((_, i) => i);
+          assert.deepEqual(ordered ? seen : [...seen].sort((a, b) => a - b), all);
+          assert.ok(worstStarted <= maxConcurrent + buffer, `${worstStarted} started, unconsumed`);
+          // A worker pulls its next item before the buffer lets it start it.
+          assert.ok(worstPulled <= 2 * maxConcurrent + buffer, `${worstPulled} pulled, unconsumed`);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
