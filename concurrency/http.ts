@@ -57,12 +57,32 @@ function ms(value: string): number | undefined {
   return undefined;
 }
 
-/** An HTTP date (IMF-fixdate and the obsolete forms `Date.parse` reads) in ms from now. */
+const WEEKDAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const TIME = "\\d{2}:\\d{2}:\\d{2}";
+/**
+ * The three HTTP date formats (RFC 9110 §5.6.7), any case: IMF-fixdate
+ * `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete RFC 850 `Sunday,
+ * 06-Nov-94 08:49:37 GMT` and asctime `Sun Nov  6 08:49:37 1994`.
+ * `Date.parse` alone reads far more: "later 2026" as 1 January 2026 and
+ * "abc 12" as December 2001, which turned garbage into a wait of 0 instead
+ * of falling through to the next header.
+ */
+const HTTP_DATE = new RegExp(
+  `^${WEEKDAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$|` +
+    `^${WEEKDAY}[a-z]*, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`,
+  "i",
+);
+const ASCTIME = new RegExp(`^${WEEKDAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`, "i");
+
+/** An HTTP date in ms from now (a date in the past is 0), or undefined when not one. */
 function httpDate(value: string, now: number): number | undefined {
-  // Only values that name a weekday or month are dates; `Date.parse` reads
-  // far too much ("1", "2026") to be trusted on anything else.
-  if (!/[a-z]{3}/i.test(value)) return undefined;
-  const at = Date.parse(value);
+  let at: number;
+  if (HTTP_DATE.test(value)) at = Date.parse(value);
+  // asctime names no zone, and Date.parse would read it as local time; HTTP
+  // dates are GMT.
+  else if (ASCTIME.test(value)) at = Date.parse(`${value} GMT`);
+  else return undefined;
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 

@@ -14,6 +14,7 @@ import {
   ExceptionGroup,
   failAt,
   HttpError,
+  parseRetryAfter,
   RateLimiter,
   RateLimitError,
   retry,
@@ -512,4 +513,38 @@ Deno.test("property: alcallStream never has more than maxConcurrent + buffer ite
       { numRuns: 200 },
     );
   });
+});
+
+const RETRY_NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
+
+Deno.test("parseRetryAfter: text that only looks like a date to Date.parse falls through to the next header", () => {
+  for (const garbage of ["later 2026", "abc 12", "1 Jan", "soon, 5", "Dec 5 2026 12:00:30 PST"]) {
+    const headers = { "retry-after": garbage, "ratelimit-reset": "4" };
+    assert.equal(parseRetryAfter(headers, RETRY_NOW), 4_000, garbage);
+  }
+});
+
+Deno.test("parseRetryAfter: the three HTTP date formats are read, any case", () => {
+  for (
+    const date of [
+      "Sat, 05 Dec 2026 12:00:30 GMT", // IMF-fixdate
+      "Saturday, 05-Dec-26 12:00:30 GMT", // obsolete RFC 850
+      "Sat Dec  5 12:00:30 2026", // obsolete asctime
+      "sat, 05 dec 2026 12:00:30 gmt",
+    ]
+  ) assert.equal(parseRetryAfter({ "retry-after": date }, RETRY_NOW), 30_000, date);
+});
+
+Deno.test("parseRetryAfter: an asctime date is GMT, whatever the machine's time zone", async () => {
+  const code = `import { parseRetryAfter } from ${
+    JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+  };
+    console.log(parseRetryAfter({ "retry-after": "Sat Dec  5 12:00:30 2026" }, ${RETRY_NOW}));`;
+  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { TZ: "America/New_York" },
+    stdout: "piped",
+  }).output();
+  assert.ok(success);
+  assert.equal(new TextDecoder().decode(stdout).trim(), "30000");
 });
