@@ -63,14 +63,15 @@ const TIME = "\\d{2}:\\d{2}:\\d{2}";
 /**
  * The three HTTP date formats (RFC 9110 §5.6.7), any case: IMF-fixdate
  * `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete RFC 850 `Sunday,
- * 06-Nov-94 08:49:37 GMT` and asctime `Sun Nov  6 08:49:37 1994`.
+ * 06-Nov-94 08:49:37 GMT` and asctime `Sun Nov  6 08:49:37 1994`; a day
+ * of one digit is read too, as senders write it.
  * `Date.parse` alone reads far more: "later 2026" as 1 January 2026 and
  * "abc 12" as December 2001, which turned garbage into a wait of 0 instead
  * of falling through to the next header.
  */
 const HTTP_DATE = new RegExp(
-  `^${WEEKDAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$|` +
-    `^${WEEKDAY}[a-z]*, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`,
+  `^${WEEKDAY}, \\d{1,2} ${MONTH} \\d{4} ${TIME} GMT$|` +
+    `^${WEEKDAY}[a-z]*, \\d{1,2}-${MONTH}-\\d{2} ${TIME} GMT$`,
   "i",
 );
 const ASCTIME = new RegExp(`^${WEEKDAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`, "i");

@@ -531,6 +531,7 @@ Deno.test("parseRetryAfter: the three HTTP date formats are read, any case", () 
       "Saturday, 05-Dec-26 12:00:30 GMT", // obsolete RFC 850
       "Sat Dec  5 12:00:30 2026", // obsolete asctime
       "sat, 05 dec 2026 12:00:30 gmt",
+      "Sat, 5 Dec 2026 12:00:30 GMT", // a day of one digit, as some servers send
     ]
   ) assert.equal(parseRetryAfter({ "retry-after": date }, RETRY_NOW), 30_000, date);
 });
