@@ -71,7 +71,8 @@ export interface AdaptiveLimiterOptions {
   algorithm?: AdaptiveAlgorithm;
   /**
    * Whether an error says the downstream is overloaded (default: a
-   * `TimeoutError`, a `RateLimitError`, a `status` of 429 or 503, or any
+   * `TimeoutError`, the module's or the platform's `DOMException` of that
+   * name, a `RateLimitError`, a `status` of 429 or 503, or any
    * `retryAfter`). Cancellations never are; other errors are ignored.
    */
   isOverload?: (err: unknown) => boolean;
@@ -103,13 +104,17 @@ export interface AdaptiveLimiterStatistics extends LimiterStatistics {
 
 /**
  * The default `isOverload`: timeouts, rate limits, 429 and 503 statuses, and
- * any error that asks to wait.
+ * any error that asks to wait. A timeout is matched by name as well, as
+ * `isCancelled` matches `AbortError`: `fetch(url, { signal:
+ * AbortSignal.timeout(ms) })` rejects with a `DOMException` named
+ * `TimeoutError`, and a slow downstream says the same thing through it.
  */
 function isOverloadByDefault(err: unknown): boolean {
   if (err instanceof TimeoutError || err instanceof RateLimitError) return true;
   if (typeof err === "object" && err !== null) {
     const status = (err as { status?: unknown }).status;
     if (status === 429 || status === 503) return true;
+    if ((err as { name?: unknown }).name === "TimeoutError") return true;
   }
   return retryAfterOf(err) !== undefined;
 }

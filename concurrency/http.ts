@@ -57,12 +57,33 @@ function ms(value: string): number | undefined {
   return undefined;
 }
 
-/** An HTTP date (IMF-fixdate and the obsolete forms `Date.parse` reads) in ms from now. */
+const WEEKDAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const TIME = "\\d{2}:\\d{2}:\\d{2}";
+/**
+ * The three HTTP date formats (RFC 9110 §5.6.7), any case: IMF-fixdate
+ * `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete RFC 850 `Sunday,
+ * 06-Nov-94 08:49:37 GMT` and asctime `Sun Nov  6 08:49:37 1994`; a day
+ * of one digit is read too, as senders write it.
+ * `Date.parse` alone reads far more: "later 2026" as 1 January 2026 and
+ * "abc 12" as December 2001, which turned garbage into a wait of 0 instead
+ * of falling through to the next header.
+ */
+const HTTP_DATE = new RegExp(
+  `^${WEEKDAY}, \\d{1,2} ${MONTH} \\d{4} ${TIME} GMT$|` +
+    `^${WEEKDAY}[a-z]*, \\d{1,2}-${MONTH}-\\d{2} ${TIME} GMT$`,
+  "i",
+);
+const ASCTIME = new RegExp(`^${WEEKDAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`, "i");
+
+/** An HTTP date in ms from now (a date in the past is 0), or undefined when not one. */
 function httpDate(value: string, now: number): number | undefined {
-  // Only values that name a weekday or month are dates; `Date.parse` reads
-  // far too much ("1", "2026") to be trusted on anything else.
-  if (!/[a-z]{3}/i.test(value)) return undefined;
-  const at = Date.parse(value);
+  let at: number;
+  if (HTTP_DATE.test(value)) at = Date.parse(value);
+  // asctime names no zone, and Date.parse would read it as local time; HTTP
+  // dates are GMT.
+  else if (ASCTIME.test(value)) at = Date.parse(`${value} GMT`);
+  else return undefined;
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
@@ -112,28 +133,52 @@ export function parseRetryAfter(
     );
   }
   const get = headerReader(source);
-  const trimmed = (name: string): string | undefined => get(name)?.trim();
-  let value = trimmed("retry-after-ms");
-  let wait = value === undefined ? undefined : finite(ms(value));
+  return explicitWait(get, now) ?? resetWait(get, now);
+}
+
+type HeaderReader = (name: string) => string | undefined;
+
+/** The wait a server asks for in so many words: `retry-after-ms`, else `retry-after`. */
+function explicitWait(get: HeaderReader, now: number): number | undefined {
+  let value = get("retry-after-ms")?.trim();
+  const wait = value === undefined ? undefined : finite(ms(value));
   if (wait !== undefined) return wait;
-  value = trimmed("retry-after");
-  if (value !== undefined) {
-    wait = finite(deltaSeconds(value) ?? httpDate(value, now));
-    if (wait !== undefined) return wait;
-  }
-  value = trimmed("ratelimit-reset");
-  wait = value === undefined ? undefined : finite(deltaSeconds(value));
+  value = get("retry-after")?.trim();
+  return value === undefined ? undefined : finite(deltaSeconds(value) ?? httpDate(value, now));
+}
+
+/** When the quota resets: `ratelimit-reset`, else `x-ratelimit-reset`. */
+function resetWait(get: HeaderReader, now: number): number | undefined {
+  let value = get("ratelimit-reset")?.trim();
+  const wait = value === undefined ? undefined : finite(deltaSeconds(value));
   if (wait !== undefined) return wait;
-  value = trimmed("x-ratelimit-reset");
-  wait = value === undefined ? undefined : finite(deltaSeconds(value));
-  if (wait === undefined) return undefined;
-  return wait > EPOCH_SECONDS * 1_000 ? Math.max(0, wait - now) : wait;
+  value = get("x-ratelimit-reset")?.trim();
+  const reset = value === undefined ? undefined : finite(deltaSeconds(value));
+  if (reset === undefined) return undefined;
+  return reset > EPOCH_SECONDS * 1_000 ? Math.max(0, reset - now) : reset;
+}
+
+/**
+ * Whether `res` was refused for its quota: a 429, or a quota that says none
+ * is left. Only then is the quota's reset time a wait: GitHub's API and the
+ * IETF RateLimit headers send it on every response, and on a 502 or a 404 it
+ * says nothing about when to try again (a transient 502 was given up at once
+ * for an hour-long "wait" above `maxRetryAfter`; tests/rate_core_review_test.ts).
+ */
+function refusedForQuota(res: Response): boolean {
+  if (res.status === 429) return true;
+  const remaining = res.headers.get("ratelimit-remaining") ??
+    res.headers.get("x-ratelimit-remaining");
+  return remaining !== null && remaining.trim() === "0";
 }
 
 /**
  * A response whose status is not 2xx, as an error. `retryAfter` holds the
- * server's requested wait (see {@linkcode parseRetryAfter}), so the retry
- * loops wait at least that long.
+ * server's requested wait, so the retry loops wait at least that long:
+ * `retry-after-ms` or `retry-after` on any status, else the quota's reset
+ * time (`ratelimit-reset`, `x-ratelimit-reset`) when the response was refused
+ * for its quota (a 429, or a `ratelimit-remaining` / `x-ratelimit-remaining`
+ * of 0); see {@linkcode parseRetryAfter} for the formats.
  *
  * @example Usage
  * ```ts
@@ -152,7 +197,7 @@ export class HttpError extends Error {
   readonly status: number;
   /** The response headers. */
   readonly headers: Headers;
-  /** Milliseconds the server asked to wait, if it said. */
+  /** Milliseconds the server asked to wait, if it said (see the class doc). */
   readonly retryAfter: number | undefined;
   /** The URL of the response ("" for a constructed response). */
   readonly url: string;
@@ -179,7 +224,9 @@ export class HttpError extends Error {
     this.name = "HttpError";
     this.status = res.status;
     this.headers = res.headers;
-    this.retryAfter = parseRetryAfter(res.headers);
+    const get = headerReader(res.headers), now = Date.now();
+    this.retryAfter = explicitWait(get, now) ??
+      (refusedForQuota(res) ? resetWait(get, now) : undefined);
     this.url = res.url;
   }
 }

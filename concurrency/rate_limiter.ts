@@ -3,13 +3,21 @@
  * `RateLimiter`: a rate limit (GCRA, virtual scheduling) with FIFO waiters,
  * weighted cost and cancellable, deadline-aware waits.
  *
- * The state is one number, the theoretical arrival time `tat`: the moment the
- * limiter would be idle again had every grant so far been spaced one emission
+ * The state is the theoretical arrival time `tat`: the moment the limiter
+ * would be idle again had every grant so far been spaced one emission
  * interval (`period / limit`) per unit of cost. A cost `c` fits at time `now`
  * when `max(tat, now) + c * interval - now <= burst * interval`; granting it
  * moves `tat` to `max(tat, now) + c * interval`. Over any window of length t
  * that lets at most `burst + limit * t / period` cost pass (rate_limiter
  * property test).
+ *
+ * `tat` is kept as how far it lies ahead of the last clock reading that moved
+ * it, never as an absolute time: steps of `interval` (rarely exact in binary)
+ * summed onto a reading far from zero (an epoch-based fake clock, ~1.8e12 ms;
+ * `performance.now()` after weeks of uptime) round by up to half an ulp of
+ * that reading each, ~1e-4 ms at the epoch, and the last call of a full
+ * burst then failed by that much (tests/rate_core_review_test.ts). Sums near
+ * zero round only by ulps of the interval.
  *
  * Waiters reserve nothing: only the head of the queue has a grant time, and
  * it sits in the module's one deadline heap. A waiter that leaves (cancelled)
@@ -71,8 +79,15 @@ export interface RateLimiterStatistics {
 }
 
 const POSITIVE = "a finite number > 0";
-/** Milliseconds of float rounding a grant time may carry. */
+/** Milliseconds of float rounding a wait may carry. */
 const ROUNDING = 1e-6;
+/**
+ * Whether a grant `wait` ms after `now` is due: the wait is float rounding
+ * (steps of a fractional interval), or too short for the clock to tell from
+ * `now` (half an ulp of an epoch reading is ~1e-4 ms). Only a wait that is
+ * not due arms a deadline, which then lies strictly after `now`.
+ */
+const isDue = (wait: number, now: number): boolean => wait <= ROUNDING || now + wait <= now;
 const isPositive = (n: number): boolean => n > 0 && n !== Infinity;
 // A burst below 1 would make every default-cost (1) acquire throw; that is a
 // configuration error best reported once, at construction, not on each call.
@@ -125,8 +140,10 @@ export class RateLimiter {
   #burst: number;
   /** `period / limit`: time one unit of cost occupies. */
   #interval: number;
-  /** Theoretical arrival time (see the module doc). */
-  #tat = -Infinity;
+  /** The clock reading `#ahead` was measured from. */
+  #at = -Infinity;
+  /** How far the theoretical arrival time lay ahead of `#at` (see the module doc). */
+  #ahead = 0;
   /** Sum of the waiters' costs. */
   #queuedCost = 0;
   readonly #waiters = new WaitQueue<void>();
@@ -253,20 +270,20 @@ export class RateLimiter {
     if (signal instanceof Promise) return signal;
     const now = currentTime();
     if (this.#waiters.size === 0 && this.#tryTake(cost, now)) return Promise.resolve();
-    const grant = this.#grantTime(cost, now);
+    const wait = this.#wait(cost, now, this.#queuedCost);
     const deadline = effectiveDeadlineOf(scope);
-    if (grant >= deadline) {
+    if (now + wait >= deadline) {
       return Promise.reject(
         new RateLimitError(
-          `RateLimiter: cost ${cost} would be granted in ${Math.ceil(grant - now)} ms, ` +
+          `RateLimiter: cost ${cost} would be granted in ${Math.ceil(wait)} ms, ` +
             `after the deadline in ${Math.max(0, Math.ceil(deadline - now))} ms`,
-          { retryAfter: grant - now },
+          { retryAfter: wait },
         ),
       );
     }
     const promise = this.#waiters.wait(scope, signal, cost);
     this.#queuedCost += cost;
-    if (this.#waiters.size === 1) this.#arm(grant);
+    if (this.#waiters.size === 1) this.#arm(now + wait);
     return promise;
   }
 
@@ -294,8 +311,7 @@ export class RateLimiter {
    */
   retryAfter(cost = 1): number {
     if (cost !== 1) this.#checkCost(cost, "Cannot compute RateLimiter.retryAfter");
-    const now = currentTime();
-    return Math.max(0, this.#grantTime(cost, now) - now);
+    return this.#wait(cost, currentTime(), this.#queuedCost);
   }
 
   /**
@@ -327,7 +343,7 @@ export class RateLimiter {
       waiting: this.#waiters.size,
       available: this.#waiters.size !== 0
         ? 0
-        : Math.max(0, this.#burst - Math.max(0, this.#tat - currentTime()) / this.#interval),
+        : Math.max(0, this.#burst - this.#aheadAt(currentTime()) / this.#interval),
     };
   }
 
@@ -340,25 +356,30 @@ export class RateLimiter {
     return value as number;
   }
 
+  /** How far the theoretical arrival time lies ahead of `now` (0 once it has passed). */
+  #aheadAt(now: number): number {
+    const ahead = this.#ahead - (now - this.#at);
+    return ahead > 0 ? ahead : 0;
+  }
+
   /**
-   * When `cost` would be granted if it queued now, behind every waiter. A
-   * waiter is granted at the latest when `tat` has come, and each grant moves
-   * `tat` on by its cost, so the queue ends at `max(tat, now) + queuedCost *
-   * interval`.
+   * Ms until `cost` would be granted if it queued at `now` behind `queued`
+   * cost of waiters (0: now). A waiter is granted at the latest when `tat`
+   * has come, and each grant moves `tat` on by its cost, so the queue ends
+   * at `max(tat, now) + queued * interval`.
    */
-  #grantTime(cost: number, now: number, ahead = this.#queuedCost): number {
-    const grant = Math.max(this.#tat, now) + (ahead + cost - this.#burst) * this.#interval;
-    // Sums of fractional `performance.now()` readings round: a grant due
-    // within a nanosecond counts as due now.
-    return grant - now <= ROUNDING ? now : grant;
+  #wait(cost: number, now: number, queued: number): number {
+    const wait = this.#aheadAt(now) + (queued + cost - this.#burst) * this.#interval;
+    return isDue(wait, now) ? 0 : wait;
   }
 
   /** Takes `cost` if it fits at `now` (the hot path of both acquires). */
   #tryTake(cost: number, now: number): boolean {
-    const tat = this.#tat;
-    const base = tat > now ? tat : now;
-    if (base + (cost - this.#burst) * this.#interval - now > ROUNDING) return false;
-    this.#tat = base + cost * this.#interval;
+    const passed = now - this.#at;
+    const ahead = this.#ahead > passed ? this.#ahead - passed : 0;
+    if (!isDue(ahead + (cost - this.#burst) * this.#interval, now)) return false;
+    this.#at = now;
+    this.#ahead = ahead + cost * this.#interval;
     return true;
   }
 
@@ -369,11 +390,12 @@ export class RateLimiter {
     const now = currentTime();
     for (let w = waiters.head; w !== undefined; w = waiters.head) {
       const cost = w.payload as number;
-      const grant = this.#grantTime(cost, now, 0);
-      if (grant > now) return this.#arm(grant);
+      const wait = this.#wait(cost, now, 0);
+      if (wait > 0) return this.#arm(now + wait);
       waiters.shift();
       this.#queuedCost -= cost;
-      this.#tat = Math.max(this.#tat, now) + cost * this.#interval;
+      this.#ahead = this.#aheadAt(now) + cost * this.#interval;
+      this.#at = now;
       w.resolve();
     }
     this.#queuedCost = 0; // no rounding left over from fractional costs
@@ -407,7 +429,8 @@ export class RateLimiter {
   /** Keeps the cost already passed when the interval changes. */
   #setInterval(interval: number): void {
     const now = currentTime();
-    if (this.#tat > now) this.#tat = now + (this.#tat - now) * interval / this.#interval;
+    this.#ahead = this.#aheadAt(now) * interval / this.#interval;
+    this.#at = now;
     this.#interval = interval;
     this.#retime();
   }

@@ -118,7 +118,10 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
     const wasClosed = this.#closed;
     this.#closed = true;
     this.#drop();
-    if (this.#finished === undefined) return DONE;
+    if (this.#finished === undefined) {
+      if (!wasClosed) await closeUnstarted(this.#source.input);
+      return DONE;
+    }
     this.#outer.cancel("alcallStream closed");
     await this.#finished;
     if (wasClosed) return DONE;
@@ -235,6 +238,20 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
 }
 
 /**
+ * Closes the iterator taken from an input whose run never started, as a
+ * `for await` that left would: `alcallStream` takes it when called, and
+ * some inputs hold something until then (a `ReadableStream` stays locked
+ * and is never cancelled; tests/rate_core_review_test.ts). Its error is
+ * dropped, as the worker pool drops one when it closes a started input.
+ */
+async function closeUnstarted<T>(input: CallInput<T>["input"]): Promise<void> {
+  try {
+    if ("iterator" in input) input.iterator.return?.();
+    else if ("asyncIterator" in input) await input.asyncIterator.return?.();
+  } catch { /* nothing was asked of the input; its close is best effort */ }
+}
+
+/**
  * Validates the stream options and returns the buffer size.
  *
  * @throws {TypeError} If `ordered` is not a boolean or `buffer` not a number.
@@ -268,7 +285,8 @@ function bufferOf(options: AlcallStreamOptions | undefined, plan: Plan, where: s
  * dropped. An input that throws ends the stream with that error, unwrapped.
  * `break`, `return()` or `await using` cancel what is running, wait for it to
  * unwind (bounded exit: at most one macrotask turn for an item that ignores
- * its signal) and pull nothing more; if a failure was not delivered yet,
+ * its signal), pull nothing more and close the input (before the first
+ * `next()` too); if a failure was not delivered yet,
  * `return()` rejects with it, so that no error is lost (as `asCompleted`).
  *
  * @typeParam T The type of the items.
