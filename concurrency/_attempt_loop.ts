@@ -22,6 +22,22 @@ import { type DeadlineLabel, runWithTimeout } from "./timeouts.ts";
 
 /** The least spread of retries that wait out a Retry-After (as a fraction of it). */
 const HINT_SPREAD = 0.1;
+/**
+ * The method by which a limiter that measures its calls (`AdaptiveLimiter`)
+ * runs an attempt that must first wait, permit in hand, for a rate-limit
+ * token: it measures the attempt alone, not the wait.
+ */
+export const USE_AFTER: unique symbol = Symbol("lionpride.useAfter");
+
+/** A limiter with {@linkcode USE_AFTER} (kept out of the public `PermitLimiter`). */
+interface MeasuringLimiter extends PermitLimiter {
+  [USE_AFTER]?<T>(
+    ready: () => Promise<unknown>,
+    fn: () => T | Promise<T>,
+    options?: { signal?: AbortSignal },
+  ): Promise<T>;
+}
+
 /** A concurrency limiter as `alcall` uses it: `CapacityLimiter`, `AdaptiveLimiter` or alike. */
 export interface PermitLimiter {
   /** Runs `fn` holding one permit. */
@@ -142,10 +158,16 @@ class Trial<T> {
     rateLimiter: TokenRateLimiter | undefined,
   ): Promise<T> {
     const signal = scope?.signal;
-    const run = rateLimiter === undefined
-      ? () => this.timed(scope)
-      : () => rateLimiter.acquire({ cost: 1, signal }).then(() => this.timed(scope));
-    return limiter === undefined ? run() : limiter.use(run, { signal });
+    // The permit comes first and the token under it, so that tokens do not
+    // pile up while every permit is busy and then start together.
+    if (rateLimiter === undefined) return limiter!.use(() => this.timed(scope), { signal });
+    const token = () => rateLimiter.acquire({ cost: 1, signal });
+    if (limiter === undefined) return token().then(() => this.timed(scope));
+    const measuring = limiter as MeasuringLimiter;
+    if (measuring[USE_AFTER] !== undefined) {
+      return measuring[USE_AFTER](token, () => this.timed(scope), { signal });
+    }
+    return limiter.use(() => token().then(() => this.timed(scope)), { signal });
   }
 
   /** `fn` under the attempt timeout, opened here so waiting for permits does not count. */

@@ -32,11 +32,13 @@ import { currentTime } from "./clock.ts";
 import { isCancelled, RateLimitError, TimeoutError } from "./errors.ts";
 import { retryAfterOf } from "./_retry_after.ts";
 import { defineInspect } from "./_inspect.ts";
+import { USE_AFTER } from "./_attempt_loop.ts";
 import {
   checkFunction,
   checkNumber,
   checkOptions,
   describeValue,
+  functionError,
   isPositiveInteger,
 } from "./_validate.ts";
 
@@ -263,18 +265,48 @@ export class AdaptiveLimiter extends CapacityLimiter {
    * @returns `fn`'s value.
    * @throws {TypeError} If `fn` is not a function (as a rejection).
    */
-  override async use<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
-    checkFunction(fn, "fn", "Cannot use AdaptiveLimiter");
+  override use<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    const error = functionError(fn, "fn", "Cannot use AdaptiveLimiter");
+    return error === undefined ? this.#use(undefined, fn, options) : Promise.reject(error);
+  }
+
+  /**
+   * `use`, with `ready` awaited first while the permit is held (alcall's
+   * rate-limit wait): only `fn` is measured, so that wait is no round-trip
+   * time and its refusal no overload.
+   *
+   * @typeParam T The type of `fn`'s value.
+   * @param ready What to wait for before `fn`.
+   * @param fn The work to do.
+   * @param options The abort signal for the wait.
+   * @returns `fn`'s value.
+   */
+  [USE_AFTER]<T>(
+    ready: () => Promise<unknown>,
+    fn: () => T | Promise<T>,
+    options?: AcquireOptions,
+  ): Promise<T> {
+    return this.#use(ready, fn, options);
+  }
+
+  async #use<T>(
+    ready: (() => Promise<unknown>) | undefined,
+    fn: () => T | Promise<T>,
+    options: AcquireOptions | undefined,
+  ): Promise<T> {
     const permit = await this.acquire(options);
-    const epoch = this.#epoch;
-    const start = currentTime();
     try {
-      const value = await fn();
-      this.#onSuccess(currentTime() - start);
-      return value;
-    } catch (err) {
-      if (!isCancelled(err) && this.#isOverload(err)) this.#onDrop(epoch);
-      throw err;
+      if (ready !== undefined) await ready();
+      const epoch = this.#epoch;
+      const start = currentTime();
+      try {
+        const value = await fn();
+        this.#onSuccess(currentTime() - start);
+        return value;
+      } catch (err) {
+        if (!isCancelled(err) && this.#isOverload(err)) this.#onDrop(epoch);
+        throw err;
+      }
     } finally {
       permit.release();
     }

@@ -374,16 +374,11 @@ Deno.test("AdaptiveLimiter: the platform's timeout (AbortSignal.timeout's DOMExc
   assert.equal(limiter.statistics().drops, 1);
 });
 
-// The next two fail on main: the shared attempt loop (concurrency/_attempt_loop.ts,
-// not this review's to change) waits for alcall's `rateLimiter` inside
-// `limiter.use`, so an AdaptiveLimiter measures the client's own rate limit as
-// the downstream's answer. Ignored until that file is fixed; see the review
-// report for the proposed change.
-const ATTEMPT_LOOP_FIXED = false;
+// alcall waits for its rateLimiter holding its limiter's permit; an
+// AdaptiveLimiter measures the call alone.
 
 Deno.test({
   name: "alcall: its own RateLimiter's refusal is no overload for its AdaptiveLimiter",
-  ignore: !ATTEMPT_LOOP_FIXED,
   fn: async () => {
     await withFakeTime(async (clock) => {
       const limiter = new AdaptiveLimiter({ initial: 10 });
@@ -402,7 +397,6 @@ Deno.test({
 
 Deno.test({
   name: "alcall: the wait for its RateLimiter is not part of its AdaptiveLimiter's round trip",
-  ignore: !ATTEMPT_LOOP_FIXED,
   fn: async () => {
     await withFakeTime(async (clock) => {
       const limiter = new AdaptiveLimiter({ algorithm: "gradient" });
