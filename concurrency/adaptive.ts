@@ -8,7 +8,8 @@
  * concurrency filter:
  * - AIMD (default): a drop multiplies the estimate by 0.9, at most once per
  *   round trip; a success while at least half the limit is in use adds
- *   1/estimate (so about 1 per round trip of a full limit).
+ *   1/limit, the integer number of permits (so about 1 per round trip of a
+ *   full limit), as API.md says.
  * - Gradient (Gradient2): the estimate moves towards
  *   `estimate * clamp(1.5 * longRtt / shortRtt, 0.5, 1) + 4`, smoothed by
  *   0.2, where the RTTs are moving averages over ~10 and ~500 samples;
@@ -337,7 +338,8 @@ export class AdaptiveLimiter extends CapacityLimiter {
     // The finished call still holds its permit here, so it counts as in use.
     const inUse = this.borrowedTokens;
     if (this.#algorithm === "aimd") {
-      if (inUse >= this.limit / 2) this.#setEstimate(this.#estimate + 1 / this.#estimate);
+      const limit = this.limit;
+      if (inUse >= limit / 2) this.#setEstimate(this.#estimate + 1 / limit);
       return;
     }
     if (Number.isNaN(this.#shortRtt)) this.#shortRtt = this.#longRtt = rtt;

@@ -72,6 +72,18 @@ Deno.test("AIMD: a success while at least half the limit is in use adds 1/limit"
   assert.equal(limiter.statistics().estimate, 4.25);
 });
 
+Deno.test("AIMD: the growth is 1/limit, the integer number of permits, not 1/estimate", async () => {
+  const limiter = new AdaptiveLimiter({ initial: 4.5 });
+  assert.equal(limiter.limit, 4);
+  const calls = startCalls(limiter, 2);
+  await flush();
+  calls.finish(0); // 2 of 4 in use: grows by 1/4, not 1/4.5
+  await flush();
+  assert.equal(limiter.statistics().estimate, 4.75);
+  calls.finish(1);
+  await calls.done;
+});
+
 Deno.test("AIMD: a full round trip of successes grows the limit by about one", async () => {
   const limiter = new AdaptiveLimiter({ initial: 10 });
   const calls = startCalls(limiter, 10);

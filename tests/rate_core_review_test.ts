@@ -313,7 +313,7 @@ async function adaptiveScenario(algorithm: "aimd" | "gradient", clock: FakeClock
                 estimate = limiter.statistics().estimate;
               }
             } else if (op.outcome === "success") {
-              if (inUse >= limit / 2) estimate = Math.min(max, estimate + 1 / estimate);
+              if (inUse >= limit / 2) estimate = Math.min(max, estimate + 1 / limit);
               call.end();
             } else {
               if (op.outcome === "429" && call.epoch === epoch) {
