@@ -20,7 +20,10 @@ import {
 const LIMIT = 5;
 const WORKERS = 4;
 const LEASE_TTL = 1_500;
-const RUN_FOR = 4_000;
+/** The victim is killed the first time it is seen in flight after this many ms. */
+const KILL_AFTER = 1_500;
+/** The run ends once the victim's slots are back in use, or after this many ms. */
+const RUN_AT_MOST = 15_000;
 const VICTIM = 3;
 
 async function openStore(where: string): Promise<[DistributedStore, () => void]> {
@@ -33,15 +36,20 @@ async function openStore(where: string): Promise<[DistributedStore, () => void]>
   return [kvStore(kv), () => kv.close()];
 }
 
-/** A worker: 8 callers, each calling the server under the shared limit. */
+/**
+ * A worker: 8 callers, each calling the server under the shared limit until
+ * the server answers that the run is over.
+ */
 async function worker(index: number, where: string, url: string): Promise<void> {
   const [store, close] = await openStore(where);
   const limiter = new DistributedLimiter(store, "example", { limit: LIMIT, leaseTtl: LEASE_TTL });
-  const end = Date.now() + RUN_FOR;
+  const end = Date.now() + RUN_AT_MOST;
+  let over = false;
   await Promise.all(Array.from({ length: 8 }, async () => {
-    while (Date.now() < end) {
+    while (!over && Date.now() < end) {
       await limiter.use(async (signal) => {
         const res = await fetch(`${url}?worker=${index}`, { signal });
+        if (res.headers.has("x-run-over")) over = true;
         await res.body?.cancel();
       });
     }
@@ -57,6 +65,7 @@ function countingServer() {
     perWorker: new Map<number, { inFlight: number; peak: number; served: number }>(),
     onRequest: (_worker: number) => {},
     samples: [] as Array<[number, number]>,
+    over: false,
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const worker = Number(new URL(req.url).searchParams.get("worker"));
@@ -71,7 +80,7 @@ function countingServer() {
     w.inFlight--;
     w.served++;
     stats.samples.push([Date.now(), stats.inFlight]);
-    return new Response("ok");
+    return new Response("ok", { headers: stats.over ? { "x-run-over": "1" } : {} });
   });
   return { server, stats };
 }
@@ -102,15 +111,23 @@ async function main(): Promise<void> {
       ],
     }).spawn());
 
-  // Kill the victim the first time it is seen in flight after 1.5 s.
+  // Kill the victim the first time it is seen in flight after KILL_AFTER.
   const started = Date.now();
   let killedAt = 0, victimHeld = 0;
   stats.onRequest = (worker) => {
-    if (worker !== VICTIM || killedAt !== 0 || Date.now() - started < 1_500) return;
+    if (worker !== VICTIM || killedAt !== 0 || Date.now() - started < KILL_AFTER) return;
     victimHeld = stats.perWorker.get(VICTIM)!.inFlight;
     killedAt = Date.now();
     children[VICTIM].kill("SIGKILL");
   };
+  // The run lasts until the other workers fill every slot again after the
+  // kill (and a little longer), however long a loaded machine takes.
+  const full = () => stats.samples.find(([t, n]) => t > killedAt + 50 && n === LIMIT);
+  while (Date.now() - started < RUN_AT_MOST && (killedAt === 0 || full() === undefined)) {
+    await sleep(50);
+  }
+  await sleep(500);
+  stats.over = true;
   const statuses = await Promise.all(children.map((c) => c.status));
   await server.shutdown();
   if (dir !== undefined) await Deno.remove(dir, { recursive: true });
@@ -121,8 +138,8 @@ async function main(): Promise<void> {
   }
   console.log(`global peak in flight: ${stats.peak} (limit ${LIMIT})`);
   if (killedAt !== 0) {
-    const full = stats.samples.find(([t, n]) => t > killedAt + 50 && n === LIMIT);
-    const back = full ? `${full[0] - killedAt} ms later` : "not within the run";
+    const again = full();
+    const back = again ? `${again[0] - killedAt} ms later` : "not within the run";
     console.log(
       `worker ${VICTIM} was SIGKILLed holding ${victimHeld}+ lease(s); ` +
         `${LIMIT} requests were in flight again ${back} (leases expire within ${LEASE_TTL} ms)`,

@@ -11,7 +11,7 @@ const SCRIPT = new URL("../examples/distributed_limit.ts", import.meta.url).path
 /** The example's lease time-to-live. */
 const LEASE_TTL = 1_500;
 
-/** Runs the example to its end (killed past 25 s, far above its ~4 s run) and returns its output. */
+/** Runs the example to its end (killed past 25 s, above its own 15 s cap) and returns its output. */
 async function runExample(env: Record<string, string> = {}): Promise<string> {
   const killer = new AbortController();
   const timer = setTimeout(() => killer.abort(), 25_000);
