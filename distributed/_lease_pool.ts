@@ -21,12 +21,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import {
-  currentScope,
-  effectiveDeadline,
-  effectiveDeadlineOf,
-  pendingCancellation,
-} from "../concurrency/cancel.ts";
+import { currentScope, effectiveDeadlineOf, pendingCancellation } from "../concurrency/cancel.ts";
 import { currentTime, Timer } from "../concurrency/clock.ts";
 import { isCancelled } from "../concurrency/errors.ts";
 import { startWait, type Waiter, WaitQueue } from "../concurrency/_wait_queue.ts";
@@ -59,8 +54,6 @@ export interface PoolConfig {
 
 interface WaitEntry {
   id: string;
-  /** The effective deadline of the wait, as last read (a scope's deadline may move). */
-  deadline: number;
   /** True once the id went to the store (it may hold a lease or a ticket there). */
   sent: boolean;
   permit: LeasePermit | undefined;
@@ -133,7 +126,6 @@ export class LeasePool {
     if (signal instanceof Promise) return signal;
     const entry: WaitEntry = {
       id: crypto.randomUUID(),
-      deadline: effectiveDeadline(),
       sent: false,
       permit: undefined,
     };
@@ -154,8 +146,12 @@ export class LeasePool {
     } catch (err) {
       if (err !== GRANTED) {
         // The deadline ended a wait while the store was failing: say why.
+        // Read now: the scope may have brought it forward since the last retry.
         const storeError = this.#lastError;
-        if (isCancelled(err) && storeError !== undefined && currentTime() >= entry.deadline) {
+        if (
+          isCancelled(err) && storeError !== undefined &&
+          currentTime() >= effectiveDeadlineOf(scope)
+        ) {
           throw storeError;
         }
         throw err;
@@ -312,9 +308,7 @@ export class LeasePool {
     for (let w = this.#queue.head; w !== undefined;) {
       const next = w.next;
       // Read now, not at arrival: the waiter's scope may have moved its deadline.
-      const entry = w.payload as WaitEntry;
-      entry.deadline = effectiveDeadlineOf(w.scope);
-      if (entry.deadline <= giveUp) this.#queue.cancel(w, err);
+      if (effectiveDeadlineOf(w.scope) <= giveUp) this.#queue.cancel(w, err);
       w = next;
     }
     this.#backingOff = true;
