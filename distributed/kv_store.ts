@@ -229,8 +229,10 @@ class KvBackend extends StoreBackend {
 /**
  * Makes a store on Deno KV for the distributed primitives. Lease expiry times
  * are wall-clock times (`Date.now()`) written in the value, so the processes
- * sharing a name need clocks that agree to well within a lease's `heartbeat`
- * (one machine, or NTP).
+ * sharing a name need clocks that agree to well within half a lease's
+ * `heartbeat` (one machine, or NTP): a process whose clock runs ahead by more
+ * counts a lease expired before its holder, cut off from the store, is told
+ * of the loss, and can grant the slot while that holder still runs.
  *
  * @param kv An open `Deno.Kv` (a local file shared by processes, `:memory:`
  * within one process, or Deno Deploy's KV).
