@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { CancelScope } from "../mod.ts";
 import { DistributedLimiter, type DistributedPermit, kvStore } from "../distributed/mod.ts";
 import { type FakeClock, withFakeTime } from "./_fake_time.ts";
 
@@ -405,6 +406,74 @@ Deno.test("Deno KV: a wait cancelled at any point around its grant either gets t
       );
     }
     assert.ok(cancelled > 0 && served > 0, `${cancelled} cancelled, ${served} served`);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("Deno KV: acquire and use reject at once and take no lease when already cancelled", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const limiter = new DistributedLimiter(kvStore(kv), "already", { limit: 1 });
+    const reason = new Error("gone before it asked");
+    const signal = AbortSignal.abort(reason);
+    await assert.rejects(limiter.acquire({ signal }), (err) => err === reason);
+    let ran = false;
+    await assert.rejects(limiter.use(() => (ran = true), { signal }), (err) => err === reason);
+    let inside: unknown[] = [];
+    await new CancelScope().run((scope) => {
+      scope.cancel(); // level-triggered: every later wait in it rejects at once
+      const calls = [limiter.acquire(), limiter.use(() => (ran = true))];
+      return Promise.all(calls.map((call) => call.catch((err: unknown) => err))).then(
+        (errors) => (inside = errors),
+      );
+    });
+    assert.deepEqual(inside.map((err) => (err as Error).name), [
+      "CancelledError",
+      "CancelledError",
+    ]);
+    assert.equal(ran, false, "fn ran without a lease");
+    assert.equal((await limiter.statistics()).held, 0);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("Deno KV: a permit's asyncDispose releases it, as often as called", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const limiter = new DistributedLimiter(kvStore(kv), "dispose", { limit: 1 });
+    const permit = await limiter.acquire();
+    await Promise.all([permit[Symbol.asyncDispose](), permit.release()]);
+    assert.equal((await limiter.statistics()).held, 0);
+    await permit[Symbol.asyncDispose](); // released already: a no-op
+    assert.equal((await limiter.statistics()).held, 0);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("Deno KV: lowering the limit revokes no lease and grants none until fewer than the new limit are held", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const a = new DistributedLimiter(kvStore(kv), "lower", { limit: 3, pollInterval: 5 });
+    const b = new DistributedLimiter(kvStore(kv), "lower", { limit: 3, pollInterval: 5 });
+    const held = [await a.acquire(), await a.acquire(), await b.acquire()];
+    await b.setLimit(1);
+    assert.deepEqual(await a.statistics(), { limit: 1, held: 3, waiting: 0 });
+    const waiting = a.acquire();
+    let granted = false;
+    waiting.then(() => (granted = true));
+    await held[0].release();
+    await held[2].release();
+    await new Promise((resolve) => setTimeout(resolve, 30)); // several polls
+    assert.equal(granted, false, "granted while the new limit was held");
+    assert.ok(held.every((p) => !p.signal.aborted), "a held lease was revoked");
+    assert.equal(await b.tryAcquire(), undefined);
+    await held[1].release();
+    const next = await waiting;
+    assert.equal((await b.statistics()).held, 1);
+    await next.release();
   } finally {
     kv.close();
   }
