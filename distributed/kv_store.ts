@@ -269,5 +269,20 @@ export function kvStore(kv: Deno.Kv, options?: KvStoreOptions): DistributedStore
       `${where}: 'prefix' must be an array of key parts, received ${describeValue(prefix)}`,
     );
   }
+  // KV would reject such a key at every call, which the primitives retry as
+  // a store error: a waiter without a deadline would wait for ever.
+  prefix.forEach((part: unknown, i) => {
+    const t = typeof part;
+    if (
+      t !== "string" && t !== "number" && t !== "bigint" && t !== "boolean" &&
+      !ArrayBuffer.isView(part)
+    ) {
+      throw new TypeError(
+        `${where}: 'prefix[${i}]' must be a KV key part (string, number, bigint, boolean or Uint8Array), received ${
+          describeValue(part)
+        }`,
+      );
+    }
+  });
   return new KvBackend(k as KvLike, [...prefix]);
 }

@@ -478,3 +478,22 @@ Deno.test("Deno KV: lowering the limit revokes no lease and grants none until fe
     kv.close();
   }
 });
+
+Deno.test("kvStore rejects a prefix whose parts Deno KV cannot key by, naming the part", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    for (const part of [{}, null, undefined, Symbol("s"), [1]]) {
+      assert.throws(() => kvStore(kv, { prefix: ["app", part as never] }), {
+        name: "TypeError",
+        message:
+          /^Cannot create kvStore: 'prefix\[1\]' must be a KV key part \(string, number, bigint, boolean or Uint8Array\), received /,
+      });
+    }
+    // What KV accepts is accepted.
+    const store = kvStore(kv, { prefix: ["app", 2, 3n, true, new Uint8Array([1])] });
+    const permit = await new DistributedLimiter(store, "parts", { limit: 1 }).acquire();
+    await permit.release();
+  } finally {
+    kv.close();
+  }
+});
