@@ -21,12 +21,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import {
-  currentScope,
-  effectiveDeadline,
-  effectiveDeadlineOf,
-  pendingCancellation,
-} from "../concurrency/cancel.ts";
+import { currentScope, effectiveDeadlineOf, pendingCancellation } from "../concurrency/cancel.ts";
 import { currentTime, Timer } from "../concurrency/clock.ts";
 import { isCancelled } from "../concurrency/errors.ts";
 import { startWait, type Waiter, WaitQueue } from "../concurrency/_wait_queue.ts";
@@ -59,8 +54,6 @@ export interface PoolConfig {
 
 interface WaitEntry {
   id: string;
-  /** The effective deadline of the wait, as last read (a scope's deadline may move). */
-  deadline: number;
   /** True once the id went to the store (it may hold a lease or a ticket there). */
   sent: boolean;
   permit: LeasePermit | undefined;
@@ -70,10 +63,20 @@ interface Held {
   permit: LeasePermit;
   renewAt: number;
   loss: Timer | undefined;
+  /**
+   * The store lets the lease expire by this: `ttl` after the last round that
+   * sent it ended, whatever that round's outcome (a renewal whose reply was
+   * lost may still have landed).
+   */
+  expiresBy: number;
 }
 
 interface Release {
-  /** Past this the lease has expired anyway: stop trying. */
+  /**
+   * Past this the lease has expired anyway: stop trying. `Infinity` while a
+   * round that may write the lease is in flight: the lease then lives until
+   * `ttl` after that round ends, not after the release was asked for.
+   */
   until: number;
   /** Resolves the `release()` (or lease loss cleanup) that asked for it, if any. */
   done: (() => void) | undefined;
@@ -86,6 +89,8 @@ export class LeasePool {
   readonly #held = new Map<string, Held>();
   readonly #releases = new Map<string, Release>();
   #running = false;
+  /** True while the loop's round is at the store (it may grant or renew any id it sent). */
+  #inRound = false;
   #wake: (() => void) | undefined = undefined;
   #nextPoll = 0;
   /**
@@ -121,7 +126,6 @@ export class LeasePool {
     if (signal instanceof Promise) return signal;
     const entry: WaitEntry = {
       id: crypto.randomUUID(),
-      deadline: effectiveDeadline(),
       sent: false,
       permit: undefined,
     };
@@ -142,8 +146,12 @@ export class LeasePool {
     } catch (err) {
       if (err !== GRANTED) {
         // The deadline ended a wait while the store was failing: say why.
+        // Read now: the scope may have brought it forward since the last retry.
         const storeError = this.#lastError;
-        if (isCancelled(err) && storeError !== undefined && currentTime() >= entry.deadline) {
+        if (
+          isCancelled(err) && storeError !== undefined &&
+          currentTime() >= effectiveDeadlineOf(scope)
+        ) {
           throw storeError;
         }
         throw err;
@@ -255,6 +263,7 @@ export class LeasePool {
       const want = poll ? this.#wanted() : [];
       const asks = this.#asks;
       let out: LeaseOutcome;
+      this.#inRound = true;
       try {
         out = await c.backend.leaseRound(c.name, {
           ttl: c.ttl,
@@ -265,9 +274,11 @@ export class LeasePool {
           tryOnly: false,
         });
       } catch (err) {
+        this.#roundEnded(renew);
         await this.#failed(err);
         continue;
       }
+      this.#roundEnded(renew);
       this.#failures = 0;
       this.#lastError = undefined;
       this.#settle(out, release, renew, now);
@@ -297,14 +308,32 @@ export class LeasePool {
     for (let w = this.#queue.head; w !== undefined;) {
       const next = w.next;
       // Read now, not at arrival: the waiter's scope may have moved its deadline.
-      const entry = w.payload as WaitEntry;
-      entry.deadline = effectiveDeadlineOf(w.scope);
-      if (entry.deadline <= giveUp) this.#queue.cancel(w, err);
+      if (effectiveDeadlineOf(w.scope) <= giveUp) this.#queue.cancel(w, err);
       w = next;
     }
     this.#backingOff = true;
     await this.#pause(delay);
     this.#backingOff = false;
+  }
+
+  /**
+   * The round may have granted or renewed, as it committed, any lease it
+   * sent, and any lease released while it was in flight: each lives `ttl`
+   * from now at most.
+   */
+  #roundEnded(renew: string[]): void {
+    this.#inRound = false;
+    const until = currentTime() + this.#c.ttl;
+    for (const id of renew) {
+      const h = this.#held.get(id);
+      if (h !== undefined) h.expiresBy = until;
+    }
+    for (const r of this.#releases.values()) if (r.until === Infinity) r.until = until;
+  }
+
+  /** When to stop trying to release a lease the store lets expire by `expiresBy`. */
+  #giveUpAt(expiresBy: number): number {
+    return this.#inRound ? Infinity : expiresBy;
   }
 
   #settle(out: LeaseOutcome, release: string[], renew: string[], sentAt: number): void {
@@ -339,6 +368,7 @@ export class LeasePool {
       permit: new LeasePermit(id, this.#giveBack),
       renewAt: sentAt + this.#c.heartbeat,
       loss: undefined,
+      expiresBy: currentTime() + this.#c.ttl,
     };
     this.#held.set(id, h);
     this.#armLoss(id, h, sentAt);
@@ -368,8 +398,9 @@ export class LeasePool {
     this.#held.delete(id);
     h.loss?.clear();
     const cleanup = gone ? Promise.resolve() : new Promise<void>((resolve) => {
-      // By now the store lets it expire within heartbeat / 2 anyway.
-      this.#releases.set(id, { until: currentTime() + this.#c.heartbeat, done: resolve });
+      // Not heartbeat / 2 from now: a renewal whose reply was lost may have
+      // landed and extended it.
+      this.#releases.set(id, { until: this.#giveUpAt(h.expiresBy), done: resolve });
       this.#kick();
     });
     h.permit.lose(
@@ -387,7 +418,7 @@ export class LeasePool {
     this.#held.delete(id);
     h.loss?.clear();
     return new Promise((resolve) => {
-      this.#releases.set(id, { until: currentTime() + this.#c.ttl, done: resolve });
+      this.#releases.set(id, { until: this.#giveUpAt(currentTime() + this.#c.ttl), done: resolve });
       this.#pollNow();
       this.#kick();
     });
@@ -396,7 +427,8 @@ export class LeasePool {
   /** Releases `id` in the background (nobody awaits it). */
   #drop(id: string): void {
     if (!this.#releases.has(id)) {
-      this.#releases.set(id, { until: currentTime() + this.#c.ttl, done: undefined });
+      const until = this.#giveUpAt(currentTime() + this.#c.ttl);
+      this.#releases.set(id, { until, done: undefined });
     }
     this.#kick();
   }

@@ -241,8 +241,10 @@ class KvBackend extends StoreBackend {
 /**
  * Makes a store on Deno KV for the distributed primitives. Lease expiry times
  * are wall-clock times (`Date.now()`) written in the value, so the processes
- * sharing a name need clocks that agree to well within a lease's `heartbeat`
- * (one machine, or NTP).
+ * sharing a name need clocks that agree to well within half a lease's
+ * `heartbeat` (one machine, or NTP): a process whose clock runs ahead by more
+ * counts a lease expired before its holder, cut off from the store, is told
+ * of the loss, and can grant the slot while that holder still runs.
  *
  * @param kv An open `Deno.Kv` (a local file shared by processes, `:memory:`
  * within one process, or Deno Deploy's KV).
@@ -279,5 +281,20 @@ export function kvStore(kv: Deno.Kv, options?: KvStoreOptions): DistributedStore
       `${where}: 'prefix' must be an array of key parts, received ${describeValue(prefix)}`,
     );
   }
+  // KV would reject such a key at every call, which the primitives retry as
+  // a store error: a waiter without a deadline would wait for ever.
+  prefix.forEach((part: unknown, i) => {
+    const t = typeof part;
+    if (
+      t !== "string" && t !== "number" && t !== "bigint" && t !== "boolean" &&
+      !ArrayBuffer.isView(part)
+    ) {
+      throw new TypeError(
+        `${where}: 'prefix[${i}]' must be a KV key part (string, number, bigint, boolean or Uint8Array), received ${
+          describeValue(part)
+        }`,
+      );
+    }
+  });
   return new KvBackend(k as KvLike, [...prefix]);
 }

@@ -97,10 +97,11 @@ const pools = new WeakMap<DistributedLimiter, LeasePool>();
 /**
  * A limiter shared by every process that uses the same store and name: never
  * more than `limit` unexpired leases exist (Redis: by the server's clock; KV:
- * by expiry times written in the value). A held lease is renewed every
- * `heartbeat` ms; a holder that dies frees its slot within `leaseTtl`, and a
- * holder that cannot renew learns it (its permit's `signal` aborts with a
- * {@linkcode LeaseLostError}) before its lease could expire.
+ * by expiry times written in the value, on each process's wall clock, so
+ * those clocks must agree to well within `heartbeat / 2`). A held lease is
+ * renewed every `heartbeat` ms; a holder that dies frees its slot within
+ * `leaseTtl`, and a holder that cannot renew learns it (its permit's `signal`
+ * aborts with a {@linkcode LeaseLostError}) before its lease could expire.
  *
  * Waiters of one process queue FIFO behind one poller; on Redis, waiters
  * across processes are served in arrival order (a global ticket queue), and

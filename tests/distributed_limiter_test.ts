@@ -594,3 +594,21 @@ test("use keeps its lease until fn settles, even when a deadline ends the call b
   await limiter.use(stubborn);
   assert.equal(peak, 1, "a second fn ran beside one still running under the limit of 1");
 });
+
+Deno.test("Deno KV: a wait whose deadline was moved earlier ends at the new one with the store's error while the store fails", async () => {
+  await withKvFile(async (kv) => {
+    const faulty = new FaultyKv(kv);
+    faulty.down = true;
+    const limiter = new DistributedLimiter(kvStore(faulty.asKv), "brought-forward", { limit: 1 });
+    const scope = new CancelScope({ deadline: currentTime() + 5_000 });
+    const started = currentTime();
+    const waiting = scope.run(() => limiter.acquire()).catch((err: unknown) => err);
+    await sleep(300); // past the first retries: the next comes some 150-300 ms later
+    scope.deadline = currentTime() + 50;
+    const outcome = await waiting;
+    assert.ok(currentTime() - started < 1_000, "the wait ended at the new deadline");
+    assert.match(String(outcome), /kv unreachable/, "the wait ended without the store's error");
+    faulty.down = false;
+    await (await limiter.acquire()).release();
+  });
+});
