@@ -21,6 +21,8 @@
  *   by recursion: 20,000 nested scopes cancel in one call.
  * - A scope is in its clock's deadline heap only while it runs, has a finite
  *   deadline and is not cancelled.
+ * - A scope that finished normally holds no children and no watchers: what
+ *   it left running passed to its parent (`#bequeath`).
  *
  * @module
  */
@@ -309,9 +311,12 @@ export class CancelStatus extends DeadlineEntry {
   exit(): void {
     this.state = DONE;
     const frame = this.frame;
-    if (frame !== undefined && this.reason === undefined) {
-      this.frame = undefined;
-      frame.status = undefined;
+    if (this.reason === undefined) {
+      if (frame !== undefined) {
+        this.frame = undefined;
+        frame.status = undefined;
+      }
+      if (this.childHead !== undefined || this.watchHead !== undefined) this.#bequeath();
     }
     this.exitDeferred = false;
     if (this.holdsExit) {
@@ -326,6 +331,36 @@ export class CancelStatus extends DeadlineEntry {
     this.#unlink();
     removeDeadline(this);
     this.clearExitTimer();
+  }
+
+  /**
+   * Hands what still runs or waits inside this scope, which finished
+   * normally (scopes and waits begun by a promise nobody awaited), to the
+   * scope around it, as the ambient lookup does for code that looks its
+   * scope up later: its cancellation and deadline reach them from now on
+   * (tests/core_review_test.ts: "a sleep left waiting by a scope that
+   * finished normally …"). Without a scope around it they are let go.
+   */
+  #bequeath(): void {
+    const heir = this.parent;
+    let child = this.childHead, watcher = this.watchHead;
+    this.childHead = undefined;
+    this.watchHead = undefined;
+    for (; child !== undefined;) {
+      const next = child.next;
+      child.prev = child.next = undefined;
+      child.linked = false;
+      child.parent = heir;
+      if (heir !== undefined) child.#link(heir);
+      child = next;
+    }
+    for (; watcher !== undefined;) {
+      const next = watcher.watchNext;
+      watcher.watchPrev = watcher.watchNext = watcher.watchScope = undefined;
+      if (heir?.reason !== undefined) watcher.onCancel(heir.reason);
+      else heir?.watch(watcher);
+      watcher = next;
+    }
   }
 
   clearExitTimer(): void {
