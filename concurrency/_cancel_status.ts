@@ -182,6 +182,7 @@ export class CancelStatus extends DeadlineEntry {
   }
 
   setDeadline(deadline: number): void {
+    if (this.state === RUNNING) this.noteDeadline();
     removeDeadline(this);
     this.deadline = deadline;
     this.budget = NaN;
@@ -190,11 +191,30 @@ export class CancelStatus extends DeadlineEntry {
 
   setShield(shield: boolean): void {
     if (shield === this.shield) return;
+    if (this.state === RUNNING) this.noteDeadline();
     this.shield = shield;
     const outer = this.parent?.reason;
     if (this.state !== RUNNING || outer === undefined) return;
     if (!shield) deliver(this, outer);
     else if (this.reason !== undefined && this.origin === NOT_CANCELLED) uncancel(this);
+  }
+
+  /**
+   * An enclosing cancellation took this scope's deadline out of the heap
+   * (no timer for a cancelled subtree); if the deadline has passed since,
+   * it counts as fired now, as if its timer had run: `cancelCalled` turns
+   * true, and a shield set later lifts only the enclosing cancellation, as
+   * in Trio. Called wherever that is observed: the `cancelCalled` getter,
+   * a deadline or shield change, exit.
+   */
+  noteDeadline(): void {
+    if (
+      this.origin === NOT_CANCELLED && this.reason !== undefined && this.deadline !== Infinity &&
+      this.deadline <= currentTime()
+    ) {
+      this.origin = BY_DEADLINE;
+      this.ownReason = new CancelledError("Deadline exceeded");
+    }
   }
 
   /** Called by the clock once the deadline has passed. */
@@ -317,6 +337,8 @@ export class CancelStatus extends DeadlineEntry {
         frame.status = undefined;
       }
       if (this.childHead !== undefined || this.watchHead !== undefined) this.#bequeath();
+    } else {
+      this.noteDeadline();
     }
     this.exitDeferred = false;
     if (this.holdsExit) {

@@ -134,7 +134,9 @@ export class CancelScope {
 
   /** True once `cancel()` was called or the deadline was reached. */
   get cancelCalled(): boolean {
-    return this[STATUS].origin !== NOT_CANCELLED;
+    const status = this[STATUS];
+    if (status.running) status.noteDeadline();
+    return status.origin !== NOT_CANCELLED;
   }
 
   /** True if `run` absorbed this scope's own cancellation. */
