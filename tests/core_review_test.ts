@@ -6,6 +6,7 @@ import fc from "fast-check";
 import {
   CancelScope,
   CapacityLimiter,
+  Condition,
   currentTime,
   effectiveDeadline,
   isCancelled,
@@ -14,7 +15,7 @@ import {
 } from "../mod.ts";
 import { enterScope, exitScope, runInScope, scopeReason } from "../concurrency/cancel.ts";
 import { withFakeTime } from "./_fake_time.ts";
-import { flushMicrotasks, state } from "./_helpers.ts";
+import { flush, flushMicrotasks, state } from "./_helpers.ts";
 
 // A scope that finishes normally hands the work it leaves running (a promise
 // nobody awaited) to the scope around it: the work started before the scope
@@ -261,3 +262,72 @@ Deno.test("cancels, shields, moved deadlines, ticks and exits in random scope tr
     );
   });
 });
+
+// --------------------------------------------------------------------------
+// Condition.wait cancelled at every point of its life (before the notify,
+// and 0…40 promise turns after it: waiting for the notification, waiting to
+// get the lock back, resuming): it always settles holding the lock, no two
+// callers ever hold it at once, and the one notification ends exactly one
+// wait normally: the cancelled caller's, or the next waiter's it was passed to.
+
+for (const kind of ["signal", "scope"] as const) {
+  Deno.test(`Condition.wait cancelled by its ${kind} at any turn keeps the lock exclusive and the notification`, async () => {
+    for (let turns = -1; turns <= 40; turns++) {
+      const cond = new Condition();
+      const outcomes = new Map<string, string>();
+      let holders = 0;
+      const hold = async (): Promise<void> => {
+        assert.equal(cond.locked(), true, "held by whoever runs here");
+        assert.equal(++holders, 1, `the lock is exclusive (turns ${turns})`);
+        await flush(3);
+        holders--;
+      };
+      const waiter = async (name: string, signal?: AbortSignal): Promise<void> => {
+        const permit = await cond.acquire();
+        try {
+          await cond.wait({ signal });
+          outcomes.set(name, "ok");
+        } catch (err) {
+          outcomes.set(name, isCancelled(err) ? "cancelled" : String(err));
+        }
+        try {
+          await hold();
+        } finally {
+          permit.release();
+        }
+      };
+      const notifyOnce = async (): Promise<void> => {
+        const permit = await cond.acquire();
+        cond.notify();
+        await hold();
+        permit.release();
+      };
+      const controller = new AbortController(), scope = new CancelScope();
+      const cancel = (): void => kind === "signal" ? controller.abort() : scope.cancel();
+      const a = kind === "signal"
+        ? waiter("a", controller.signal)
+        : scope.run(() => waiter("a")).then(() => {});
+      await flush();
+      const b = waiter("b");
+      await flush();
+      if (turns < 0) cancel();
+      const notifier = notifyOnce();
+      if (turns >= 0) {
+        await flush(turns);
+        cancel();
+      }
+      await Promise.all([a, notifier]);
+      await flush(20);
+      const oks = [...outcomes.values()].filter((o) => o === "ok").length;
+      assert.equal(
+        oks,
+        1,
+        `one notification, one normal return (turns ${turns}: ${[...outcomes]})`,
+      );
+      if (!outcomes.has("b")) await notifyOnce(); // a kept it: wake b to finish
+      await b;
+      assert.equal(cond.locked(), false);
+      assert.equal(cond.statistics().tasksWaiting, 0);
+    }
+  });
+}
