@@ -9,9 +9,11 @@ import {
   Condition,
   currentTime,
   effectiveDeadline,
+  ExceptionGroup,
   isCancelled,
   shield,
   sleep,
+  taskGroup,
 } from "../mod.ts";
 import { enterScope, exitScope, runInScope, scopeReason } from "../concurrency/cancel.ts";
 import { withFakeTime } from "./_fake_time.ts";
@@ -331,3 +333,64 @@ for (const kind of ["signal", "scope"] as const) {
     }
   });
 }
+
+// --------------------------------------------------------------------------
+// TaskGroup: a child failing, the body throwing and an enclosing scope
+// cancelling, each at any turn relative to the others: every failure that
+// is not a cancellation (the cleanup error of a cancelled child included)
+// is in the one ExceptionGroup, in the order it occurred; none is lost.
+
+Deno.test("taskGroup keeps every failure whatever the turns at which children, body and parent fail", async () => {
+  const turns = fc.integer({ min: 0, max: 12 });
+  await fc.assert(
+    fc.asyncProperty(
+      turns,
+      fc.option(turns),
+      fc.option(turns),
+      fc.boolean(),
+      async (childAt, bodyAt, parentAt, bodyReturnsFirst) => {
+        const occurred: string[] = [];
+        const fail = (what: string): never => {
+          occurred.push(what);
+          throw new Error(what);
+        };
+        const outer = new CancelScope();
+        const run = outer.run(() =>
+          taskGroup(async (tg) => {
+            tg.startSoon(async () => {
+              await flush(childAt);
+              fail("child");
+            });
+            tg.startSoon(async () => {
+              try {
+                await sleep(10_000);
+              } catch {
+                await flush(2);
+                fail("cleanup");
+              }
+            });
+            if (bodyAt === null) return "body";
+            if (bodyReturnsFirst) {
+              tg.startSoon(async () => {
+                await flush(bodyAt);
+                fail("late child");
+              });
+              return "body";
+            }
+            await flush(bodyAt);
+            fail("body");
+          })
+        );
+        if (parentAt !== null) {
+          await flush(parentAt);
+          outer.cancel();
+        }
+        const err = await run.then(() => undefined, (e) => e);
+        assert.ok(err instanceof ExceptionGroup, `rejects with an ExceptionGroup: ${err}`);
+        assert.deepEqual(err.exceptions.map((e) => (e as Error).message), occurred);
+        assert.ok(occurred.includes("child") && occurred.includes("cleanup"));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
