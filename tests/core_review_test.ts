@@ -394,3 +394,39 @@ Deno.test("taskGroup keeps every failure whatever the turns at which children, b
     { numRuns: 300 },
   );
 });
+
+Deno.test("waits left by a shielded scope that finished normally under a cancelled scope are cancelled at once", async () => {
+  const limiter = new CapacityLimiter(1);
+  const held = limiter.tryAcquire()!;
+  const outer = new CancelScope();
+  let waiter!: Promise<unknown>, sleeper!: Promise<void>, nested!: Promise<unknown>;
+  let signal!: AbortSignal;
+  await outer.run(async () => {
+    outer.cancel();
+    await shield(() => {
+      waiter = limiter.acquire();
+      sleeper = sleep(10_000);
+      nested = new CancelScope().run(async (s) => {
+        signal = s.signal;
+        await sleep(10_000);
+      });
+    });
+  });
+  assert.equal(signal.aborted, true);
+  await assert.rejects(waiter, (err) => isCancelled(err));
+  await assert.rejects(sleeper, (err) => isCancelled(err));
+  await assert.rejects(nested, (err) => isCancelled(err));
+  held.release();
+  assert.equal(limiter.borrowedTokens, 0);
+});
+
+Deno.test("waits left by an outermost scope that finished normally are let go, not cancelled", async () => {
+  let sleeper!: Promise<void>;
+  const scope = new CancelScope();
+  await scope.run(() => {
+    sleeper = sleep(5);
+  });
+  assert.equal(await state(sleeper), "pending");
+  await sleeper;
+  scope.cancel(); // a finished scope: nothing left in it to cancel
+});
