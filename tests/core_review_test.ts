@@ -321,3 +321,31 @@ Deno.test("waits left by an outermost scope that finished normally are let go, n
   await sleeper;
   scope.cancel(); // a finished scope: nothing left in it to cancel
 });
+
+// taskGroup resolves with the body's value unless the group's own scope was
+// cancelled before the body returned (API.md §4): a synchronous body has
+// returned when it returns, not a promise turn later.
+
+Deno.test("taskGroup keeps a synchronous body's value when a child cancels the group in the next promise turn", async () => {
+  const value = await taskGroup((tg) => {
+    tg.startSoon(async () => {
+      await null;
+      tg.cancelScope.cancel(); // after the body returned
+    });
+    tg.startSoon(() => sleep(10_000));
+    return "body value";
+  });
+  assert.equal(value, "body value");
+});
+
+Deno.test("taskGroup resolves undefined when a synchronous body cancels its group before it returns", async () => {
+  let group!: CancelScope;
+  const value = await taskGroup((tg) => {
+    group = tg.cancelScope;
+    tg.startSoon(() => sleep(10_000));
+    tg.cancelScope.cancel();
+    return "body value";
+  });
+  assert.equal(value, undefined);
+  assert.equal(group.cancelledCaught, true);
+});
