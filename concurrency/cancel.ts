@@ -170,8 +170,9 @@ export class CancelScope {
    *
    * Code that outlives `fn` in its async context (a promise nobody awaited)
    * belongs, once this scope has finished, to the nearest enclosing scope
-   * that has not finished normally; if this scope was cancelled, it stays in
-   * this scope, cancelled.
+   * that has not finished normally, and so do the waits and scopes it has
+   * pending then; if this scope was cancelled, it stays in this scope,
+   * cancelled.
    *
    * @typeParam T The type of `fn`'s value.
    * @param fn The body; it receives the scope.
