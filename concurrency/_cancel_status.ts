@@ -21,6 +21,8 @@
  *   by recursion: 20,000 nested scopes cancel in one call.
  * - A scope is in its clock's deadline heap only while it runs, has a finite
  *   deadline and is not cancelled.
+ * - A scope that finished normally holds no children and no watchers: what
+ *   it left running passed to its parent (`#bequeath`).
  *
  * @module
  */
@@ -180,6 +182,7 @@ export class CancelStatus extends DeadlineEntry {
   }
 
   setDeadline(deadline: number): void {
+    if (this.state === RUNNING) this.noteDeadline();
     removeDeadline(this);
     this.deadline = deadline;
     this.budget = NaN;
@@ -188,11 +191,30 @@ export class CancelStatus extends DeadlineEntry {
 
   setShield(shield: boolean): void {
     if (shield === this.shield) return;
+    if (this.state === RUNNING) this.noteDeadline();
     this.shield = shield;
     const outer = this.parent?.reason;
     if (this.state !== RUNNING || outer === undefined) return;
     if (!shield) deliver(this, outer);
     else if (this.reason !== undefined && this.origin === NOT_CANCELLED) uncancel(this);
+  }
+
+  /**
+   * An enclosing cancellation took this scope's deadline out of the heap
+   * (no timer for a cancelled subtree); if the deadline has passed since,
+   * it counts as fired now, as if its timer had run: `cancelCalled` turns
+   * true, and a shield set later lifts only the enclosing cancellation, as
+   * in Trio. Called wherever that is observed: the `cancelCalled` getter,
+   * a deadline or shield change, exit.
+   */
+  noteDeadline(): void {
+    if (
+      this.origin === NOT_CANCELLED && this.reason !== undefined && this.deadline !== Infinity &&
+      this.deadline <= currentTime()
+    ) {
+      this.origin = BY_DEADLINE;
+      this.ownReason = new CancelledError("Deadline exceeded");
+    }
   }
 
   /** Called by the clock once the deadline has passed. */
@@ -309,9 +331,14 @@ export class CancelStatus extends DeadlineEntry {
   exit(): void {
     this.state = DONE;
     const frame = this.frame;
-    if (frame !== undefined && this.reason === undefined) {
-      this.frame = undefined;
-      frame.status = undefined;
+    if (this.reason === undefined) {
+      if (frame !== undefined) {
+        this.frame = undefined;
+        frame.status = undefined;
+      }
+      if (this.childHead !== undefined || this.watchHead !== undefined) this.#bequeath();
+    } else {
+      this.noteDeadline();
     }
     this.exitDeferred = false;
     if (this.holdsExit) {
@@ -326,6 +353,36 @@ export class CancelStatus extends DeadlineEntry {
     this.#unlink();
     removeDeadline(this);
     this.clearExitTimer();
+  }
+
+  /**
+   * Hands what still runs or waits inside this scope, which finished
+   * normally (scopes and waits begun by a promise nobody awaited), to the
+   * scope around it, as the ambient lookup does for code that looks its
+   * scope up later: its cancellation and deadline reach them from now on
+   * (tests/core_review_test.ts: "a sleep left waiting by a scope that
+   * finished normally …"). Without a scope around it they are let go.
+   */
+  #bequeath(): void {
+    const heir = this.parent;
+    let child = this.childHead, watcher = this.watchHead;
+    this.childHead = undefined;
+    this.watchHead = undefined;
+    for (; child !== undefined;) {
+      const next = child.next;
+      child.prev = child.next = undefined;
+      child.linked = false;
+      child.parent = heir;
+      if (heir !== undefined) child.#link(heir);
+      child = next;
+    }
+    for (; watcher !== undefined;) {
+      const next = watcher.watchNext;
+      watcher.watchPrev = watcher.watchNext = watcher.watchScope = undefined;
+      if (heir?.reason !== undefined) watcher.onCancel(heir.reason);
+      else heir?.watch(watcher);
+      watcher = next;
+    }
   }
 
   clearExitTimer(): void {

@@ -134,7 +134,9 @@ export class CancelScope {
 
   /** True once `cancel()` was called or the deadline was reached. */
   get cancelCalled(): boolean {
-    return this[STATUS].origin !== NOT_CANCELLED;
+    const status = this[STATUS];
+    if (status.running) status.noteDeadline();
+    return status.origin !== NOT_CANCELLED;
   }
 
   /** True if `run` absorbed this scope's own cancellation. */
@@ -168,8 +170,9 @@ export class CancelScope {
    *
    * Code that outlives `fn` in its async context (a promise nobody awaited)
    * belongs, once this scope has finished, to the nearest enclosing scope
-   * that has not finished normally; if this scope was cancelled, it stays in
-   * this scope, cancelled.
+   * that has not finished normally, and so do the waits and scopes it has
+   * pending then; if this scope was cancelled, it stays in this scope,
+   * cancelled.
    *
    * @typeParam T The type of `fn`'s value.
    * @param fn The body; it receives the scope.

@@ -220,6 +220,13 @@ export class TaskGroup {
   }
 }
 
+/** Whether `value` is something `await` waits for (its `then` was read once already). */
+function isThenable(value: unknown): boolean {
+  return value instanceof Promise ||
+    (value !== null && (typeof value === "object" || typeof value === "function") &&
+      typeof (value as PromiseLike<unknown>).then === "function");
+}
+
 /** The body of {@linkcode taskGroup}: runs `fn`, then waits for every child. */
 async function runGroup(fn: (tg: TaskGroup) => unknown): Promise<unknown> {
   const state = new GroupState();
@@ -229,8 +236,12 @@ async function runGroup(fn: (tg: TaskGroup) => unknown): Promise<unknown> {
   let completed = false;
   if (scopeReason(scope) === undefined) {
     try {
-      value = await runInScope(scope, fn, tg);
-      completed = scopeReason(scope) === undefined;
+      const result = runInScope(scope, fn, tg);
+      // A body that returns a plain value has returned now: a cancel that
+      // lands in the promise turn the await takes came after it.
+      const returnedInTime = scopeReason(scope) === undefined;
+      value = await result;
+      completed = isThenable(result) ? scopeReason(scope) === undefined : returnedInTime;
     } catch (err) {
       state.fail(err);
     }
