@@ -25,7 +25,7 @@ import { currentScope, effectiveDeadlineOf, pendingCancellation } from "../concu
 import { currentTime, Timer } from "../concurrency/clock.ts";
 import { isCancelled } from "../concurrency/errors.ts";
 import { startWait, type Waiter, WaitQueue } from "../concurrency/_wait_queue.ts";
-import type { LeaseOutcome, StoreBackend } from "./_store.ts";
+import type { LeaseOutcome, StoreBackend, WaitTurns } from "./_store.ts";
 import { LeaseLostError } from "./errors.ts";
 import { LeasePermit } from "./_lease_permit.ts";
 
@@ -38,6 +38,14 @@ const detached = AsyncLocalStorage.snapshot();
 
 /** Resolves a waiter that was granted a lease (it leaves the queue by `cancel`). */
 const GRANTED = Symbol("granted");
+
+/**
+ * On KV, a process serves its own waiters first unless another process's
+ * waiters have waited this many poll intervals longer: slots then change
+ * hands between processes (each hand-over costs the next holder's poll), and
+ * none waits for ever behind a busy one. bench/README.md, "KV turns".
+ */
+const YIELD_AFTER_POLLS = 4;
 
 /** Store errors back off up to this (jittered down to half of it). */
 const MAX_BACKOFF = 1_000;
@@ -54,6 +62,8 @@ export interface PoolConfig {
 
 interface WaitEntry {
   id: string;
+  /** `Date.now()` at arrival: KV orders processes' turns by wall clock. */
+  since: number;
   /** True once the id went to the store (it may hold a lease or a ticket there). */
   sent: boolean;
   permit: LeasePermit | undefined;
@@ -104,6 +114,8 @@ export class LeasePool {
   /** True while the loop backs off after a store error: new work waits for it. */
   #backingOff = false;
   readonly #giveBack = (id: string): Promise<void> => this.#release(id);
+  /** This pool's id among the processes that wait for the name (KV's turns). */
+  readonly #member = crypto.randomUUID();
 
   constructor(config: PoolConfig) {
     this.#c = config;
@@ -126,6 +138,7 @@ export class LeasePool {
     if (signal instanceof Promise) return signal;
     const entry: WaitEntry = {
       id: crypto.randomUUID(),
+      since: Date.now(),
       sent: false,
       permit: undefined,
     };
@@ -179,6 +192,7 @@ export class LeasePool {
         renew: [],
         release: [],
         tryOnly: true,
+        turns: this.#turns([]),
       });
     } catch (err) {
       this.#drop(id); // the outcome is unknown: make sure that id holds nothing
@@ -261,6 +275,7 @@ export class LeasePool {
         continue;
       }
       const want = poll ? this.#wanted() : [];
+      const turns = this.#turns(poll ? this.#wantSince() : []);
       const asks = this.#asks;
       let out: LeaseOutcome;
       this.#inRound = true;
@@ -272,6 +287,7 @@ export class LeasePool {
           renew,
           release,
           tryOnly: false,
+          turns,
         });
       } catch (err) {
         this.#roundEnded(renew);
@@ -286,6 +302,26 @@ export class LeasePool {
         this.#nextPoll = currentTime() + c.poll * (0.5 + Math.random());
       }
     }
+  }
+
+  /** When each waiter arrived, in the order of {@linkcode #wanted}. */
+  #wantSince(): number[] {
+    const since: number[] = [];
+    for (let w = this.#queue.head; w !== undefined; w = w.next) {
+      since.push((w.payload as WaitEntry).since);
+    }
+    return since;
+  }
+
+  #turns(wantSince: number[]): WaitTurns {
+    const head = this.#queue.head;
+    return {
+      member: this.#member,
+      wantSince,
+      oldest: head === undefined ? NaN : (head.payload as WaitEntry).since,
+      waiting: this.#queue.size,
+      yieldAfter: this.#c.poll * YIELD_AFTER_POLLS,
+    };
   }
 
   #wanted(): string[] {

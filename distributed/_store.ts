@@ -34,6 +34,28 @@ export interface LeaseRound {
   release: readonly string[];
   /** Grant only if nobody waits anywhere, and never queue (tryAcquire). */
   tryOnly: boolean;
+  /**
+   * Where the store keeps no global queue (KV), how waiting processes take
+   * turns: this process's id among them, when each id of `want` arrived and
+   * when its oldest waiter did (wall-clock ms, `NaN` if none), and how much
+   * longer another process's waiters must have waited to go first. Absent
+   * for a round that waits for nothing (the shared breaker's probe lease).
+   */
+  turns?: WaitTurns;
+}
+
+/** See {@linkcode LeaseRound.turns}. */
+export interface WaitTurns {
+  /** This pool's id. */
+  member: string;
+  /** `Date.now()` at the arrival of each id of `want`. */
+  wantSince: readonly number[];
+  /** `Date.now()` at the arrival of the oldest waiter of this pool (`NaN`: none). */
+  oldest: number;
+  /** Waiters of this pool, polled in this round or not. */
+  waiting: number;
+  /** Ms by which another pool's waiters must be older than one of ours to go first. */
+  yieldAfter: number;
 }
 
 /** What a lease round found. */

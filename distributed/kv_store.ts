@@ -18,6 +18,7 @@ import {
   type LeaseOutcome,
   type LeaseRound,
   StoreBackend,
+  type WaitTurns,
 } from "./_store.ts";
 
 /** Options of {@linkcode kvStore}. */
@@ -31,6 +32,65 @@ export interface KvStoreOptions {
 }
 
 type Leases = Record<string, number>;
+
+/**
+ * The processes (pools) that wait for a name, for KV, which keeps no global
+ * queue: member id -> [when its oldest waiter arrived, its waiters, expiry],
+ * wall-clock ms. Without it a process that frees a slot re-grants it to its
+ * own waiters in the same commit, and a busy process kept every slot while
+ * another waited for ever (examples/distributed_limit.ts under load;
+ * tests/distributed_kv_turns_test.ts).
+ */
+type Waiting = Record<string, [oldest: number, waiters: number, expiry: number]>;
+
+function othersWait(waiting: Waiting, member: string): boolean {
+  for (const m in waiting) if (m !== member) return true;
+  return false;
+}
+
+/** Slots owed to other processes whose oldest waiter arrived before `before`. */
+function owed(waiting: Waiting, member: string, before: number): number {
+  let n = 0;
+  for (const m in waiting) if (m !== member && waiting[m][0] < before) n += waiting[m][1];
+  return n;
+}
+
+/**
+ * Updates this pool's entry after a round that served the first `served` of
+ * its wanted ids; true if the entry must be written. The oldest waiter's
+ * arrival and the expiry are what decide turns, so a count that changed
+ * alone is written only along with leases (a poll that changes nothing
+ * writes nothing), and the expiry is refreshed at half its life.
+ */
+function takeTurn(
+  waiting: Waiting,
+  turns: WaitTurns,
+  served: number,
+  now: number,
+  ttl: number,
+  writing: boolean,
+): boolean {
+  const mine = waiting[turns.member];
+  const left = turns.waiting - served;
+  if (left <= 0 || Number.isNaN(turns.oldest)) {
+    if (mine === undefined) return false;
+    delete waiting[turns.member];
+    return true;
+  }
+  const oldest = served < turns.wantSince.length
+    ? turns.wantSince[served]
+    : served > 0
+    ? now
+    : turns.oldest;
+  if (
+    mine === undefined || mine[0] !== oldest || mine[2] - now < ttl / 2 ||
+    (writing && mine[1] !== left)
+  ) {
+    waiting[turns.member] = [oldest, left, now + ttl];
+    return true;
+  }
+  return false;
+}
 
 /** The subset of `Deno.Kv` the store uses. */
 interface KvLike {
@@ -116,8 +176,14 @@ class KvBackend extends StoreBackend {
 
   async #leaseRound(name: string, round: LeaseRound): Promise<LeaseOutcome> {
     const leasesKey = this.#key(name, "leases"), limitKey = this.#key(name, "limit");
+    const waitingKey = this.#key(name, "waiting");
+    const { turns } = round;
     for (let conflicts = 0;; conflicts++) {
-      const [entry, limitEntry] = await this.#kv.getMany([leasesKey, limitKey]);
+      const [entry, limitEntry, waitingEntry] = await this.#kv.getMany([
+        leasesKey,
+        limitKey,
+        waitingKey,
+      ]);
       const now = Date.now();
       const leases: Leases = { ...(entry.value as Leases | null) };
       let changed = false;
@@ -134,12 +200,21 @@ class KvBackend extends StoreBackend {
           changed = true;
         } else lost.push(id);
       }
+      const waiting: Waiting = { ...(waitingEntry.value as Waiting | null) };
+      let turnsChanged = false;
+      for (const m in waiting) {
+        if (waiting[m][2] <= now) turnsChanged = delete waiting[m];
+      }
       const limit = (limitEntry.value as number | null) ?? round.defaultLimit;
       let held = Object.keys(leases).length;
       const granted: string[] = [];
-      // Grants go in arrival order: once one waiter finds no slot, no later one takes one.
-      let full = false;
-      for (const id of round.want) {
+      // Grants go in arrival order: once one waiter finds no slot, no later one
+      // takes one. tryAcquire takes none while another process waits.
+      const member = turns?.member ?? "";
+      let full = round.tryOnly && othersWait(waiting, member);
+      let served = 0;
+      for (let i = 0; i < round.want.length; i++) {
+        const id = round.want[i];
         // An id already in the value was granted by a commit whose outcome
         // this process never learnt: settled by lease id, and renewed, since
         // the process counts the lease from this round.
@@ -147,16 +222,31 @@ class KvBackend extends StoreBackend {
           leases[id] = now + round.ttl;
           granted.push(id);
           changed = true;
-        } else if (!full && held < limit) {
+        } else if (
+          !full && held < limit &&
+          (turns === undefined ||
+            limit - held > owed(waiting, member, turns.wantSince[i] - turns.yieldAfter))
+        ) {
           leases[id] = now + round.ttl;
           held++;
           granted.push(id);
           changed = true;
-        } else full = true;
+        } else {
+          full = true;
+          continue;
+        }
+        served = i + 1;
       }
-      if (!changed) return { granted, lost, limit, held };
-      const result = await this.#kv.atomic().check(entry).check(limitEntry)
-        .set(leasesKey, leases).commit();
+      if (turns !== undefined && !round.tryOnly) {
+        turnsChanged = takeTurn(waiting, turns, served, now, round.ttl, changed) || turnsChanged;
+      }
+      if (!changed && !turnsChanged) return { granted, lost, limit, held };
+      let op = this.#kv.atomic().check(entry).check(limitEntry).check(waitingEntry);
+      if (changed) op = op.set(leasesKey, leases);
+      if (turnsChanged) {
+        op = Object.keys(waiting).length > 0 ? op.set(waitingKey, waiting) : op.delete(waitingKey);
+      }
+      const result = await op.commit();
       if (result.ok) return { granted, lost, limit, held };
       // Lost the race to another writer: read again (some writer always wins).
       if (conflicts > 3) await pause(Math.random() * 5);

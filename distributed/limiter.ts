@@ -107,8 +107,11 @@ const pools = new WeakMap<DistributedLimiter, LeasePool>();
  * across processes are served in arrival order (a global ticket queue), and
  * `tryAcquire` never jumps ahead of a waiter; a process that dies while it
  * waits leaves its ticket for up to `leaseTtl`, holding a free slot back
- * that long, as a dead holder's lease does. On KV, order across processes
- * is whoever polls first. Store errors are retried with capped (≤ 1 s)
+ * that long, as a dead holder's lease does. On KV, processes take turns: a
+ * process serves its own waiters first unless another process's waiters
+ * have waited four poll intervals longer, and `tryAcquire` takes no slot
+ * while another process waits, so none waits for ever behind a busy one.
+ * Store errors are retried with capped (≤ 1 s)
  * jittered backoff, indefinitely without a deadline; an effective deadline
  * ends the wait with the store's last error. It never admits on an error.
  *
