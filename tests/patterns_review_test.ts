@@ -7,6 +7,8 @@ import {
   alcall,
   asCompleted,
   boundedMap,
+  CircuitBreaker,
+  CircuitOpenError,
   currentTime,
   ExceptionGroup,
   failAfter,
@@ -475,4 +477,219 @@ async function checkRetry(c: RetryCase): Promise<void> {
 
 Deno.test("retry follows API.md step by step: attempts, backoff, jitter, Retry-After, maxRetryAfter, retryOn, deadline", async () => {
   await fc.assert(fc.asyncProperty(retryCase, checkRetry), { numRuns: 2_000 });
+});
+
+// ---------------------------------------------------------------------------
+// CircuitBreaker against a small model of API.md §7 and §10 and its JSDoc:
+// random calls (successes, failures with and without a retryAfter,
+// cancellations, errors isFailure excludes; quick, slow or hung), clock
+// steps and resets, checked after every step.
+
+type CallKind = "ok" | "fail" | "failHint" | "cancel" | "neutral";
+type BreakerOp =
+  | { op: "call"; kind: CallKind; duration: number }
+  | { op: "tick"; ms: number }
+  | { op: "reset" };
+
+interface BreakerCase {
+  failureThreshold: number;
+  resetTimeout: number;
+  halfOpenMaxCalls: number;
+  hint: number;
+  ops: BreakerOp[];
+}
+
+const breakerCase: fc.Arbitrary<BreakerCase> = fc.record({
+  failureThreshold: fc.integer({ min: 1, max: 3 }),
+  resetTimeout: fc.constantFrom(0, 20, 100),
+  halfOpenMaxCalls: fc.integer({ min: 1, max: 3 }),
+  hint: fc.constantFrom(0, 50, 250),
+  ops: fc.array(
+    fc.oneof(
+      {
+        weight: 5,
+        arbitrary: fc.record({
+          op: fc.constant("call" as const),
+          kind: fc.constantFrom<CallKind>("ok", "fail", "fail", "failHint", "cancel", "neutral"),
+          // -1: settles at once (synchronously); Infinity: hangs until the end.
+          duration: fc.constantFrom(-1, 5, 30, 150, Infinity),
+        }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          op: fc.constant("tick" as const),
+          ms: fc.constantFrom(1, 10, 20, 60, 300),
+        }),
+      },
+      { weight: 1, arbitrary: fc.constant({ op: "reset" as const }) },
+    ),
+    { maxLength: 40 },
+  ),
+});
+
+/** One call the model let through: its state's generation and, if a probe, its slot. */
+interface ModelCall {
+  generation: number;
+  probe: { start: number } | undefined;
+}
+
+class BreakerModel {
+  state: "closed" | "open" | "half-open" = "closed";
+  failures = 0;
+  openUntil = 0;
+  probes: Array<{ start: number }> = [];
+  generation = 0;
+
+  constructor(readonly c: BreakerCase) {}
+
+  #to(state: "closed" | "open" | "half-open"): void {
+    this.generation++;
+    this.probes = [];
+    this.state = state;
+  }
+
+  refresh(now: number): void {
+    if (this.state === "open" && now >= this.openUntil) this.#to("half-open");
+  }
+
+  /** A call at `now`: let through, or refused with this retryAfter. */
+  call(now: number): ModelCall | { refused: number } {
+    this.refresh(now);
+    const reset = this.c.resetTimeout;
+    if (this.state === "open") return { refused: Math.max(0, Math.ceil(this.openUntil - now)) };
+    let probe: { start: number } | undefined;
+    if (this.state === "half-open") {
+      if (this.probes.length >= this.c.halfOpenMaxCalls) {
+        // The oldest probe's slot is free for the taking once it is resetTimeout old.
+        if (now - this.probes[0].start < reset) {
+          return { refused: Math.ceil(this.probes[0].start + reset - now) };
+        }
+        this.probes.shift();
+      }
+      probe = { start: now };
+      this.probes.push(probe);
+    }
+    return { generation: this.generation, probe };
+  }
+
+  /** Whether an outcome counts: same state, and a probe still holding its slot, in time. */
+  #counts(call: ModelCall, now: number): boolean {
+    if (call.generation !== this.generation) return false;
+    if (call.probe === undefined) return true;
+    const i = this.probes.indexOf(call.probe);
+    if (i < 0) return false;
+    this.probes.splice(i, 1);
+    return Math.floor(now - call.probe.start) <= this.c.resetTimeout;
+  }
+
+  settle(call: ModelCall, kind: CallKind, now: number): void {
+    const counts = this.#counts(call, now);
+    if (!counts || kind === "cancel" || kind === "neutral") return;
+    if (kind === "ok") {
+      this.failures = 0;
+      if (call.probe !== undefined) this.#to("closed");
+      return;
+    }
+    this.failures++;
+    if (call.probe !== undefined || this.failures >= this.c.failureThreshold) {
+      const hint = kind === "failHint" ? this.c.hint : 0;
+      this.openUntil = now + Math.max(this.c.resetTimeout, hint);
+      this.#to("open");
+    }
+  }
+
+  reset(): void {
+    this.failures = 0;
+    this.#to("closed");
+  }
+}
+
+/** The error a call of this kind throws. */
+function errorOf(kind: CallKind, hint: number): Error {
+  if (kind === "cancel") return new DOMException("aborted", "AbortError");
+  const err = new Error(kind);
+  if (kind === "neutral") err.name = "NotAFailure";
+  if (kind === "failHint") Object.assign(err, { retryAfter: hint });
+  return err;
+}
+
+async function checkBreaker(c: BreakerCase): Promise<void> {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker({
+      failureThreshold: c.failureThreshold,
+      resetTimeout: c.resetTimeout,
+      halfOpenMaxCalls: c.halfOpenMaxCalls,
+      isFailure: (e) => (e as Error).name !== "NotAFailure",
+    });
+    const model = new BreakerModel(c);
+    const hung: Array<() => void> = [];
+    const outcomes: Promise<void>[] = [];
+    const expect = (what: string) => {
+      const now = currentTime();
+      model.refresh(now);
+      const stats = breaker.statistics();
+      assert.deepEqual(
+        { state: stats.state, failures: stats.failures, probes: stats.probes },
+        { state: model.state, failures: model.failures, probes: model.probes.length },
+        `after ${what} at ${now}`,
+      );
+    };
+    for (const [n, o] of c.ops.entries()) {
+      if (o.op === "tick") {
+        await clock.tickAsync(o.ms);
+      } else if (o.op === "reset") {
+        breaker.reset();
+        model.reset();
+      } else {
+        const decision = model.call(currentTime());
+        let called = false;
+        const err = errorOf(o.kind, c.hint);
+        const fn = () => {
+          called = true;
+          const settle = () => {
+            // The model books the outcome when fn settles, as the breaker does.
+            if (!("refused" in decision)) model.settle(decision, o.kind, currentTime());
+            if (o.kind === "ok") return "ok";
+            throw err;
+          };
+          if (o.duration < 0) return settle();
+          return new Promise<string>((resolve, reject) => {
+            const done = () => {
+              try {
+                resolve(settle());
+              } catch (e) {
+                reject(e);
+              }
+            };
+            if (o.duration === Infinity) hung.push(done);
+            else setTimeout(done, o.duration);
+          });
+        };
+        const call = breaker.call(fn);
+        outcomes.push(call.then(
+          (v) => assert.equal(v, "ok", `op ${n}`),
+          (e) => {
+            if ("refused" in decision) {
+              assert.ok(e instanceof CircuitOpenError, `op ${n}: refused, got ${e}`);
+              assert.equal(e.retryAfter, decision.refused, `op ${n}: retryAfter`);
+            } else {
+              assert.equal(e, err, `op ${n}: the call's own error`);
+            }
+          },
+        ));
+        assert.equal(called, !("refused" in decision), `op ${n}: fn called iff let through`);
+        await clock.tickAsync(0);
+      }
+      expect(`op ${n} (${JSON.stringify(o)})`);
+    }
+    for (const done of hung) done();
+    await clock.tickAsync(1_000);
+    expect("the end");
+    await Promise.all(outcomes);
+  });
+}
+
+Deno.test("CircuitBreaker follows its model: thresholds, open for max(resetTimeout, retryAfter), half-open probes and their slots, neutral errors, stale outcomes, reset", async () => {
+  await fc.assert(fc.asyncProperty(breakerCase, checkBreaker), { numRuns: 1_000 });
 });
