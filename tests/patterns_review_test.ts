@@ -251,6 +251,33 @@ Deno.test({
 });
 
 // ---------------------------------------------------------------------------
+// alcall: an input that throws is not closed (API.md §9, as for-of), with
+// inputFlatten too: the flattening closed it.
+
+Deno.test("alcall with inputFlatten rejects with the error of an input that throws, and does not close it", async () => {
+  for (const inputFlatten of [false, true]) {
+    let closed = false;
+    const input: Iterable<number> = {
+      [Symbol.iterator]() {
+        let i = 0;
+        return {
+          next() {
+            if (i === 2) throw new Error("input failed");
+            return { done: false, value: i++ };
+          },
+          return() {
+            closed = true;
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    await assert.rejects(alcall(input, (x) => x, { inputFlatten }), /^Error: input failed$/);
+    assert.equal(closed, false, `inputFlatten: ${inputFlatten}`);
+  }
+});
+
+// ---------------------------------------------------------------------------
 // alcall: an onProgress that throws when an item starts fails the call; that
 // item must not run then (it ran, with its signal already aborted).
 
