@@ -42,6 +42,8 @@ interface PoolCase {
   api: "boundedMap" | "alcall" | "asCompleted";
   /** asCompleted only: leave the loop after this many results. */
   breakAfter: number | undefined;
+  /** alcall only: a start gate, and an attempt timeout that never fires (the timed path). */
+  alcallOptions: { throttlePeriod: number; delayBeforeStart: number; attemptTimeout?: number };
 }
 
 const poolCase: fc.Arbitrary<PoolCase> = fc.record({
@@ -56,6 +58,11 @@ const poolCase: fc.Arbitrary<PoolCase> = fc.record({
   returnExceptions: fc.boolean(),
   api: fc.constantFrom("boundedMap" as const, "alcall" as const, "asCompleted" as const),
   breakAfter: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+  alcallOptions: fc.record({
+    throttlePeriod: fc.constantFrom(0, 0, 3),
+    delayBeforeStart: fc.constantFrom(0, 0, 4),
+    attemptTimeout: fc.option(fc.constant(100), { nil: undefined }),
+  }),
 });
 
 /** Waits `ms` on the (fake) clock, or rejects with an AbortError when `signal` aborts. */
@@ -160,6 +167,7 @@ async function checkPool(c: PoolCase): Promise<void> {
       promise = alcall(items, (i, ctx) => work(i, ctx.signal), {
         maxConcurrent: limit,
         returnExceptions,
+        ...c.alcallOptions,
       });
     } else {
       const fns = Array.from({ length: n }, (_, i) => (signal: AbortSignal) => work(i, signal));
@@ -215,7 +223,7 @@ async function checkPool(c: PoolCase): Promise<void> {
 }
 
 Deno.test("boundedMap, alcall and asCompleted: never more than limit running or pulled ahead, results in order, inputs closed only when left early, nothing running after", async () => {
-  await fc.assert(fc.asyncProperty(poolCase, checkPool), { numRuns: 2_000 });
+  await fc.assert(fc.asyncProperty(poolCase, checkPool), { numRuns: 3_000 });
 });
 
 /** An async input of 0 … n - 1 whose `next()` answers at once (no generator queue). */
