@@ -175,6 +175,9 @@ export class Run<T, R> implements PoolJob<T> {
     books.started++;
     books.running++;
     this.report();
+    // onProgress threw just now: the call has failed, so this item must not
+    // run (its signal is aborted already); it ends as a cancelled item.
+    if (this.failures.length !== 0) return Promise.reject(this.scope!.signal.reason);
     const fn = this.fn; // called without `this`
     if (this.#simple) return fn(item, new ItemContext(index + this.offset, 1, this.scope!));
     return this.#attempts(item, index + this.offset);

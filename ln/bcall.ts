@@ -27,7 +27,8 @@ import { callInputOf, shapeOutput } from "./_shape.ts";
  *
  * Any iterable but an array, and any async iterable, is pulled one batch at
  * a time: a long stream never sits in memory.
- * Options are validated when iteration starts (the first `next()` rejects).
+ * Arguments are checked when `bcall` is called: a bad one throws at once,
+ * before anything runs.
  *
  * @typeParam T The type of the items.
  * @typeParam R The type of `fn`'s results.

@@ -122,8 +122,8 @@ export class UniqueFilter {
  * Yields the items of the list `input`: its elements, or with `flatten` the
  * leaves of every nested list (depth-first, without recursion, so deep
  * nesting cannot overflow the stack), skipping `null`/`undefined` with
- * `dropna`. Closes the iterators it opened if the consumer stops early.
- * Internal.
+ * `dropna`. Closes the iterators it opened if the consumer stops early or
+ * one of them throws (not the one that threw, as for-of). Internal.
  *
  * @throws {TypeError} If `flatten` meets a list that contains itself.
  */
@@ -141,7 +141,15 @@ export function* listItems(
   const open = new Set<unknown>([input]);
   try {
     while (iterators.length > 0) {
-      const step = iterators[iterators.length - 1].next();
+      let step: IteratorResult<unknown>;
+      try {
+        step = iterators[iterators.length - 1].next();
+      } catch (err) {
+        // As for-of: an iterator whose next() threw is not closed; those
+        // around it are.
+        iterators.pop();
+        throw err;
+      }
       if (step.done) {
         iterators.pop();
         open.delete(lists.pop());

@@ -61,6 +61,42 @@ Deno.test("toList refuses to flatten a list that contains itself", () => {
   assert.throws(() => toList(cyclic, { flatten: true }), TypeError);
 });
 
+/** An iterable named `name` over `items` that logs its closing, and throws at `throwAt`. */
+function logged(name: string, items: unknown[], log: string[], throwAt = -1): Iterable<unknown> {
+  return {
+    [Symbol.iterator]() {
+      let i = 0;
+      return {
+        next() {
+          if (i === throwAt) throw new Error(`${name} failed`);
+          return i < items.length
+            ? { done: false, value: items[i++] }
+            : { done: true, value: undefined };
+        },
+        return() {
+          log.push(`${name} closed`);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+Deno.test("toList flatten, when a nested iterator throws, closes those around it but not that one (as for-of)", () => {
+  const log: string[] = [];
+  const inner = logged("inner", [1, 2], log, 1);
+  assert.throws(() => toList(logged("outer", [inner, 3], log), { flatten: true }), /inner failed/);
+  assert.deepEqual(log, ["outer closed"]);
+  // The same nesting as two for-of loops.
+  const expected: string[] = [];
+  assert.throws(() => {
+    for (const list of logged("outer", [logged("inner", [1, 2], expected, 1)], expected)) {
+      for (const _ of list as Iterable<unknown>) { /* read */ }
+    }
+  });
+  assert.deepEqual(expected, log);
+});
+
 Deno.test("toList flattens the same list met twice side by side (not a cycle)", () => {
   const shared = [1, 2];
   assert.deepEqual(toList([shared, [shared]], { flatten: true }), [1, 2, 1, 2]);
