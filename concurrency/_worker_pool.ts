@@ -180,7 +180,9 @@ export class WorkerPool<I> {
         } catch (err) {
           return this.#inputFailed(err);
         }
-        if (!got) return;
+        // A failure or a cancellation may have halted the pool while the
+        // input answered: the item it gave is not started.
+        if (!got || this.halted) return;
         const pulled = this.#slots[slot];
         item = pulled.value;
         index = pulled.index;
