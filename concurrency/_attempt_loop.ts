@@ -13,7 +13,7 @@
  */
 
 import type { CancelScope } from "./cancel.ts";
-import { effectiveDeadline } from "./cancel.ts";
+import { currentScope, effectiveDeadline, pendingCancellation } from "./cancel.ts";
 import { currentTime } from "./clock.ts";
 import { isCancelled } from "./errors.ts";
 import { retryableByDefault, retryAfterOf } from "./_retry_after.ts";
@@ -226,7 +226,15 @@ class Trial<T> {
         if (delay === undefined) throw err;
       }
       this.policy.onRetry?.();
-      if (delay > 0 || this.policy.sleepsOnZero) await sleep(delay);
+      if (delay > 0 || this.policy.sleepsOnZero) {
+        await sleep(delay);
+        // The clock expires every deadline due when it fires: a sleep that
+        // ends in the deadline's millisecond (or a late timer) resolves in
+        // the turn that cancels the scope. Starting an attempt is a
+        // checkpoint, so that attempt never starts.
+        const cancelled = pendingCancellation(currentScope(), undefined);
+        if (cancelled !== undefined) throw cancelled;
+      }
     }
   }
 }

@@ -21,13 +21,8 @@ import { withFakeTime } from "./_fake_time.ts";
 // ---------------------------------------------------------------------------
 // The worker pool under random inputs, timings, failures and early exits.
 
-// The pool (concurrency/_worker_pool.ts, the coordinator's file) starts an
-// item pulled from an async input in the turn the pool halted (a failure, a
-// cancellation): the worker does not look at `halted` after its pull, so the
-// item runs with its signal already aborted. Checked for async inputs once
-// the pool is fixed (see the review report); the deterministic case is the
-// ignored boundedMap test below.
-const WORKER_POOL_CHECKS_AFTER_PULL = false;
+// The pool checks `halted` after each pull, so an item an async input gives
+// in the turn the pool halted (a failure, a cancellation) is not started.
 
 interface PoolCase {
   /** Per item: its duration (-1: synchronous, 0: one microtask) and whether it fails. */
@@ -135,7 +130,7 @@ async function checkPool(c: PoolCase): Promise<void> {
 
   const work = async (i: number, signal: AbortSignal): Promise<string> => {
     if (settled) violations.push(`item ${i} started after the call settled`);
-    if (signal.aborted && (input !== "async" || WORKER_POOL_CHECKS_AFTER_PULL)) {
+    if (signal.aborted) {
       violations.push(`item ${i} started after the call was cancelled`);
     }
     if (input === "array") {
@@ -243,7 +238,6 @@ function counting(n: number): AsyncIterableIterator<number> {
 
 Deno.test({
   name: "boundedMap starts no item pulled from an async input after a failure stopped the map",
-  ignore: !WORKER_POOL_CHECKS_AFTER_PULL,
   fn: async () => {
     for (const limit of [2, Infinity]) {
       const started: Array<{ item: number; aborted: boolean }> = [];
@@ -310,22 +304,18 @@ Deno.test("alcall: an onProgress that throws as an item starts fails the call be
 });
 
 // ---------------------------------------------------------------------------
-// The attempt loop (concurrency/_attempt_loop.ts, the coordinator's file):
-// one timer expires every deadline due by the time it fires, so a backoff
-// sleep that ends in the same millisecond as a deadline (or a timer that
-// fires late, which on a busy machine is the common case) resolves in the
-// same turn as the deadline cancels the scope, and the loop starts the next
-// attempt in a scope already cancelled: `fn` runs past the deadline with its
-// signal aborted, and under alcall's retryTimeout the item fails with that
-// late attempt's error instead of a TimeoutError naming the attempt that
-// failed. Ignored until the loop checks for a cancellation after its sleep
-// (see the review report).
-const ATTEMPT_LOOP_CHECKS_AFTER_SLEEP = false;
+// The attempt loop: one timer expires every deadline due by the time it
+// fires, so a backoff sleep that ends in the same millisecond as a deadline
+// (or a timer that fires late, which on a busy machine is the common case)
+// resolves in the same turn as the deadline cancels the scope. The loop
+// checks for a cancellation after its sleep, else it started the next attempt
+// in a scope already cancelled: `fn` ran past the deadline with its signal
+// aborted, and under alcall's retryTimeout the item failed with that late
+// attempt's error instead of a TimeoutError naming the attempt that failed.
 
 Deno.test({
   name:
     "retry starts no attempt after a deadline that passed during its backoff sleep (in the sleep's last millisecond)",
-  ignore: !ATTEMPT_LOOP_CHECKS_AFTER_SLEEP,
   fn: async () => {
     await withFakeTime(async (clock) => {
       const calls: Array<{ at: number; aborted: boolean }> = [];
@@ -345,7 +335,6 @@ Deno.test({
 Deno.test({
   name:
     "alcall's retryTimeout ending in the last millisecond of a backoff sleep is a TimeoutError naming the attempt that failed",
-  ignore: !ATTEMPT_LOOP_CHECKS_AFTER_SLEEP,
   fn: async () => {
     await withFakeTime(async (clock) => {
       const calls: Array<{ at: number; aborted: boolean }> = [];
@@ -385,7 +374,7 @@ interface RetryCase {
   /**
    * A failAfter budget around the call. With one, jitter is 0 and
    * `Math.random` returns 0, so every sleep ends on a whole millisecond (one
-   * ending inside the deadline's millisecond is the ignored tests' bug).
+   * ending inside the deadline's millisecond has its own tests above).
    */
   deadline: number | undefined;
   randoms: number[];
