@@ -381,3 +381,49 @@ Deno.test("Deno KV: three processes taking turns never over-admit, leave no slot
     kv.close();
   }
 });
+
+for (const later of [false, true]) {
+  const what = later ? "its oldest waiter" : "every waiter";
+  Deno.test(`Deno KV: once ${what} of a process leaves, others no longer yield to it`, async () => {
+    const kv = await Deno.openKv(":memory:");
+    try {
+      await withFakeTime(async (clock) => {
+        const kvs = [new CountingKv(kv), new CountingKv(kv), new CountingKv(kv)];
+        const [a, b, holder] = kvs.map((k) =>
+          new DistributedLimiter(kvStore(k.asKv), "left", { ...FAKE, limit: 1 })
+        );
+        const holding = holder.acquire();
+        await settle(kvs);
+        const held = await holding;
+        const controller = new AbortController();
+        const first = a.acquire({ signal: controller.signal }).catch((err: unknown) => err);
+        await advance(clock, 5 * POLL, kvs);
+        let grantedAt = NaN;
+        const waiting = b.acquire().then((permit) => {
+          grantedAt = Date.now();
+          return permit;
+        });
+        await advance(clock, 5 * POLL, kvs); // b waits, behind a (older by more than 4 polls)
+        // a's next waiter comes more than 4 polls after b's: a owes b, not b a.
+        const next = later ? a.acquire() : undefined;
+        await advance(clock, 2 * POLL, kvs);
+        controller.abort(new Error("gone"));
+        assert.equal(await first, controller.signal.reason);
+        await advance(clock, 2 * POLL, kvs); // a's round that gives the id back
+        await held.release();
+        const releasedAt = Date.now();
+        await advance(clock, 4 * POLL, kvs);
+        assert.ok(grantedAt - releasedAt <= 4 * POLL, `granted ${grantedAt - releasedAt} ms after`);
+        await (await waiting).release();
+        if (next !== undefined) {
+          await advance(clock, 4 * POLL, kvs);
+          await (await next).release();
+        }
+        await advance(clock, 2 * POLL, kvs);
+        assert.equal(clock.countTimers(), 0, "timers left behind");
+      });
+    } finally {
+      kv.close();
+    }
+  });
+}
