@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { failAfter } from "../mod.ts";
 import { DistributedLimiter, type DistributedPermit, kvStore } from "../distributed/mod.ts";
 import fc from "fast-check";
-import { type FakeClock, withFakeTime } from "./_fake_time.ts";
+import { advanceByTimers, type FakeClock, withFakeTime } from "./_fake_time.ts";
 
 const YIELD_POLLS = 4;
 
@@ -127,24 +127,13 @@ async function settle(kvs: CountingKv[]): Promise<void> {
 }
 
 /** Advances the fake clock by `ms`, timer by timer, letting the store answer after each. */
-async function advance(
+function advance(
   clock: FakeClock,
   ms: number,
   kvs: CountingKv[],
-  afterEach: () => Promise<void> | void = () => {},
+  afterEach?: () => Promise<void> | void,
 ): Promise<void> {
-  const until = Date.now() + ms;
-  // Calls on their way make timers when answered: the next one may come sooner than any set yet.
-  await settle(kvs);
-  while (Date.now() < until) {
-    // fake-timers keeps its timers in a Map (a plain object before v15).
-    const timers = (clock as unknown as { timers?: Map<number, { callAt: number }> }).timers;
-    let at = until;
-    for (const timer of timers?.values() ?? []) at = Math.min(at, timer.callAt);
-    await clock.tickAsync(Math.max(1, at - Date.now()));
-    await settle(kvs);
-    await afterEach();
-  }
+  return advanceByTimers(clock, ms, () => settle(kvs), afterEach);
 }
 
 /** Unexpired leases of `name`, read straight from the store. */
