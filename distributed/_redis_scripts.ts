@@ -130,8 +130,8 @@ redis.call('SET', KEYS[1], now + ahead, 'PX', px)`;
  * the arrival time may lie after it (`burst * interval + maxWait`), both in
  * µs. A decision that fits reserves its cost. Each reply is how far ahead of
  * now the arrival time is after that decision, in whole µs rounded up,
- * negated if the cost did not fit (and nothing was reserved); one decision
- * replies with that integer, several with an array of them.
+ * negated if the cost did not fit (and nothing was reserved), in an array.
+ * The client sends one decision to {@linkcode GCRA_ONE} instead.
  *
  * The shape follows what costs server time per call (bench/README.md,
  * "Rate decisions on Redis"): every string read as a number, every number
@@ -152,8 +152,20 @@ for i = 2, #ARGV, 2 do
   end
 end
 if reserved then ${GCRA_WRITE} end
-if #replies == 1 then return replies[1] end
 return replies
+`;
+
+/**
+ * One GCRA decision, a caller alone in its turn: the outcome, KEYS and ARGV
+ * of {@linkcode GCRA} with one decision, without its loop and reply table,
+ * which cost server time per call (bench/README.md, "one decision, its own
+ * script"). Replies the integer GCRA would put in its array.
+ */
+export const GCRA_ONE = `${GCRA_READ}local after = ahead + ARGV[2]
+if after > ARGV[3] + ${ROUNDING} then return -math.ceil(after) end
+ahead = after
+${GCRA_WRITE}
+return math.ceil(ahead)
 `;
 
 /**

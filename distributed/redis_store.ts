@@ -21,6 +21,7 @@ import {
   BREAKER_READ,
   BREAKER_WRITE,
   GCRA,
+  GCRA_ONE,
   GCRA_SAME,
   LEASE_ROUND,
   LEASE_STATS,
@@ -211,7 +212,7 @@ class RedisBackend extends StoreBackend {
     else for (let i = 0; i < n; i++) command.push(String(step[i]), String(maxAhead[i]));
     let sent: Promise<unknown>;
     try {
-      sent = this.#run(same ? GCRA_SAME : GCRA, command);
+      sent = this.#run(same ? GCRA_SAME : n === 1 ? GCRA_ONE : GCRA, command);
     } catch (err) {
       // A client that throws instead of rejecting: its callers get the error,
       // not the microtask this runs in.
