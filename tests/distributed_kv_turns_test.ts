@@ -8,6 +8,7 @@ import { failAfter } from "../mod.ts";
 import { DistributedLimiter, type DistributedPermit, kvStore } from "../distributed/mod.ts";
 import fc from "fast-check";
 import { advanceByTimers, type FakeClock, withFakeTime } from "./_fake_time.ts";
+import { kvPropertyOnFakeClock } from "./_distributed.ts";
 
 const YIELD_POLLS = 4;
 
@@ -353,22 +354,12 @@ async function turnsRun(clock: FakeClock, kv: Deno.Kv, name: string, limit: numb
 }
 
 Deno.test("Deno KV: three processes taking turns never over-admit, leave no slot idle while one waits, and serve every waiter", async () => {
-  const kv = await Deno.openKv(":memory:");
-  let run = 0;
-  try {
-    await withFakeTime(async (clock) => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.integer({ min: 1, max: 3 }),
-          fc.array(turnOp, { minLength: 5, maxLength: 30 }),
-          (limit, ops) => turnsRun(clock, kv, `p${run++}`, limit, ops),
-        ),
-        { numRuns: 25 },
-      );
-    });
-  } finally {
-    kv.close();
-  }
+  await kvPropertyOnFakeClock(
+    25,
+    "p",
+    fc.tuple(fc.integer({ min: 1, max: 3 }), fc.array(turnOp, { minLength: 5, maxLength: 30 })),
+    (clock, kv, name, [limit, ops]) => turnsRun(clock, kv, name, limit, ops),
+  );
 });
 
 for (const later of [false, true]) {

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
-import { type FakeClock, withFakeTime } from "./_fake_time.ts";
+import type { FakeClock } from "./_fake_time.ts";
+import { kvPropertyOnFakeClock } from "./_distributed.ts";
 
 const realSetTimeout = globalThis.setTimeout;
 
@@ -133,31 +134,24 @@ async function scenario(
 }
 
 Deno.test("Deno KV: no window passes more than burst + t / interval, fractional costs, one clock", async () => {
-  const kv = await Deno.openKv(":memory:");
-  let run = 0;
-  try {
-    await withFakeTime(async (clock) => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.record({
-            limit: fc.integer({ min: 1, max: 7 }),
-            period: fc.integer({ min: 5, max: 40 }),
-            burst: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 4, noNaN: true })),
-          }),
-          fc.array(
-            fc.record({
-              kind: fc.constantFrom("acquire" as const, "try" as const),
-              share: fc.double({ min: 0, max: 1, noNaN: true }),
-              gap: fc.nat(6),
-            }),
-            { minLength: 1, maxLength: 14 },
-          ),
-          (rate, ops) => scenario(new CountingKv(kv), clock, `r${run++}`, rate, ops),
-        ),
-        { numRuns: 25 },
-      );
-    });
-  } finally {
-    kv.close();
-  }
+  await kvPropertyOnFakeClock(
+    25,
+    "r",
+    fc.tuple(
+      fc.record({
+        limit: fc.integer({ min: 1, max: 7 }),
+        period: fc.integer({ min: 5, max: 40 }),
+        burst: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 4, noNaN: true })),
+      }),
+      fc.array(
+        fc.record({
+          kind: fc.constantFrom("acquire" as const, "try" as const),
+          share: fc.double({ min: 0, max: 1, noNaN: true }),
+          gap: fc.nat(6),
+        }),
+        { minLength: 1, maxLength: 14 },
+      ),
+    ),
+    (clock, kv, name, [rate, ops]) => scenario(new CountingKv(kv), clock, name, rate, ops),
+  );
 });
