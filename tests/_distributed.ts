@@ -14,8 +14,6 @@ import {
 } from "node:net";
 import { Redis } from "ioredis";
 import { createClient } from "@redis/client";
-import fc from "fast-check";
-import { type FakeClock, withFakeTime } from "./_fake_time.ts";
 import { type DistributedStore, kvStore, redisStore } from "../distributed/mod.ts";
 
 function hasRedisServer(): boolean {
@@ -357,29 +355,5 @@ export function testOnEngines(
       ignore: engine.ignore,
       fn: () => engine.with(fn),
     });
-  }
-}
-
-/**
- * Checks a fast-check property `numRuns` times on one in-memory KV and a
- * fake clock, each run under a fresh name (`prefix` and the run's number).
- */
-export async function kvPropertyOnFakeClock<T>(
-  numRuns: number,
-  prefix: string,
-  arbitrary: fc.Arbitrary<T>,
-  run: (clock: FakeClock, kv: Deno.Kv, name: string, value: T) => Promise<void>,
-): Promise<void> {
-  const kv = await Deno.openKv(":memory:");
-  let runs = 0;
-  try {
-    await withFakeTime(async (clock) => {
-      await fc.assert(
-        fc.asyncProperty(arbitrary, (value) => run(clock, kv, `${prefix}${runs++}`, value)),
-        { numRuns },
-      );
-    });
-  } finally {
-    kv.close();
   }
 }

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { CancelScope, currentTime } from "../mod.ts";
 import { DistributedLimiter, type DistributedPermit, kvStore } from "../distributed/mod.ts";
 import { advanceByTimers, type FakeClock, withFakeTime } from "./_fake_time.ts";
-import { kvPropertyOnFakeClock } from "./_distributed.ts";
+import { kvPropertyOnFakeClock } from "./_kv_property.ts";
 
 const realSetTimeout = globalThis.setTimeout;
 

@@ -8,7 +8,7 @@ import { failAfter } from "../mod.ts";
 import { DistributedLimiter, type DistributedPermit, kvStore } from "../distributed/mod.ts";
 import fc from "fast-check";
 import { advanceByTimers, type FakeClock, withFakeTime } from "./_fake_time.ts";
-import { kvPropertyOnFakeClock } from "./_distributed.ts";
+import { kvPropertyOnFakeClock } from "./_kv_property.ts";
 
 const YIELD_POLLS = 4;
 

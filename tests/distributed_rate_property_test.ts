@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
 import type { FakeClock } from "./_fake_time.ts";
-import { kvPropertyOnFakeClock } from "./_distributed.ts";
+import { kvPropertyOnFakeClock } from "./_kv_property.ts";
 
 const realSetTimeout = globalThis.setTimeout;
 

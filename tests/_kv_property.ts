@@ -1,0 +1,28 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// Test helper: fast-check properties of the KV store on a fake clock.
+import fc from "fast-check";
+import { type FakeClock, withFakeTime } from "./_fake_time.ts";
+
+/**
+ * Checks a fast-check property `numRuns` times on one in-memory KV and a
+ * fake clock, each run under a fresh name (`prefix` and the run's number).
+ */
+export async function kvPropertyOnFakeClock<T>(
+  numRuns: number,
+  prefix: string,
+  arbitrary: fc.Arbitrary<T>,
+  run: (clock: FakeClock, kv: Deno.Kv, name: string, value: T) => Promise<void>,
+): Promise<void> {
+  const kv = await Deno.openKv(":memory:");
+  let runs = 0;
+  try {
+    await withFakeTime(async (clock) => {
+      await fc.assert(
+        fc.asyncProperty(arbitrary, (value) => run(clock, kv, `${prefix}${runs++}`, value)),
+        { numRuns },
+      );
+    });
+  } finally {
+    kv.close();
+  }
+}
