@@ -85,6 +85,24 @@ if waiting and held < limit then
     end
   end
 end
+-- Each key lives as long as its latest expiry, so the keys of a name nobody
+-- uses any more (its processes gone) go away on their own.
+if nRelease + nRenew + #granted > 0 then
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1) end
+end
+if nRelease > 0 or waiting or #granted > 0 then
+  local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  if last[2] then
+    -- The counter outlives every ticket, so none drawn later can go first.
+    local at = math.ceil(tonumber(last[2])) + 1
+    redis.call('PEXPIREAT', KEYS[2], at)
+    redis.call('PEXPIREAT', KEYS[3], at)
+    redis.call('PEXPIREAT', KEYS[4], at)
+  else
+    redis.call('DEL', KEYS[4])
+  end
+end
 return { granted, lost, limit, held }
 `;
 
