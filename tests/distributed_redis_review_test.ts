@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Redis } from "ioredis";
 import { LEASE_ROUND } from "../distributed/_redis_scripts.ts";
+import { DistributedLimiter, redisStore } from "../distributed/mod.ts";
+import { failAfter, sleep as sleepFor } from "../mod.ts";
 import { redisAvailable, withRedis } from "./_distributed.ts";
 
 const PARTS = ["leases", "queue", "ticket-expiry", "tickets"] as const;
@@ -264,5 +266,33 @@ Deno.test({
       const left = (await client.keys("t:*")).filter((key) => !key.endsWith(":limit"));
       assert.deepEqual(left, []);
       assert.ok(performance.now() - started < 30_000);
+    }),
+});
+
+Deno.test({
+  name:
+    "Redis: a stored limit that is not a positive integer fails every round and statistics() with an error naming it, granting nothing",
+  ignore: !redisAvailable,
+  fn: () =>
+    withRedis(async (client) => {
+      const store = redisStore(client, { prefix: "t:" });
+      for (const garbage of ["abc", "2.5", "inf", "nan", "0", "-1", "1e400", "9007199254740993"]) {
+        const name = `garbage-${garbage.replace(/[^a-z0-9]/g, "_")}`;
+        await client.set(keysOf(name)[4], garbage);
+        const limiter = new DistributedLimiter(store, name, { limit: 2, leaseTtl: 100 });
+        for (let i = 0; i < 4; i++) {
+          await assert.rejects(limiter.tryAcquire(), /not a positive integer/, garbage);
+        }
+        await assert.rejects(limiter.statistics(), /not a positive integer/, garbage);
+        assert.equal(await client.exists(keysOf(name)[0]), 0, garbage);
+      }
+      // A waiter's rounds fail too, and its wait ends with their error.
+      const limiter = new DistributedLimiter(store, "garbage-2_5", { limit: 2, leaseTtl: 100 });
+      await assert.rejects(failAfter(50, () => limiter.acquire()), /not a positive integer/);
+      assert.equal(await client.exists(keysOf("garbage-2_5")[0]), 0);
+      // The failed rounds' ids are dropped from the store until they have
+      // surely expired: a sound limit lets those rounds end.
+      for (const key of await client.keys("t:*:limit")) await client.set(key, "2");
+      await sleepFor(600);
     }),
 });
