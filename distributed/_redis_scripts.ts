@@ -99,12 +99,13 @@ if waiting and held < limit then
   end
 end
 -- Each key lives as long as its latest expiry, so the keys of a name nobody
--- uses any more (its processes gone) go away on their own.
-if nRelease + nRenew + #granted > 0 then
+-- uses any more (its processes gone) go away on their own. Only a round that
+-- set an expiry can have moved the latest one later.
+if nRenew > #lost or #granted > 0 then
   local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
   if last[2] then redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1) end
 end
-if nRelease > 0 or waiting or #granted > 0 then
+if waiting then
   local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
   if last[2] then
     -- The counter outlives every ticket, so none drawn later can go first.
