@@ -296,3 +296,60 @@ Deno.test({
       await sleepFor(600);
     }),
 });
+
+Deno.test({
+  name:
+    "Redis LEASE_ROUND: tryOnly never jumps a ticket, a dead process's ticket expires, a lost grant is renewed once, a lowered limit grants nothing until held drops below it",
+  ignore: !redisAvailable,
+  fn: () =>
+    withRedis(async (client) => {
+      const ttl = 150;
+      const round = (name: string, r: Omit<Round, "ttl" | "limit">, limit = 1) =>
+        leaseRound(client, name, { ttl, limit, ...r });
+      // A slot freed while another process's waiter is queued is its, not tryOnly's.
+      assert.deepEqual((await round("jump", { want: ["a"] })).granted, ["a"]);
+      assert.deepEqual((await round("jump", { want: ["b"] })).granted, []);
+      await round("jump", { release: ["a"] });
+      assert.deepEqual((await round("jump", { tryOnly: true, want: ["c"] })).granted, []);
+      assert.deepEqual((await round("jump", { want: ["d"] })).granted, [], "d came after b");
+      assert.deepEqual((await round("jump", { want: ["b"] })).granted, ["b"]);
+
+      // A ticket nobody polls any more holds the slot back for ttl, not for ever.
+      assert.deepEqual((await round("dead", { want: ["x"] })).granted, ["x"]);
+      assert.deepEqual((await round("dead", { want: ["ghost"] })).granted, []);
+      assert.deepEqual((await round("dead", { release: ["x"], want: ["live"] })).granted, []);
+      // live keeps polling (so the queue lives on) past the ghost's ticket.
+      for (let waited = 0; waited < ttl + 30; waited += 40) {
+        await sleep(40);
+        const { granted } = await round("dead", { want: ["live"] });
+        if (granted.length > 0) {
+          assert.ok(waited + 40 > ttl - 10, `granted before the ghost's ticket expired`);
+          break;
+        }
+      }
+      assert.equal(Number(await client.zcard(keysOf("dead")[0])), 1, "live holds the slot");
+
+      // A grant whose reply was lost: the next round reports it granted,
+      // renewed from now, and counts it once.
+      const first = await round("lost", { want: ["g"] }, 2);
+      assert.deepEqual(first.granted, ["g"]);
+      const expiry = Number(await client.zscore(keysOf("lost")[0], "g"));
+      await sleep(20);
+      const again = await round("lost", { want: ["g"] }, 2);
+      assert.deepEqual(again, { granted: ["g"], lost: [], limit: 2, held: 1 });
+      assert.ok(Number(await client.zscore(keysOf("lost")[0], "g")) >= expiry + 15);
+
+      // A limit lowered under held leases.
+      for (const id of ["h1", "h2", "h3"]) await round("lower", { want: [id] }, 3);
+      await client.set(keysOf("lower")[4], "1");
+      assert.deepEqual(await round("lower", { want: ["w"] }, 3), {
+        granted: [],
+        lost: [],
+        limit: 1,
+        held: 3,
+      });
+      assert.deepEqual((await round("lower", { release: ["h1"], want: ["w"] }, 3)).granted, []);
+      assert.deepEqual((await round("lower", { release: ["h2"], want: ["w"] }, 3)).granted, []);
+      assert.deepEqual((await round("lower", { release: ["h3"], want: ["w"] }, 3)).granted, ["w"]);
+    }),
+});
