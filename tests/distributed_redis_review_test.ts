@@ -9,7 +9,7 @@ import fc from "fast-check";
 import type { Redis } from "ioredis";
 import { LEASE_ROUND } from "../distributed/_redis_scripts.ts";
 import { DistributedLimiter, redisStore } from "../distributed/mod.ts";
-import { failAfter, sleep as sleepFor } from "../mod.ts";
+import { CircuitBreaker, CircuitOpenError, failAfter, sleep as sleepFor } from "../mod.ts";
 import { redisAvailable, withRedis } from "./_distributed.ts";
 
 const PARTS = ["leases", "queue", "ticket-expiry", "tickets"] as const;
@@ -351,5 +351,43 @@ Deno.test({
       assert.deepEqual((await round("lower", { release: ["h1"], want: ["w"] }, 3)).granted, []);
       assert.deepEqual((await round("lower", { release: ["h2"], want: ["w"] }, 3)).granted, []);
       assert.deepEqual((await round("lower", { release: ["h3"], want: ["w"] }, 3)).granted, ["w"]);
+    }),
+});
+
+Deno.test({
+  name:
+    "Redis shared breaker: a failed probe whose new openUntil could not be stored keeps its probe lease, so no other process probes the upstream that just failed",
+  ignore: !redisAvailable,
+  fn: () =>
+    withRedis(async (client) => {
+      let failWrites = false;
+      // a's client: the breaker's write (open-until, tripped, ms) fails on demand.
+      const flaky = {
+        call(command: string, ...args: string[]): Promise<unknown> {
+          if (failWrites && args.length === 5 && args[2].endsWith(":open-until")) {
+            return Promise.reject(new Error("write lost"));
+          }
+          return client.call(command, ...args);
+        },
+      };
+      const resetTimeout = 1_000;
+      const options = (store: ReturnType<typeof redisStore>) => ({
+        failureThreshold: 2,
+        resetTimeout,
+        // b's view of the store is as of its first call.
+        shared: { store, name: "upstream", syncInterval: 60_000 },
+      });
+      const a = new CircuitBreaker(options(redisStore(flaky)));
+      const b = new CircuitBreaker(options(redisStore(client)));
+      const fail = () => Promise.reject(new Error("upstream down"));
+      for (let i = 0; i < 2; i++) await a.call(fail).catch(() => {});
+      await assert.rejects(b.call(() => "fine"), CircuitOpenError); // b adopts a's open state
+      await sleep(resetTimeout + 30); // both half-open
+      failWrites = true;
+      await assert.rejects(a.call(fail), /upstream down/);
+      let called = false;
+      const err = await b.call(() => (called = true)).catch((e) => e);
+      assert.equal(called, false, "b probed an upstream whose probe had just failed");
+      assert.ok(err instanceof CircuitOpenError, String(err));
     }),
 });
