@@ -15,6 +15,21 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 export const GCRA_EPOCH = 1767225600;
 
 /**
+ * Sets `limit` to the limit stored at `key`, else `fallback`; a stored value
+ * that is not a positive integer (not written by setLimit) ends the script
+ * with an error naming it before anything is written: read as a number it
+ * over-admitted ("2.5", "inf") or admitted nobody, without a word.
+ */
+function readLimit(key: string, fallback: string): string {
+  return `local raw = redis.call('GET', ${key})
+local limit = tonumber(raw or ${fallback})
+if not limit or limit < 1 or limit > 9007199254740991 or limit % 1 ~= 0 then
+  return redis.error_reply('the limit stored at ' .. ${key} .. ' is not a positive integer: ' .. tostring(raw))
+end
+`;
+}
+
+/**
  * One lease round. KEYS: leases (zset id -> expiry), queue (zset id ->
  * arrival ticket), ticket expiry (zset id -> expiry), ticket counter, limit.
  * ARGV: ttl, default limit, tryOnly, #release, #renew, #want, then the ids.
@@ -23,9 +38,7 @@ export const GCRA_EPOCH = 1767225600;
  * its process stops refreshing (a dead process) expires after `ttl`.
  * Returns { granted, lost, limit, held }.
  */
-export const LEASE_ROUND = `${NOW}
-local ttl = tonumber(ARGV[1])
-local limit = tonumber(redis.call('GET', KEYS[5]) or ARGV[2])
+export const LEASE_ROUND = `${NOW}${readLimit("KEYS[5]", "ARGV[2]")}local ttl = tonumber(ARGV[1])
 local tryOnly = ARGV[3] == '1'
 local nRelease, nRenew, nWant = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -85,13 +98,32 @@ if waiting and held < limit then
     end
   end
 end
+-- Each key lives as long as its latest expiry, so the keys of a name nobody
+-- uses any more (its processes gone) go away on their own. Only a round that
+-- set an expiry can have moved the latest one later.
+if nRenew > #lost or #granted > 0 then
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1) end
+end
+if waiting then
+  local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  if last[2] then
+    -- The counter outlives every ticket, so none drawn later can go first.
+    local at = math.ceil(tonumber(last[2])) + 1
+    redis.call('PEXPIREAT', KEYS[2], at)
+    redis.call('PEXPIREAT', KEYS[3], at)
+    redis.call('PEXPIREAT', KEYS[4], at)
+  else
+    redis.call('DEL', KEYS[4])
+  end
+end
 return { granted, lost, limit, held }
 `;
 
 /** KEYS: leases, limit. ARGV: default limit. Returns { limit, held }. */
-export const LEASE_STATS = `${NOW}
+export const LEASE_STATS = `${NOW}${readLimit("KEYS[2]", "ARGV[1]")}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return { tonumber(redis.call('GET', KEYS[2]) or ARGV[1]), redis.call('ZCARD', KEYS[1]) }
+return { limit, redis.call('ZCARD', KEYS[1]) }
 `;
 
 /**

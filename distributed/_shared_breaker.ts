@@ -231,12 +231,19 @@ export class SharedBreaker {
    * sees the new state. Waits at most `syncInterval`; a lease whose release
    * comes later is released once the write has answered (never before: it
    * must not let a probe in on the old state), or expires after
-   * `resetTimeout` if the write never answers.
+   * `resetTimeout` if the write never answers. A new open time the store
+   * refused keeps the lease until it expires (after `resetTimeout`, the
+   * shortest open time): released, it let another process probe the upstream
+   * that just failed at once, on the old state.
    */
   async settle(probe: string | undefined, openFor: number | undefined): Promise<void> {
-    let done = openFor === undefined ? undefined : this.#write(storedUntil(openFor));
+    let done: Promise<unknown> | undefined = openFor === undefined
+      ? undefined
+      : this.#write(storedUntil(openFor));
     if (probe !== undefined) {
-      done = done === undefined ? this.#release(probe) : done.then(() => this.#release(probe));
+      done = done === undefined
+        ? this.#release(probe)
+        : done.then((stored) => stored || openFor === 0 ? this.#release(probe) : undefined);
     }
     if (done !== undefined) await within(done, currentTime() + this.#syncInterval);
   }
@@ -255,9 +262,10 @@ export class SharedBreaker {
 
   /**
    * Stores the decision `until` (see `#unstored`) once the writes before it
-   * have answered; never rejects. Until it answers, it counts as unstored.
+   * have answered; never rejects: resolves whether the store took it. Until
+   * it answers, it counts as unstored.
    */
-  #write(until: number): Promise<void> {
+  #write(until: number): Promise<boolean> {
     const write = ++this.#writes;
     this.#unstored = until;
     this.#writesPending++;
@@ -269,10 +277,12 @@ export class SharedBreaker {
     };
     const stored = () => {
       if (write === this.#writes) this.#unstored = undefined;
+      return true;
     };
-    this.#lastWrite = this.#lastWrite.then(store).then(stored, () => {})
+    const done = this.#lastWrite.then(store).then(stored, () => false)
       .finally(() => this.#writesPending--);
-    return this.#lastWrite;
+    this.#lastWrite = done.then(() => {});
+    return done;
   }
 }
 
