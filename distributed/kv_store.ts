@@ -43,6 +43,23 @@ type Leases = Record<string, number>;
  */
 type Waiting = Record<string, [oldest: number, waiters: number, expiry: number]>;
 
+/**
+ * The limit stored for a name, or `fallback` if none is. A stored value that
+ * is not a positive integer (setLimit never writes one) fails the call
+ * before anything is written: read as a number it would over-admit (2.5,
+ * Infinity) or admit nobody without a word (NaN, 0).
+ */
+function storedLimit(entry: Deno.KvEntryMaybe<unknown>, fallback: number): number {
+  const value = entry.value;
+  if (value === null) return fallback;
+  if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  throw new TypeError(
+    `kvStore: the limit stored at ${JSON.stringify(entry.key)} is not a positive integer: ${
+      describeValue(value)
+    }`,
+  );
+}
+
 function othersWait(waiting: Waiting, member: string): boolean {
   for (const m in waiting) if (m !== member) return true;
   return false;
@@ -205,7 +222,7 @@ class KvBackend extends StoreBackend {
       for (const m in waiting) {
         if (waiting[m][2] <= now) turnsChanged = delete waiting[m];
       }
-      const limit = (limitEntry.value as number | null) ?? round.defaultLimit;
+      const limit = storedLimit(limitEntry, round.defaultLimit);
       let held = Object.keys(leases).length;
       const granted: string[] = [];
       // Grants go in arrival order: once one waiter finds no slot, no later one
@@ -263,7 +280,7 @@ class KvBackend extends StoreBackend {
       const leases = (entry.value as Leases | null) ?? {};
       let held = 0;
       for (const id in leases) if (leases[id] > now) held++;
-      return { limit: (limitEntry.value as number | null) ?? defaultLimit, held };
+      return { limit: storedLimit(limitEntry, defaultLimit), held };
     });
   }
 

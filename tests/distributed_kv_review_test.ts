@@ -490,3 +490,20 @@ Deno.test("kvStore rejects a prefix whose parts Deno KV cannot key by, naming th
     kv.close();
   }
 });
+
+Deno.test("Deno KV: a stored limit that is not a positive integer fails every round and statistics() with an error naming it, granting nothing", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    for (const garbage of ["2", 2.5, Infinity, NaN, 0, -1, { limit: 2 }, true]) {
+      const name = `garbage-${String(garbage).replace(/[^a-z0-9]/gi, "_")}`;
+      await kv.set(["lionpride", name, "limit"], garbage);
+      const limiter = new DistributedLimiter(kvStore(kv), name, { limit: 3 });
+      await assert.rejects(limiter.tryAcquire(), /not a positive integer/, String(garbage));
+      await assert.rejects(limiter.statistics(), /not a positive integer/, String(garbage));
+      const leases = await kv.get(["lionpride", name, "leases"]);
+      assert.equal(leases.value, null, `${String(garbage)}: nothing was written`);
+    }
+  } finally {
+    kv.close();
+  }
+});
