@@ -274,8 +274,9 @@ export class LeasePool {
         await this.#pause(next - now);
         continue;
       }
-      const want = poll ? this.#wanted() : [];
-      const turns = this.#turns(poll ? this.#wantSince() : []);
+      const wantSince: number[] = [];
+      const want = poll ? this.#wanted(wantSince) : [];
+      const turns = this.#turns(wantSince);
       const asks = this.#asks;
       let out: LeaseOutcome;
       this.#inRound = true;
@@ -304,15 +305,6 @@ export class LeasePool {
     }
   }
 
-  /** When each waiter arrived, in the order of {@linkcode #wanted}. */
-  #wantSince(): number[] {
-    const since: number[] = [];
-    for (let w = this.#queue.head; w !== undefined; w = w.next) {
-      since.push((w.payload as WaitEntry).since);
-    }
-    return since;
-  }
-
   #turns(wantSince: number[]): WaitTurns {
     const head = this.#queue.head;
     return {
@@ -324,12 +316,14 @@ export class LeasePool {
     };
   }
 
-  #wanted(): string[] {
+  /** Every waiter's id, in arrival order, and when each arrived into `since`. */
+  #wanted(since: number[]): string[] {
     const ids: string[] = [];
     for (let w = this.#queue.head; w !== undefined; w = w.next) {
       const entry = w.payload as WaitEntry;
       entry.sent = true;
       ids.push(entry.id);
+      since.push(entry.since);
     }
     return ids;
   }
