@@ -375,8 +375,7 @@ export class RateLimiter {
 
   /** Takes `cost` if it fits at `now` (the hot path of both acquires). */
   #tryTake(cost: number, now: number): boolean {
-    const passed = now - this.#at;
-    const ahead = this.#ahead > passed ? this.#ahead - passed : 0;
+    const ahead = this.#aheadAt(now);
     if (!isDue(ahead + (cost - this.#burst) * this.#interval, now)) return false;
     this.#at = now;
     this.#ahead = ahead + cost * this.#interval;
