@@ -177,6 +177,16 @@ export async function withRedis(
   }
 }
 
+/** A fresh in-memory KV for `fn`, closed after. */
+export async function withMemoryKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await fn(kv);
+  } finally {
+    kv.close();
+  }
+}
+
 /** A KV in a fresh temp directory (removed after). */
 export async function withKvFile(fn: (kv: Deno.Kv, path: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "lionpride-kv-" });

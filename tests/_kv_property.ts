@@ -2,6 +2,7 @@
 // Test helper: fast-check properties of the KV store on a fake clock.
 import fc from "fast-check";
 import { type FakeClock, withFakeTime } from "./_fake_time.ts";
+import { withMemoryKv } from "./_distributed.ts";
 
 /**
  * Checks a fast-check property `numRuns` times on one in-memory KV and a
@@ -13,16 +14,13 @@ export async function kvPropertyOnFakeClock<T>(
   arbitrary: fc.Arbitrary<T>,
   run: (clock: FakeClock, kv: Deno.Kv, name: string, value: T) => Promise<void>,
 ): Promise<void> {
-  const kv = await Deno.openKv(":memory:");
-  let runs = 0;
-  try {
+  await withMemoryKv(async (kv) => {
+    let runs = 0;
     await withFakeTime(async (clock) => {
       await fc.assert(
         fc.asyncProperty(arbitrary, (value) => run(clock, kv, `${prefix}${runs++}`, value)),
         { numRuns },
       );
     });
-  } finally {
-    kv.close();
-  }
+  });
 }

@@ -11,6 +11,7 @@ import { CancelScope, currentTime } from "../mod.ts";
 import { DistributedLimiter, type DistributedPermit, kvStore } from "../distributed/mod.ts";
 import { advanceByTimers, type FakeClock, withFakeTime } from "./_fake_time.ts";
 import { kvPropertyOnFakeClock } from "./_kv_property.ts";
+import { withMemoryKv } from "./_distributed.ts";
 
 const realSetTimeout = globalThis.setTimeout;
 
@@ -284,8 +285,7 @@ Deno.test("Deno KV: no over-admission, no lost FIFO order, no orphan lease and n
 });
 
 Deno.test("Deno KV: a lease a stalled round grants to a waiter that left meanwhile is released, not left to expire", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     await withFakeTime(async (clock) => {
       const faulty = new ChaosKv(kv), clean = new ChaosKv(kv);
       const options = { limit: 1, leaseTtl: 1_000, heartbeat: 250, pollInterval: 20 };
@@ -312,9 +312,7 @@ Deno.test("Deno KV: a lease a stalled round grants to a waiter that left meanwhi
       await advance(clock, 50, [faulty, clean]);
       assert.equal(clock.countTimers(), 0, "timers left behind");
     });
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("Deno KV: a lost lease a renewal with an unknown outcome extended is released once the store is back, not left to expire", async () => {
@@ -357,8 +355,7 @@ Deno.test("Deno KV: a lost lease a renewal with an unknown outcome extended is r
 });
 
 Deno.test("Deno KV: a wait cancelled at any point around its grant either gets the permit or leaves no lease behind", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     let cancelled = 0, served = 0;
     for (let hops = 0; hops < 40; hops++) {
       const controller = new AbortController();
@@ -399,14 +396,11 @@ Deno.test("Deno KV: a wait cancelled at any point around its grant either gets t
       );
     }
     assert.ok(cancelled > 0 && served > 0, `${cancelled} cancelled, ${served} served`);
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("Deno KV: acquire and use reject at once and take no lease when already cancelled", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     const limiter = new DistributedLimiter(kvStore(kv), "already", { limit: 1 });
     const reason = new Error("gone before it asked");
     const signal = AbortSignal.abort(reason);
@@ -427,28 +421,22 @@ Deno.test("Deno KV: acquire and use reject at once and take no lease when alread
     ]);
     assert.equal(ran, false, "fn ran without a lease");
     assert.equal((await limiter.statistics()).held, 0);
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("Deno KV: a permit's asyncDispose releases it, as often as called", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     const limiter = new DistributedLimiter(kvStore(kv), "dispose", { limit: 1 });
     const permit = await limiter.acquire();
     await Promise.all([permit[Symbol.asyncDispose](), permit.release()]);
     assert.equal((await limiter.statistics()).held, 0);
     await permit[Symbol.asyncDispose](); // released already: a no-op
     assert.equal((await limiter.statistics()).held, 0);
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("Deno KV: lowering the limit revokes no lease and grants none until fewer than the new limit are held", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     const a = new DistributedLimiter(kvStore(kv), "lower", { limit: 3, pollInterval: 5 });
     const b = new DistributedLimiter(kvStore(kv), "lower", { limit: 3, pollInterval: 5 });
     const held = [await a.acquire(), await a.acquire(), await b.acquire()];
@@ -467,14 +455,11 @@ Deno.test("Deno KV: lowering the limit revokes no lease and grants none until fe
     const next = await waiting;
     assert.equal((await b.statistics()).held, 1);
     await next.release();
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("kvStore rejects a prefix whose parts Deno KV cannot key by, naming the part", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     for (const part of [{}, null, undefined, Symbol("s"), [1]]) {
       assert.throws(() => kvStore(kv, { prefix: ["app", part as never] }), {
         name: "TypeError",
@@ -486,14 +471,11 @@ Deno.test("kvStore rejects a prefix whose parts Deno KV cannot key by, naming th
     const store = kvStore(kv, { prefix: ["app", 2, 3n, true, new Uint8Array([1])] });
     const permit = await new DistributedLimiter(store, "parts", { limit: 1 }).acquire();
     await permit.release();
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("Deno KV: a stored limit that is not a positive integer fails every round and statistics() with an error naming it, granting nothing", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     for (const garbage of ["2", 2.5, Infinity, NaN, 0, -1, { limit: 2 }, true]) {
       const name = `garbage-${String(garbage).replace(/[^a-z0-9]/gi, "_")}`;
       await kv.set(["lionpride", name, "limit"], garbage);
@@ -510,7 +492,5 @@ Deno.test("Deno KV: a stored limit that is not a positive integer fails every ro
       if (key[2] === "limit") await kv.set(key, 2);
     }
     await new Promise((r) => setTimeout(r, 600));
-  } finally {
-    kv.close();
-  }
+  });
 });

@@ -9,6 +9,7 @@ import { DistributedLimiter, type DistributedPermit, kvStore } from "../distribu
 import fc from "fast-check";
 import { advanceByTimers, type FakeClock, withFakeTime } from "./_fake_time.ts";
 import { kvPropertyOnFakeClock } from "./_kv_property.ts";
+import { withMemoryKv } from "./_distributed.ts";
 
 const YIELD_POLLS = 4;
 
@@ -155,8 +156,7 @@ async function addWaiting(kv: Deno.Kv, name: string, entry: [number, number, num
 }
 
 Deno.test("Deno KV: a poll that changes nothing writes nothing, turns or not", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     await withFakeTime(async (clock) => {
       const a = new CountingKv(kv), b = new CountingKv(kv);
       const kvs = [a, b];
@@ -189,14 +189,11 @@ Deno.test("Deno KV: a poll that changes nothing writes nothing, turns or not", a
       assert.deepEqual(await kv.get(["lionpride", "quiet", "waiting"]).then((e) => e.value), null);
       assert.equal(clock.countTimers(), 0, "timers left behind");
     });
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("Deno KV: a process that dies while it waits holds a free slot back for at most leaseTtl", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     await withFakeTime(async (clock) => {
       const a = new CountingKv(kv), b = new CountingKv(kv);
       const kvs = [a, b];
@@ -229,9 +226,7 @@ Deno.test("Deno KV: a process that dies while it waits holds a free slot back fo
       assert.equal(await storedHeld(kv, "dead"), 0);
       assert.equal(clock.countTimers(), 0, "timers left behind");
     });
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 type TurnOp =

@@ -19,6 +19,7 @@ import {
   redisAvailable,
   testOnEngines,
   withKvFile,
+  withMemoryKv,
   withRedis,
 } from "./_distributed.ts";
 
@@ -226,8 +227,7 @@ Deno.test("a scope cancelling use's wait rejects with the scope's cancellation",
 });
 
 Deno.test("bad arguments throw errors that name the parameter and the value", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     const store = kvStore(kv);
     const make = (name: unknown, options: unknown) => () =>
       new DistributedLimiter(store, name as string, options as { limit: number });
@@ -262,9 +262,7 @@ Deno.test("bad arguments throw errors that name the parameter and the value", as
       name: "TypeError",
       message: /Cannot use DistributedLimiter: 'fn' must be a function, received string "run"/,
     });
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("a pollInterval whose jittered gap could outlast a waiter's queue ticket is rejected", async () => {

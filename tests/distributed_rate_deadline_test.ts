@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { CancelScope, failAfter, RateLimitError, TimeoutError } from "../mod.ts";
 import { DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
-import { FaultyKv } from "./_distributed.ts";
+import { FaultyKv, withMemoryKv } from "./_distributed.ts";
 import { type FakeClock, withFakeTime } from "./_fake_time.ts";
 
 /** The real setTimeout, for letting the real store answer while the clock is fake. */
@@ -104,8 +104,7 @@ Deno.test("Deno KV: a slot before the deadline is not slept past it because the 
 });
 
 Deno.test("Deno KV: an acquire whose deadline was moved later is judged on the new one after store errors", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     await withFakeTime(async (clock) => {
       const faulty = new FaultyKv(kv);
       const limiter = new DistributedRateLimiter(kvStore(faulty.asKv), "moved", {
@@ -132,9 +131,7 @@ Deno.test("Deno KV: an acquire whose deadline was moved later is judged on the n
       assert.equal(await outcome, undefined);
       assert.equal(admittedAt, 100);
     });
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 Deno.test("Deno KV: a slot due exactly at the deadline is refused at once and reserves nothing", async () => {

@@ -10,7 +10,14 @@ import {
   redisStore,
 } from "../distributed/mod.ts";
 import FakeTimers from "@sinonjs/fake-timers";
-import { FaultyKv, redisAvailable, testOnEngines, withKvFile, withRedis } from "./_distributed.ts";
+import {
+  FaultyKv,
+  redisAvailable,
+  testOnEngines,
+  withKvFile,
+  withMemoryKv,
+  withRedis,
+} from "./_distributed.ts";
 
 const test = testOnEngines;
 
@@ -94,8 +101,7 @@ Deno.test("DistributedRateLimiter: a failing store rejects acquire with its erro
 });
 
 Deno.test("DistributedRateLimiter: bad arguments name the parameter and the value", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
+  await withMemoryKv(async (kv) => {
     const store = kvStore(kv);
     const make = (options: unknown, name = "r") => () =>
       new DistributedRateLimiter(store, name, options as { limit: number; period: number });
@@ -119,9 +125,7 @@ Deno.test("DistributedRateLimiter: bad arguments name the parameter and the valu
     });
     await assert.rejects(limiter.acquire({ cost: 0 }), /'cost'/);
     await assert.rejects(limiter.tryAcquire("1" as never), TypeError);
-  } finally {
-    kv.close();
-  }
+  });
 });
 
 /** A client that passes every command to `client` and notes its name in `sent`. */
