@@ -4,6 +4,21 @@
 // claim breaks; the docs' own code blocks run separately (deno test --doc).
 import assert from "node:assert/strict";
 import * as core from "../mod.ts";
+import {
+  AdaptiveLimiter,
+  alcall,
+  alcallStream,
+  bcall,
+  boundedMap,
+  CircuitBreaker,
+  CircuitOpenError,
+  RateLimitError,
+  retry,
+  sleep,
+} from "../mod.ts";
+import { DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
+import { withFakeTime } from "./_fake_time.ts";
+import { withMemoryKv } from "./_distributed.ts";
 
 const root = new URL("../", import.meta.url);
 const docFiles = [
@@ -139,4 +154,187 @@ Deno.test("docs: every bench/README.md section quoted by name exists", () => {
   }
   assert.deepEqual(missing, []);
   assert.ok(checked >= 2);
+});
+
+// --- docs/alcall.md, docs/retry_after.md: which statuses are retried by default
+
+Deno.test("docs/alcall.md: by default a status is retried only for 408, 409, 425, 429, 500, 502, 503 and 504, not any 5xx", async () => {
+  const retried = [408, 409, 425, 429, 500, 502, 503, 504];
+  const statuses = [...retried, 400, 404, 422, 501, 505, 507, 511];
+  const calls = new Map<number, number>();
+  await alcall(statuses, (status) => {
+    calls.set(status, (calls.get(status) ?? 0) + 1);
+    throw Object.assign(new Error(`HTTP ${status}`), { status });
+  }, { retryAttempts: 1, returnExceptions: true });
+  for (const status of statuses) {
+    assert.equal(calls.get(status), retried.includes(status) ? 2 : 1, `status ${status}`);
+  }
+});
+
+// --- docs/streaming.md: an array is copied by the alcall family, read as it goes by boundedMap
+
+Deno.test("docs/streaming.md: alcall, bcall and alcallStream copy an array when the call starts; boundedMap reads it as it goes", async () => {
+  const slow = async (x: number) => {
+    await sleep(1);
+    return x;
+  };
+  const mutate = (items: number[]) => {
+    items.push(4);
+    items[2] = 30;
+  };
+  let items = [1, 2, 3];
+  const all = alcall(items, slow, { maxConcurrent: 1 });
+  mutate(items);
+  assert.deepEqual(await all, [1, 2, 3]);
+
+  items = [1, 2, 3];
+  const batches: number[] = [];
+  for await (const batch of bcall(items, slow, { batchSize: 1 })) {
+    batches.push(...batch);
+    if (batches.length === 1) mutate(items);
+  }
+  assert.deepEqual(batches, [1, 2, 3]);
+
+  items = [1, 2, 3];
+  const streamed: number[] = [];
+  for await (const x of alcallStream(items, slow, { maxConcurrent: 1 })) {
+    streamed.push(x);
+    if (streamed.length === 1) mutate(items);
+  }
+  assert.deepEqual(streamed, [1, 2, 3]);
+
+  items = [1, 2, 3];
+  const mapped = boundedMap(items, slow, { limit: 1 });
+  mutate(items);
+  assert.deepEqual(await mapped, [1, 2, 30, 4]);
+});
+
+// --- docs/streaming.md: alcallStream's buffer defaults to 64 when maxConcurrent is unlimited
+
+Deno.test("docs/streaming.md: with unlimited maxConcurrent, alcallStream's buffer is 64 finished results", async () => {
+  let started = 0;
+  async function* numbers() {
+    for (let i = 0; i < 1_000; i++) yield i;
+  }
+  const stream = alcallStream(numbers(), (x) => {
+    started++;
+    return x;
+  });
+  assert.deepEqual(await stream.next(), { value: 0, done: false });
+  await sleep(10);
+  // One result consumed, 64 waiting: the 66th item does not start.
+  assert.equal(started, 65);
+  await stream.return!();
+});
+
+// --- README.md tour 5: the breaker's defaults (one trial call after 60 s)
+
+Deno.test("README.md: a CircuitBreaker opens after 5 failures, stays open 60 s, then lets one trial call through", async () => {
+  await withFakeTime(async (clock) => {
+    const breaker = new CircuitBreaker();
+    const down = () => Promise.reject(new Error("down"));
+    for (let i = 0; i < 4; i++) await breaker.call(down).catch(() => {});
+    assert.equal(breaker.state, "closed");
+    await breaker.call(down).catch(() => {});
+    assert.equal(breaker.state, "open");
+    await clock.tickAsync(59_999);
+    await assert.rejects(breaker.call(() => "early"), CircuitOpenError);
+    await clock.tickAsync(1);
+    let release!: () => void;
+    const trial = breaker.call(() => new Promise<string>((r) => release = () => r("trial")));
+    await assert.rejects(breaker.call(() => "second"), CircuitOpenError);
+    release();
+    assert.equal(await trial, "trial");
+    assert.equal(breaker.state, "closed");
+  });
+});
+
+// --- API.md §7 (retry's defaults as docs/name_map.md gives them): maxDelay 2000
+
+Deno.test("docs/name_map.md: retry's delay is capped at 2 000 ms by default", async () => {
+  await withFakeTime(async (clock) => {
+    const starts: number[] = [];
+    const run = retry(() => {
+      starts.push(Date.now());
+      if (starts.length < 4) throw new Error("again");
+      return "ok";
+    }, { attempts: 4, baseDelay: 1_500, jitter: 0 });
+    await clock.tickAsync(10_000);
+    assert.equal(await run, "ok");
+    // 1 500, then min(2 000, 3 000), then min(2 000, 6 000)
+    assert.deepEqual(starts.slice(1).map((t, i) => t - starts[i]), [1_500, 2_000, 2_000]);
+  });
+});
+
+// --- docs/retry_after.md: maxRetryAfter defaults to 60 000 ms, on retry and alcall
+
+Deno.test("docs/retry_after.md: a retryAfter of exactly 60 000 ms is waited by default, one ms more is final", async () => {
+  await withFakeTime(async (clock) => {
+    for (const [hint, tries] of [[60_000, 2], [60_001, 1]]) {
+      let calls = 0;
+      const fail = () => {
+        calls++;
+        throw new RateLimitError("slow down", { retryAfter: hint });
+      };
+      const viaRetry = retry(fail, { attempts: 2, jitter: 0 }).catch((e) => e);
+      await clock.tickAsync(70_000);
+      assert.ok(await viaRetry instanceof RateLimitError);
+      assert.equal(calls, tries, `retry, retryAfter ${hint}`);
+      calls = 0;
+      const viaAlcall = alcall([1], fail, { retryAttempts: 1, returnExceptions: true });
+      await clock.tickAsync(70_000);
+      assert.ok((await viaAlcall)[0] instanceof RateLimitError);
+      assert.equal(calls, tries, `alcall, retryAfter ${hint}`);
+    }
+  });
+});
+
+// --- docs/rate_limits.md: the gradient's step is clamped below at half the estimate
+
+Deno.test("docs/rate_limits.md: one slow sample moves the gradient's estimate towards estimate * 0.5 + 4 at the lowest", async () => {
+  await withFakeTime(async (clock) => {
+    const limiter = new AdaptiveLimiter({ initial: 20, algorithm: "gradient" });
+    const flat = Array.from({ length: 20 }, () => limiter.use(() => sleep(10)));
+    await clock.tickAsync(10);
+    await Promise.all(flat);
+    const before = limiter.statistics().estimate;
+    const n = limiter.limit;
+    // All n in use; the first to finish is 100× slower than the usual
+    // latency: 1.5 * longRtt / shortRtt is far below 0.5.
+    const slow = Array.from(
+      { length: n },
+      (_, i) => limiter.use(() => sleep(i === 0 ? 1_000 : 5_000)),
+    );
+    await clock.tickAsync(1_000);
+    const after = limiter.statistics().estimate;
+    assert.ok(
+      Math.abs(after - (before * 0.8 + (before * 0.5 + 4) * 0.2)) < 1e-9,
+      `${before} -> ${after}`,
+    );
+    await clock.tickAsync(4_000);
+    await Promise.all(slow);
+  });
+});
+
+// --- API.md §10 (AdaptiveLimiter's JSDoc): the default initial limit 10 is kept within [min, max]
+
+Deno.test("AdaptiveLimiter's default initial limit is 10, kept within [min, max]", () => {
+  assert.equal(new AdaptiveLimiter().statistics().estimate, 10);
+  assert.equal(new AdaptiveLimiter({ min: 20, max: 30 }).statistics().estimate, 20);
+  assert.equal(new AdaptiveLimiter({ max: 5 }).statistics().estimate, 5);
+  assert.equal(new AdaptiveLimiter({ max: 5 }).limit, 5);
+});
+
+// --- docs/distributed.md: DistributedRateLimiter's burst defaults to limit
+
+Deno.test("docs/distributed.md: a DistributedRateLimiter's burst defaults to its limit", async () => {
+  await withMemoryKv(async (kv) => {
+    const api = new DistributedRateLimiter(kvStore(kv), "burst-default", {
+      limit: 3,
+      period: 60_000,
+    });
+    const oks: boolean[] = [];
+    for (let i = 0; i < 4; i++) oks.push((await api.tryAcquire()).ok);
+    assert.deepEqual(oks, [true, true, true, false]);
+  });
 });
