@@ -16,7 +16,7 @@ import {
   retry,
   sleep,
 } from "../mod.ts";
-import { DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
+import { DistributedLimiter, DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
 import { withMemoryKv } from "./_distributed.ts";
 
@@ -336,5 +336,64 @@ Deno.test("docs/distributed.md: a DistributedRateLimiter's burst defaults to its
     const oks: boolean[] = [];
     for (let i = 0; i < 4; i++) oks.push((await api.tryAcquire()).ok);
     assert.deepEqual(oks, [true, true, true, false]);
+  });
+});
+
+// --- docs/distributed.md: a KV round uses 3 checks, within Deno KV Connect's 10
+
+/** A Deno.Kv that records how many checks each committed atomic operation carried. */
+function checkCountingKv(kv: Deno.Kv, counts: number[]): Deno.Kv {
+  return {
+    getMany: (keys: Deno.KvKey[]) => kv.getMany(keys),
+    get: (key: Deno.KvKey) => kv.get(key),
+    set: (key: Deno.KvKey, value: unknown) => kv.set(key, value),
+    atomic: () => {
+      const op = kv.atomic();
+      let checks = 0;
+      const check = op.check.bind(op);
+      const commit = op.commit.bind(op);
+      op.check = (...entries) => {
+        checks += entries.length;
+        return check(...entries);
+      };
+      op.commit = () => {
+        counts.push(checks);
+        return commit();
+      };
+      return op;
+    },
+  } as unknown as Deno.Kv;
+}
+
+Deno.test("docs/distributed.md: a KV lease round commits 3 checks, and no KV commit more than 10", async () => {
+  await withMemoryKv(async (kv) => {
+    const rounds: number[] = [];
+    const store = kvStore(checkCountingKv(kv, rounds));
+    const a = new DistributedLimiter(store, "checks", { limit: 1, pollInterval: 5 });
+    const b = new DistributedLimiter(store, "checks", { limit: 1, pollInterval: 5 });
+    const held = await a.acquire();
+    const waiting = b.acquire(); // another process waits: its turn is written too
+    await sleep(20);
+    assert.equal(await a.tryAcquire(), undefined);
+    await held.release();
+    await (await waiting).release();
+    assert.ok(rounds.length >= 3);
+    assert.equal(Math.max(...rounds), 3, `checks per lease round: ${rounds}`);
+
+    const others: number[] = [];
+    const shared = kvStore(checkCountingKv(kv, others));
+    const rate = new DistributedRateLimiter(shared, "checks", { limit: 10, period: 1_000 });
+    await rate.tryAcquire();
+    await rate.acquire();
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      resetTimeout: 10,
+      shared: { store: shared, name: "checks", syncInterval: 5 },
+    });
+    await breaker.call(() => Promise.reject(new Error("down"))).catch(() => {});
+    await sleep(15);
+    await breaker.call(() => "probe");
+    assert.ok(others.length >= 3);
+    assert.ok(Math.max(...others) <= 10, `checks per commit: ${others}`);
   });
 });
