@@ -397,3 +397,30 @@ Deno.test("docs/distributed.md: a KV lease round commits 3 checks, and no KV com
     assert.ok(Math.max(...others) <= 10, `checks per commit: ${others}`);
   });
 });
+
+// --- docs/alcall.md: an attempt that ignores ctx.signal is left behind one turn after its budget
+
+Deno.test("docs/alcall.md: an attempt that ignores ctx.signal is left behind a turn after attemptTimeout, and keeps running outside maxConcurrent", async () => {
+  await withFakeTime(async (clock) => {
+    const starts: string[] = [];
+    let running = 0, peak = 0;
+    // A raw timer: neither ctx.signal nor the ambient scope can stop it.
+    const deaf = <T>(ms: number, value: T) =>
+      new Promise<T>((resolve) => setTimeout(() => resolve(value), ms)).finally(() => running--);
+    const results = alcall([0, 1], (item, ctx) => {
+      starts.push(`item ${item} attempt ${ctx.attempt} at ${Date.now()}`);
+      peak = Math.max(peak, ++running);
+      return deaf(item === 0 && ctx.attempt === 1 ? 1_000 : 1, `ok ${item}`);
+    }, { maxConcurrent: 1, attemptTimeout: 10, retryAttempts: 1 });
+    await clock.tickAsync(2_000);
+    assert.deepEqual(await results, ["ok 0", "ok 1"]);
+    // The deadline fires at 10; the retry starts one macrotask turn later
+    // (a timer of 0 ms, which the fake clock runs 1 ms on), not at 1 000.
+    assert.deepEqual(starts, [
+      "item 0 attempt 1 at 0",
+      "item 0 attempt 2 at 11",
+      "item 1 attempt 1 at 12",
+    ]);
+    assert.equal(peak, 2, "the abandoned attempt ran beside the next item");
+  });
+});
