@@ -424,3 +424,24 @@ Deno.test("docs/alcall.md: an attempt that ignores ctx.signal is left behind a t
     assert.equal(peak, 2, "the abandoned attempt ran beside the next item");
   });
 });
+
+// --- docs/distributed.md: a name is 1-128 characters of A-Z a-z 0-9 _ . : -
+
+Deno.test("docs/distributed.md: a name may be 1-128 characters of A-Z a-z 0-9 _ . : -, nothing else", async () => {
+  await withMemoryKv((kv) => {
+    const store = kvStore(kv);
+    const name = (n: string) => () => new DistributedLimiter(store, n, { limit: 1 });
+    const rate = (n: string) => () =>
+      new DistributedRateLimiter(store, n, { limit: 1, period: 1_000 });
+    const every = "AZaz09_.:-";
+    for (const ok of [every, "x", every.repeat(13).slice(0, 128)]) {
+      name(ok)();
+      rate(ok)();
+    }
+    for (const bad of ["", "x".repeat(129), "a b", "a/b", "a{b}", "é", "a\n"]) {
+      assert.throws(name(bad), { name: "RangeError", message: /'name' must be 1-128 characters/ });
+      assert.throws(rate(bad), { name: "RangeError", message: /'name' must be 1-128 characters/ });
+    }
+    return Promise.resolve();
+  });
+});
