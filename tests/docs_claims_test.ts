@@ -17,9 +17,10 @@ import {
   sleep,
 } from "../mod.ts";
 import { DistributedLimiter, DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
-import { withFakeTime } from "./_fake_time.ts";
+import { advanceByTimers, withFakeTime } from "./_fake_time.ts";
 import { withMemoryKv } from "./_distributed.ts";
 
+const realSetTimeout = globalThis.setTimeout;
 const root = new URL("../", import.meta.url);
 const docFiles = [
   "README.md",
@@ -341,34 +342,62 @@ Deno.test("docs/distributed.md: a DistributedRateLimiter's burst defaults to its
 
 // --- docs/distributed.md: a KV round uses 3 checks, within Deno KV Connect's 10
 
-/** A Deno.Kv that records how many checks each committed atomic operation carried. */
-function checkCountingKv(kv: Deno.Kv, counts: number[]): Deno.Kv {
-  return {
-    getMany: (keys: Deno.KvKey[]) => kv.getMany(keys),
-    get: (key: Deno.KvKey) => kv.get(key),
-    set: (key: Deno.KvKey, value: unknown) => kv.set(key, value),
-    atomic: () => {
-      const op = kv.atomic();
-      let checks = 0;
-      const check = op.check.bind(op);
-      const commit = op.commit.bind(op);
-      op.check = (...entries) => {
-        checks += entries.length;
-        return check(...entries);
-      };
-      op.commit = () => {
-        counts.push(checks);
-        return commit();
-      };
-      return op;
-    },
-  } as unknown as Deno.Kv;
+/**
+ * A Deno.Kv that records how many checks each committed atomic operation
+ * carried (`counts`), and how many calls are on their way (`inFlight`).
+ */
+class CountingKv {
+  readonly counts: number[] = [];
+  reads = 0;
+  inFlight = 0;
+  constructor(readonly kv: Deno.Kv) {}
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight++;
+    return p.finally(() => this.inFlight--);
+  }
+
+  get asKv(): Deno.Kv {
+    const { kv } = this;
+    return {
+      getMany: (keys: Deno.KvKey[]) => {
+        this.reads++;
+        return this.#track(kv.getMany(keys));
+      },
+      get: (key: Deno.KvKey) => this.#track(kv.get(key)),
+      set: (key: Deno.KvKey, value: unknown) => this.#track(kv.set(key, value)),
+      atomic: () => {
+        const op = kv.atomic();
+        let checks = 0;
+        const check = op.check.bind(op);
+        const commit = op.commit.bind(op);
+        op.check = (...entries) => {
+          checks += entries.length;
+          return check(...entries);
+        };
+        op.commit = () => {
+          this.counts.push(checks);
+          return this.#track(commit());
+        };
+        return op;
+      },
+    } as unknown as Deno.Kv;
+  }
+
+  /** Lets the real store answer everything asked (a fake clock stands still meanwhile). */
+  async settle(): Promise<void> {
+    for (let quiet = 0; quiet < 2;) {
+      await new Promise((r) => realSetTimeout(r, 0));
+      quiet = this.inFlight === 0 ? quiet + 1 : 0;
+    }
+  }
 }
 
 Deno.test("docs/distributed.md: a KV lease round commits 3 checks, and no KV commit more than 10", async () => {
   await withMemoryKv(async (kv) => {
-    const rounds: number[] = [];
-    const store = kvStore(checkCountingKv(kv, rounds));
+    const counting = new CountingKv(kv);
+    const rounds = counting.counts;
+    const store = kvStore(counting.asKv);
     const a = new DistributedLimiter(store, "checks", { limit: 1, pollInterval: 5 });
     const b = new DistributedLimiter(store, "checks", { limit: 1, pollInterval: 5 });
     const held = await a.acquire();
@@ -380,8 +409,9 @@ Deno.test("docs/distributed.md: a KV lease round commits 3 checks, and no KV com
     assert.ok(rounds.length >= 3);
     assert.equal(Math.max(...rounds), 3, `checks per lease round: ${rounds}`);
 
-    const others: number[] = [];
-    const shared = kvStore(checkCountingKv(kv, others));
+    const sharing = new CountingKv(kv);
+    const others = sharing.counts;
+    const shared = kvStore(sharing.asKv);
     const rate = new DistributedRateLimiter(shared, "checks", { limit: 10, period: 1_000 });
     await rate.tryAcquire();
     await rate.acquire();
@@ -443,5 +473,60 @@ Deno.test("docs/distributed.md: a name may be 1-128 characters of A-Z a-z 0-9 _ 
       assert.throws(rate(bad), { name: "RangeError", message: /'name' must be 1-128 characters/ });
     }
     return Promise.resolve();
+  });
+});
+
+// --- docs/distributed.md: a holder renews every heartbeat, leaseTtl / 3 by default
+
+Deno.test("docs/distributed.md: a held lease is renewed every leaseTtl / 3 by default", async () => {
+  await withMemoryKv(async (kv) => {
+    await withFakeTime(async (clock) => {
+      const counting = new CountingKv(kv);
+      const limiter = new DistributedLimiter(kvStore(counting.asKv), "heartbeat", {
+        limit: 1,
+        leaseTtl: 3_000,
+      });
+      const acquiring = limiter.acquire();
+      await counting.settle();
+      const permit = await acquiring;
+      const commits = counting.counts.length;
+      await advanceByTimers(clock, 3_500, () => counting.settle());
+      // Renewals at 1 000, 2 000 and 3 000 ms: one commit each.
+      assert.equal(counting.counts.length - commits, 3);
+      assert.equal(permit.signal.aborted, false);
+      const releasing = permit.release();
+      await counting.settle();
+      await releasing;
+    });
+  });
+});
+
+// --- docs/distributed.md: a waiting process polls every 50 ms on KV by default, jittered
+
+Deno.test("docs/distributed.md: on KV a waiting process polls about every 50 ms by default", async () => {
+  await withMemoryKv(async (kv) => {
+    await withFakeTime(async (clock) => {
+      const counting = new CountingKv(kv);
+      const store = kvStore(counting.asKv);
+      const holder = new DistributedLimiter(store, "poll", { limit: 1 });
+      const waiter = new DistributedLimiter(store, "poll", { limit: 1 });
+      const acquiring = holder.acquire();
+      await counting.settle();
+      const permit = await acquiring;
+      const waiting = waiter.acquire();
+      await advanceByTimers(clock, 100, () => counting.settle());
+      const reads = counting.reads;
+      await advanceByTimers(clock, 1_000, () => counting.settle());
+      // Gaps of 25-75 ms (50 ms ± 50 %): about 20 polls a second.
+      const polls = counting.reads - reads;
+      assert.ok(polls >= 15 && polls <= 27, `${polls} polls in 1 s`);
+      const releasing = permit.release();
+      await advanceByTimers(clock, 100, () => counting.settle());
+      await releasing;
+      const second = await waiting;
+      const last = second.release();
+      await counting.settle();
+      await last;
+    });
   });
 });
