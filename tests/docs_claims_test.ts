@@ -530,3 +530,30 @@ Deno.test("docs/distributed.md: on KV a waiting process polls about every 50 ms 
     });
   });
 });
+
+// --- docs/distributed.md: a shared breaker reads the store at most once per syncInterval, 1 s by default
+
+Deno.test("docs/distributed.md: a shared breaker adopts another process's open state after syncInterval, 1 s by default", async () => {
+  await withMemoryKv(async (kv) => {
+    await withFakeTime(async (clock) => {
+      const counting = new CountingKv(kv);
+      const shared = { store: kvStore(counting.asKv), name: "sync-default" };
+      const options = { failureThreshold: 1, resetTimeout: 60_000, shared };
+      const here = new CircuitBreaker(options), elsewhere = new CircuitBreaker(options);
+      const call = async (breaker: CircuitBreaker, value: string) => {
+        const outcome = breaker.call(() => value).catch((err) => err);
+        await counting.settle();
+        return await outcome;
+      };
+      assert.equal(await call(elsewhere, "before"), "before"); // reads the store now
+      const failing = here.call(() => Promise.reject(new Error("down"))).catch(() => {});
+      await counting.settle();
+      await failing;
+      assert.equal(here.state, "open");
+      await clock.tickAsync(999);
+      assert.equal(await call(elsewhere, "not yet read"), "not yet read");
+      await clock.tickAsync(1);
+      assert.ok(await call(elsewhere, "read") instanceof CircuitOpenError);
+    });
+  });
+});
