@@ -17,7 +17,7 @@ import {
   sleep,
 } from "../mod.ts";
 import { DistributedLimiter, DistributedRateLimiter, kvStore } from "../distributed/mod.ts";
-import { advanceByTimers, withFakeTime } from "./_fake_time.ts";
+import { advanceByTimers, type FakeClock, withFakeTime } from "./_fake_time.ts";
 import { withMemoryKv } from "./_distributed.ts";
 
 const realSetTimeout = globalThis.setTimeout;
@@ -391,6 +391,17 @@ class CountingKv {
       quiet = this.inFlight === 0 ? quiet + 1 : 0;
     }
   }
+
+  /** `call`'s outcome, once the store has answered what it asked. */
+  async answer<T>(call: Promise<T>): Promise<T> {
+    await this.settle();
+    return await call;
+  }
+}
+
+/** Runs `fn` on a fake clock over a counting in-memory KV. */
+function onFakeClock(fn: (counting: CountingKv, clock: FakeClock) => Promise<void>) {
+  return withMemoryKv((kv) => withFakeTime((clock) => fn(new CountingKv(kv), clock)));
 }
 
 Deno.test("docs/distributed.md: a KV lease round commits 3 checks, and no KV commit more than 10", async () => {
@@ -479,81 +490,58 @@ Deno.test("docs/distributed.md: a name may be 1-128 characters of A-Z a-z 0-9 _ 
 // --- docs/distributed.md: a holder renews every heartbeat, leaseTtl / 3 by default
 
 Deno.test("docs/distributed.md: a held lease is renewed every leaseTtl / 3 by default", async () => {
-  await withMemoryKv(async (kv) => {
-    await withFakeTime(async (clock) => {
-      const counting = new CountingKv(kv);
-      const limiter = new DistributedLimiter(kvStore(counting.asKv), "heartbeat", {
-        limit: 1,
-        leaseTtl: 3_000,
-      });
-      const acquiring = limiter.acquire();
-      await counting.settle();
-      const permit = await acquiring;
-      const commits = counting.counts.length;
-      await advanceByTimers(clock, 3_500, () => counting.settle());
-      // Renewals at 1 000, 2 000 and 3 000 ms: one commit each.
-      assert.equal(counting.counts.length - commits, 3);
-      assert.equal(permit.signal.aborted, false);
-      const releasing = permit.release();
-      await counting.settle();
-      await releasing;
+  await onFakeClock(async (counting, clock) => {
+    const limiter = new DistributedLimiter(kvStore(counting.asKv), "heartbeat", {
+      limit: 1,
+      leaseTtl: 3_000,
     });
+    const permit = await counting.answer(limiter.acquire());
+    const commits = counting.counts.length;
+    await advanceByTimers(clock, 3_500, () => counting.settle());
+    // Renewals at 1 000, 2 000 and 3 000 ms: one commit each.
+    assert.equal(counting.counts.length - commits, 3);
+    assert.equal(permit.signal.aborted, false);
+    await counting.answer(permit.release());
   });
 });
 
 // --- docs/distributed.md: a waiting process polls every 50 ms on KV by default, jittered
 
 Deno.test("docs/distributed.md: on KV a waiting process polls about every 50 ms by default", async () => {
-  await withMemoryKv(async (kv) => {
-    await withFakeTime(async (clock) => {
-      const counting = new CountingKv(kv);
-      const store = kvStore(counting.asKv);
-      const holder = new DistributedLimiter(store, "poll", { limit: 1 });
-      const waiter = new DistributedLimiter(store, "poll", { limit: 1 });
-      const acquiring = holder.acquire();
-      await counting.settle();
-      const permit = await acquiring;
-      const waiting = waiter.acquire();
-      await advanceByTimers(clock, 100, () => counting.settle());
-      const reads = counting.reads;
-      await advanceByTimers(clock, 1_000, () => counting.settle());
-      // Gaps of 25-75 ms (50 ms ± 50 %): about 20 polls a second.
-      const polls = counting.reads - reads;
-      assert.ok(polls >= 15 && polls <= 27, `${polls} polls in 1 s`);
-      const releasing = permit.release();
-      await advanceByTimers(clock, 100, () => counting.settle());
-      await releasing;
-      const second = await waiting;
-      const last = second.release();
-      await counting.settle();
-      await last;
-    });
+  await onFakeClock(async (counting, clock) => {
+    const store = kvStore(counting.asKv);
+    const holder = new DistributedLimiter(store, "poll", { limit: 1 });
+    const waiter = new DistributedLimiter(store, "poll", { limit: 1 });
+    const permit = await counting.answer(holder.acquire());
+    const waiting = waiter.acquire();
+    await advanceByTimers(clock, 100, () => counting.settle());
+    const reads = counting.reads;
+    await advanceByTimers(clock, 1_000, () => counting.settle());
+    // Gaps of 25-75 ms (50 ms ± 50 %): about 20 polls a second.
+    const polls = counting.reads - reads;
+    assert.ok(polls >= 15 && polls <= 27, `${polls} polls in 1 s`);
+    const releasing = permit.release();
+    await advanceByTimers(clock, 100, () => counting.settle());
+    await releasing;
+    await counting.answer((await waiting).release());
   });
 });
 
 // --- docs/distributed.md: a shared breaker reads the store at most once per syncInterval, 1 s by default
 
 Deno.test("docs/distributed.md: a shared breaker adopts another process's open state after syncInterval, 1 s by default", async () => {
-  await withMemoryKv(async (kv) => {
-    await withFakeTime(async (clock) => {
-      const counting = new CountingKv(kv);
-      const shared = { store: kvStore(counting.asKv), name: "sync-default" };
-      const options = { failureThreshold: 1, resetTimeout: 60_000, shared };
-      const here = new CircuitBreaker(options), elsewhere = new CircuitBreaker(options);
-      const call = async (breaker: CircuitBreaker, value: string) => {
-        const outcome = breaker.call(() => value).catch((err) => err);
-        await counting.settle();
-        return await outcome;
-      };
-      assert.equal(await call(elsewhere, "before"), "before"); // reads the store now
-      const failing = here.call(() => Promise.reject(new Error("down"))).catch(() => {});
-      await counting.settle();
-      await failing;
-      assert.equal(here.state, "open");
-      await clock.tickAsync(999);
-      assert.equal(await call(elsewhere, "not yet read"), "not yet read");
-      await clock.tickAsync(1);
-      assert.ok(await call(elsewhere, "read") instanceof CircuitOpenError);
-    });
+  await onFakeClock(async (counting, clock) => {
+    const shared = { store: kvStore(counting.asKv), name: "sync-default" };
+    const options = { failureThreshold: 1, resetTimeout: 60_000, shared };
+    const here = new CircuitBreaker(options), elsewhere = new CircuitBreaker(options);
+    const call = (breaker: CircuitBreaker, value: string) =>
+      counting.answer(breaker.call(() => value).catch((err) => err));
+    assert.equal(await call(elsewhere, "before"), "before"); // reads the store now
+    await counting.answer(here.call(() => Promise.reject(new Error("down"))).catch(() => {}));
+    assert.equal(here.state, "open");
+    await clock.tickAsync(999);
+    assert.equal(await call(elsewhere, "not yet read"), "not yet read");
+    await clock.tickAsync(1);
+    assert.ok(await call(elsewhere, "read") instanceof CircuitOpenError);
   });
 });
