@@ -12,6 +12,7 @@ import {
   boundedMap,
   CircuitBreaker,
   CircuitOpenError,
+  RateLimiter,
   RateLimitError,
   retry,
   sleep,
@@ -545,4 +546,16 @@ Deno.test("docs/distributed.md: a shared breaker adopts another process's open s
     await clock.tickAsync(1);
     assert.ok(await call(elsewhere, "read") instanceof CircuitOpenError);
   });
+});
+
+// --- docs/rate_limits.md: a default burst is fixed at construction
+
+Deno.test("docs/rate_limits.md: changing limit leaves a default burst as constructed", () => {
+  const limiter = new RateLimiter({ limit: 5, period: 1_000 });
+  limiter.limit = 10;
+  assert.equal(limiter.burst, 5);
+  for (let i = 0; i < 5; i++) assert.equal(limiter.tryAcquire(), true);
+  assert.equal(limiter.tryAcquire(), false);
+  limiter.limit = 2;
+  assert.equal(limiter.burst, 5);
 });
