@@ -51,7 +51,7 @@ export interface AdaptiveLimiterOptions {
   /**
    * The limit to start from, in `[min, max]` (fractions allowed).
    *
-   * @default {10}
+   * @default {10, or the nearer of min and max when 10 lies outside them}
    */
   initial?: number;
   /**

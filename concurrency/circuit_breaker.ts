@@ -106,7 +106,7 @@ interface Probe {
  * A probe that has not settled within `resetTimeout` of its start no longer
  * holds its slot: the next call takes the slot over and probes again, so a
  * hung probe never wedges the breaker. Its late outcome, success or failure,
- * is ignored (API.md §7), whether or not a newer probe took its slot: only a
+ * is ignored, whether or not a newer probe took its slot: only a
  * probe that answers within `resetTimeout` says the dependency recovered.
  * Elapsed time is counted in whole milliseconds, so with `resetTimeout: 0` a
  * probe that settles in the millisecond it started counts. Choose a
