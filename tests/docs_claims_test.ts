@@ -72,6 +72,11 @@ function links(text: string): string[] {
   return [...prose(text).matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1]);
 }
 
+Deno.test("README.md is a front page: at most 200 lines, reference material in docs/", () => {
+  const lines = read("README.md").split("\n").length;
+  assert.ok(lines <= 200, `README.md has ${lines} lines; move reference material to docs/`);
+});
+
 Deno.test("docs: every relative link resolves to a file, and every anchor to a heading", () => {
   const broken: string[] = [];
   let checked = 0;
