@@ -3,6 +3,9 @@
  * Past one process: a capacity limiter and a rate limiter shared by every
  * process (or Deno Deploy isolate) that uses the same store and name, on
  * Deno KV or Redis, with zero dependencies: you pass the engine's client.
+ * The same stores also let a `CircuitBreaker` (from `@lionpride/core`) share
+ * its open state and half-open probes across processes, through its `shared`
+ * option.
  *
  * @example Usage
  * ```ts
