@@ -608,3 +608,20 @@ async function checkNested(levels: Level[]): Promise<void> {
 Deno.test("nested failAfter, moveOnAfter, failAt and moveOnAt: the earliest deadline fires, its own scope catches it, and the TimeoutError names it", async () => {
   await fc.assert(fc.asyncProperty(levelsArb, checkNested), { numRuns: 600 });
 });
+
+Deno.test("equal deadlines, outer and inner: the outer scope catches, and the inner body's caller does not go on", async () => {
+  // As in Trio: an inner scope does not catch its own cancellation while an
+  // enclosing cancellation is visible to it; it passes that one up.
+  await withFakeTime(async (clock) => {
+    let after: unknown = "not reached";
+    const outcome = failAfter(100, async () => {
+      after = await moveOnAfter(100, () => sleep(1_000));
+      return "outer body done";
+    }).catch((e: unknown) => e);
+    await clock.tickAsync(100);
+    const err = await outcome;
+    assert.ok(err instanceof TimeoutError, `expected a TimeoutError, got ${err}`);
+    assert.equal(err.message, "failAfter timed out after 100 ms");
+    assert.equal(after, "not reached");
+  });
+});
