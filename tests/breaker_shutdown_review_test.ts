@@ -6,6 +6,7 @@
 // deadlines against a model.
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import FakeTimers from "@sinonjs/fake-timers";
 import {
   CancelledError,
   CircuitBreaker,
@@ -22,7 +23,7 @@ import {
 } from "../mod.ts";
 import { pendingDeadlines } from "../concurrency/clock.ts";
 import { withFakeTime } from "./_fake_time.ts";
-import { deferred } from "./_helpers.ts";
+import { deferred, track } from "./_helpers.ts";
 
 const boom = (): never => {
   throw new Error("boom");
@@ -615,4 +616,63 @@ Deno.test("equal deadlines, outer and inner: the outer scope catches, and the in
     assert.equal(err.message, "failAfter timed out after 100 ms");
     assert.equal(after, "not reached");
   });
+});
+
+// ---------------------------------------------------------------------------
+// One clock: a fake performance.now without a fake Date (fake-timers with
+// toFake ["performance", "setTimeout", "clearTimeout"], Jest's fake timers
+// with doNotFake ["Date"]). currentTime() follows it; sleeps and deadlines
+// must too, not be judged on the real performance.now.
+
+const realUptime = performance.now.bind(performance);
+
+Deno.test("a fake performance.now without a fake Date times sleeps and deadlines on that clock", async () => {
+  const clock = FakeTimers.install({
+    now: 0,
+    toFake: ["setTimeout", "clearTimeout", "performance"],
+  });
+  try {
+    // The fake reads 0 at install; put it well past the real reading, so a
+    // deadline judged on the wrong clock shows whatever the process's age.
+    await clock.tickAsync(Math.ceil(realUptime()) + 10_000);
+    const start = currentTime();
+    const slept = track(sleep(40));
+    const timed = track(failAfter(20, () => sleep(1_000)));
+    await clock.tickAsync(19);
+    assert.equal(slept.settled, false, "sleep(40) ended after 19 fake ms");
+    assert.equal(timed.settled, false, "failAfter(20) ended after 19 fake ms");
+    await clock.tickAsync(1);
+    assert.ok(
+      timed.error instanceof TimeoutError,
+      `failAfter(20) after 20 fake ms: ${timed.error}`,
+    );
+    await clock.tickAsync(19);
+    assert.equal(slept.settled, false, "sleep(40) ended after 39 fake ms");
+    await clock.tickAsync(1);
+    assert.equal(slept.settled, true, "sleep(40) still waits after 40 fake ms");
+    assert.equal(currentTime() - start, 40);
+    assert.equal(pendingDeadlines(), 0);
+  } finally {
+    clock.uninstall();
+  }
+});
+
+Deno.test("a real sleep begun just before a fake performance.now and setTimeout were installed still ends on real time", async () => {
+  const realSetTimeout = setTimeout, realClearTimeout = clearTimeout;
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  const slept = sleep(5); // its timer is armed a few microtasks later, under the fake
+  const clock = FakeTimers.install({
+    now: 0,
+    toFake: ["setTimeout", "clearTimeout", "performance"],
+  });
+  try {
+    const outcome = await Promise.race([
+      slept.then(() => "ended"),
+      new Promise<string>((resolve) => (guard = realSetTimeout(() => resolve("hung"), 2_000))),
+    ]);
+    assert.equal(outcome, "ended", "the real sleep(5) had not ended after 2 real seconds");
+  } finally {
+    realClearTimeout(guard);
+    clock.uninstall();
+  }
 });
