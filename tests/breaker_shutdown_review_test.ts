@@ -2,8 +2,9 @@
 // Review of API.md §7 (CircuitBreaker, GracefulShutdown) and §1-§3 deadlines
 // (failAfter, moveOnAfter, failAt, moveOnAt): where the earlier tests did not
 // look. Re-entrant onStateChange callbacks and bodies, transition chains under
-// random re-entrance, odd retryAfter hints, signal listeners, and nested
-// deadlines against a model.
+// random re-entrance, odd retryAfter hints, signal listeners, nested
+// deadlines against a model, and deadlines under a fake performance.now
+// without a fake Date (the one bug found: they were judged on the real clock).
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import FakeTimers from "@sinonjs/fake-timers";
