@@ -18,6 +18,8 @@ const RealDate = Date;
  * still be timed on real time while a fake clock is installed.
  */
 const realNow = performance.now.bind(performance);
+/** `performance.now` as the runtime gave it: another one in its place is a fake clock's. */
+const realPerformanceNow = performance.now;
 /**
  * Runs a function in the async context of module load (outside any scope).
  * The deadline timer is armed through it: its callback then expires deadlines
@@ -31,7 +33,9 @@ const outsideAnyScope = AsyncLocalStorage.snapshot();
  *
  * Under a fake clock (`@sinonjs/fake-timers`, or `@std/testing/time`'s
  * `FakeTime`, both of which replace the global `Date`) it follows the fake
- * `Date.now()`, so deadlines and sleeps follow the fake clock too.
+ * `Date.now()`; under a fake `performance.now` without a fake `Date`
+ * (fake-timers told to fake `performance` but not `Date`) it follows that.
+ * Deadlines and sleeps follow the same fake clock.
  *
  * @returns The current time in milliseconds.
  *
@@ -48,6 +52,20 @@ const outsideAnyScope = AsyncLocalStorage.snapshot();
 export function currentTime(): number {
   const D = globalThis.Date;
   return D === RealDate ? performance.now() : D.now();
+}
+
+/**
+ * What names the clock {@linkcode currentTime} reads now: the fake `Date`,
+ * else a fake `performance.now`, else `RealDate` for the real clock. Each
+ * has its own deadline heap, so a deadline is judged on the clock it was
+ * read from (tests/breaker_shutdown_review_test.ts: "a fake performance.now
+ * without a fake Date …").
+ */
+function clockKey(): object {
+  const D = globalThis.Date;
+  if (D !== RealDate) return D;
+  const now = globalThis.performance.now;
+  return now === realPerformanceNow ? RealDate : now;
 }
 
 /** The largest delay `setTimeout` accepts; longer waits are split. */
@@ -121,15 +139,15 @@ class DeadlineClock {
   #clear: typeof clearTimeout = globalThis.clearTimeout;
   readonly #fire = (): void => this.#expireDue();
 
-  constructor(readonly date: DateConstructor) {}
-
-  now(): number {
-    return this.date === RealDate ? realNow() : this.date.now();
-  }
+  /**
+   * @param key What names the clock (see `clockKey`).
+   * @param now Reads it.
+   */
+  constructor(readonly key: object, readonly now: () => number) {}
 
   /** Notes the timer functions of the moment, if this clock is the current one. */
   #follow(): void {
-    if (globalThis.Date === this.date) {
+    if (clockKey() === this.key) {
       this.#set = globalThis.setTimeout;
       this.#clear = globalThis.clearTimeout;
     }
@@ -137,7 +155,7 @@ class DeadlineClock {
 
   /** True if the timer will fire in time for `entry`, just added. */
   timerCovers(entry: DeadlineEntry): boolean {
-    const via = globalThis.Date === this.date ? globalThis.setTimeout : this.#set;
+    const via = clockKey() === this.key ? globalThis.setTimeout : this.#set;
     return this.#armedVia === via && (entry.heapIndex !== 0 || entry.deadline >= this.#armedAt);
   }
 
@@ -160,7 +178,7 @@ class DeadlineClock {
    */
   recheck(): void {
     if (
-      this.#timer !== undefined && globalThis.Date === this.date &&
+      this.#timer !== undefined && clockKey() === this.key &&
       this.#armedVia !== globalThis.setTimeout
     ) this.arm();
   }
@@ -197,13 +215,22 @@ function newTimer(
   return new Timer(callback, delay, set, clear);
 }
 
-const realClock = new DeadlineClock(RealDate);
-/** Clocks of fake `Date`s that have pending deadlines (rarely more than one). */
+const realClock = new DeadlineClock(RealDate, realNow);
+/** Fake clocks that have pending deadlines (rarely more than one). */
 const fakeClocks: DeadlineClock[] = [];
 
-function clockOf(date: DateConstructor): DeadlineClock {
-  for (const clock of fakeClocks) if (clock.date === date) return clock;
-  const clock = new DeadlineClock(date);
+/** The fake clock named `key`, the current one (`clockKey()`). */
+function clockOf(key: object): DeadlineClock {
+  for (const clock of fakeClocks) if (clock.key === key) return clock;
+  let now: () => number;
+  if (key === globalThis.Date) {
+    const date = key as DateConstructor;
+    now = () => date.now();
+  } else {
+    const performanceNow = key as () => number, fake = globalThis.performance;
+    now = () => performanceNow.call(fake);
+  }
+  const clock = new DeadlineClock(key, now);
   fakeClocks.push(clock);
   return clock;
 }
@@ -235,8 +262,8 @@ function armFromMicrotask(): void {
  * sees it.
  */
 export function addDeadline(entry: DeadlineEntry): void {
-  const date = globalThis.Date;
-  const clock = date === RealDate ? realClock : clockOf(date);
+  const key = clockKey();
+  const clock = key === RealDate ? realClock : clockOf(key);
   entry.clock = clock;
   clock.heap.push(entry);
   if (clock.timerCovers(entry)) return;
