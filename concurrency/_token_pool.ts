@@ -64,7 +64,8 @@ const resolved: Promise<void> = Promise.resolve();
  * does not resolve it at once: the waiter joins a list of waiters resuming,
  * which one promise job drains right after the code that released the token.
  * There each waiter is checked for a cancellation that arrived since the
- * hand-off (its token then passes on to the next waiter and it rejects:
+ * hand-off (its token then passes on to the next waiter, it rejects and
+ * `waiters.onCancelled` hears of it, as of a wait cancelled in the list:
  * cancellation is level-triggered and no token is lost), or resolved with what
  * `grant` makes (its permit). A waiter that nothing can cancel is resolved at
  * the hand-off unless the list is not empty, so resumptions keep FIFO order,
@@ -99,6 +100,7 @@ export class TokenPool<P = Permit> {
       if (pending !== undefined) {
         this.put(); // may append to the list being drained
         w.reject(pending);
+        this.waiters.onCancelled?.(w);
       } else {
         w.resolve(this.#grant(w));
       }

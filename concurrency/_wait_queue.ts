@@ -69,8 +69,10 @@ export class WaitQueue<T> {
    */
   size = 0;
   /**
-   * Called after a waiter left the list because it was cancelled: the
-   * distributed lease pool withdraws the waiter's ticket from the store then.
+   * Called after a waiter left the list because it was cancelled (and by
+   * `TokenPool` after a waiter it handed a token was cancelled before it
+   * resumed): the distributed lease pool withdraws the waiter's ticket from
+   * the store then, and `CapacityLimiter` forgets a waiting borrower.
    */
   onCancelled: ((waiter: Waiter<T>) => void) | undefined = undefined;
 

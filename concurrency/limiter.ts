@@ -74,6 +74,16 @@ export class CapacityLimiter {
   readonly #releaseBorrower = (borrower: unknown): void => {
     if (this.#borrowers.delete(borrower)) this.#pool.put();
   };
+  /**
+   * Forgets a borrower whose wait was cancelled, at the cancellation: were it
+   * forgotten when its `acquireOnBehalfOf` rejects, some promise turns later,
+   * the borrower would still count as waiting in between, and a new
+   * `acquireOnBehalfOf` for it would be refused.
+   */
+  readonly #forgetBorrower = (waiter: Waiter<Permit>): void => {
+    const box = waiter.payload as { borrower: unknown } | undefined;
+    if (box !== undefined) this.#borrowers.delete(box.borrower);
+  };
   /** Makes the permit of a waiter handed a token (see `TokenPool`). */
   readonly #grant = (waiter: Waiter<Permit>): Permit => {
     const box = waiter.payload as { borrower: unknown } | undefined;
@@ -96,6 +106,7 @@ export class CapacityLimiter {
   constructor(totalTokens: number) {
     this.#total = checkTotal(totalTokens, "Cannot create CapacityLimiter");
     this.#pool = new TokenPool(this.#total, this.#grant);
+    this.#pool.waiters.onCancelled = this.#forgetBorrower;
   }
 
   /**
@@ -217,13 +228,8 @@ export class CapacityLimiter {
       this.#borrowers.set(borrower, permit);
       return permit;
     }
-    this.#borrowers.set(borrower, undefined); // waiting
-    try {
-      return await pool.wait(scope, signal, { borrower });
-    } catch (err) {
-      this.#borrowers.delete(borrower);
-      throw err;
-    }
+    this.#borrowers.set(borrower, undefined); // waiting; see #forgetBorrower
+    return await pool.wait(scope, signal, { borrower });
   }
 
   /**
