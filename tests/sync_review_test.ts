@@ -6,8 +6,21 @@
  * earlier property tests leave out.
  */
 import assert from "node:assert/strict";
-import { CancelScope, CapacityLimiter } from "../mod.ts";
-import { flush, track } from "./_helpers.ts";
+import {
+  CancelScope,
+  CapacityLimiter,
+  Condition,
+  Event,
+  isCancelled,
+  Lock,
+  moveOnAfter,
+  type Permit,
+  PriorityQueue,
+  Queue,
+  Semaphore,
+} from "../mod.ts";
+import { type FakeClock, withFakeTime } from "./_fake_time.ts";
+import { flush, track, type Tracked } from "./_helpers.ts";
 
 // --------------------------------------------------------------------------
 // Borrowers: a borrower stops waiting the moment its wait is cancelled.
@@ -69,3 +82,370 @@ Deno.test("a borrower aborted as it is handed a token may acquire again as soon 
   limiter.releaseOnBehalfOf("b");
   assert.equal(limiter.borrowedTokens, 0);
 });
+
+// --------------------------------------------------------------------------
+// Cancellation at every turn of every blocking call. Call A (cancellable)
+// waits, call B (nothing can cancel it) waits behind it; `grant` hands A
+// what it waits for; A is cancelled by its signal, its scope or its scope's
+// deadline, before the grant, in the same tick, or 1…24 promise turns after
+// it. Whatever the turn: A either completed or rejected with the
+// cancellation, never both; a cancellation in the same tick as the grant
+// always wins; what A did not take went to B; nothing was lost or made twice.
+
+type CancelKind = "signal" | "scope" | "deadline";
+
+/** One blocking call under review, on a fresh primitive. */
+interface Subject {
+  /** Starts A (with `signal` when cancelled by one). */
+  a(signal: AbortSignal | undefined): Promise<unknown>;
+  /** Starts B, which queues behind A. */
+  b(): Promise<unknown>;
+  /** Hands A (the first in line) what it waits for, synchronously. */
+  grant(): void;
+  /**
+   * Once A settled and every promise turn ran: checks that what A did not
+   * take went to B and nothing was lost, then ends B and checks the
+   * primitive is back at rest.
+   */
+  settle(a: Tracked<unknown>, b: Tracked<unknown>): Promise<void>;
+}
+
+const done = (t: Tracked<unknown>): boolean => t.settled && !t.rejected;
+
+/** A token-like primitive: `take` waits, `value.release()` gives back. */
+function tokenSubject(
+  make: () => {
+    take(signal?: AbortSignal): Promise<Permit>;
+    grant(): void;
+    atRest(): void;
+    /** Tokens held now (A's and B's, in hand-off or not). */
+    held(): number;
+  },
+): () => Subject {
+  return () => {
+    const p = make();
+    return {
+      a: (signal) => p.take(signal),
+      b: () => p.take(),
+      grant: p.grant,
+      async settle(a, b) {
+        assert.equal(p.held(), 1, "the one token granted is held once");
+        if (done(a)) {
+          assert.equal(b.settled, false, "B waits while A holds the token");
+          (a.value as Permit).release();
+          await flush(30);
+        }
+        assert.ok(done(b), `B got the token (${b.error})`);
+        (b.value as Permit).release();
+        await flush(30);
+        p.atRest();
+      },
+    };
+  };
+}
+
+const subjects: Record<string, () => Subject> = {
+  "CapacityLimiter.acquire": tokenSubject(() => {
+    const limiter = new CapacityLimiter(1);
+    const holder = limiter.tryAcquire()!;
+    return {
+      take: (signal) => limiter.acquire({ signal }),
+      grant: () => holder.release(),
+      held: () => limiter.borrowedTokens,
+      atRest() {
+        assert.deepEqual(limiter.statistics(), {
+          borrowedTokens: 0,
+          totalTokens: 1,
+          tasksWaiting: 0,
+        });
+        assert.notEqual(limiter.tryAcquire(), undefined);
+      },
+    };
+  }),
+  "CapacityLimiter.acquire, granted by raising totalTokens": tokenSubject(() => {
+    const limiter = new CapacityLimiter(1);
+    const holder = limiter.tryAcquire()!;
+    return {
+      take: (signal) => limiter.acquire({ signal }),
+      grant: () => (limiter.totalTokens = 2),
+      held: () => limiter.borrowedTokens - 1,
+      atRest() {
+        holder.release();
+        assert.equal(limiter.borrowedTokens, 0);
+        assert.equal(limiter.availableTokens, 2);
+        assert.equal(limiter.waiting, 0);
+      },
+    };
+  }),
+  "CapacityLimiter.acquireOnBehalfOf": () => {
+    const limiter = new CapacityLimiter(1);
+    const holder = limiter.tryAcquire()!;
+    return {
+      a: (signal) => limiter.acquireOnBehalfOf("a", { signal }),
+      b: () => limiter.acquireOnBehalfOf("b"),
+      grant: () => holder.release(),
+      async settle(a, b) {
+        assert.equal(limiter.borrowedTokens, 1);
+        if (done(a)) {
+          assert.equal(b.settled, false);
+          limiter.releaseOnBehalfOf("a");
+          await flush(30);
+        } else {
+          assert.throws(() => limiter.releaseOnBehalfOf("a"), /holds no token/);
+        }
+        assert.ok(done(b), `B got the token (${b.error})`);
+        limiter.releaseOnBehalfOf("b");
+        const again = await limiter.acquireOnBehalfOf("a");
+        again.release();
+        assert.equal(limiter.borrowedTokens, 0);
+        assert.equal(limiter.waiting, 0);
+      },
+    };
+  },
+  "CapacityLimiter.use": () => {
+    const limiter = new CapacityLimiter(1);
+    const holder = limiter.tryAcquire()!;
+    const ran: string[] = [];
+    let running = 0;
+    const work = (name: string) => async () => {
+      assert.equal(++running, 1, "one fn at a time");
+      ran.push(name);
+      await flush(3);
+      running--;
+    };
+    return {
+      a: (signal) => limiter.use(work("a"), { signal }),
+      b: () => limiter.use(work("b")),
+      grant: () => holder.release(),
+      async settle(a, b) {
+        await flush(30);
+        assert.ok(done(b));
+        assert.deepEqual(ran, done(a) ? ["a", "b"] : ["b"], "fn runs iff its call got the token");
+        assert.equal(limiter.borrowedTokens, 0);
+        assert.equal(limiter.waiting, 0);
+      },
+    };
+  },
+  "Semaphore.acquire (maxValue 1)": tokenSubject(() => {
+    const sem = new Semaphore(0, { maxValue: 1 });
+    let released = 0;
+    return {
+      take: async (signal) => {
+        const permit = await sem.acquire({ signal });
+        return { release: () => (released++, permit.release()), [Symbol.dispose]() {} };
+      },
+      grant: () => sem.release(),
+      held: () => 1 - sem.value - released,
+      atRest() {
+        assert.equal(sem.value, 1);
+        assert.equal(sem.waiting, 0);
+        assert.throws(() => sem.release(), RangeError);
+      },
+    };
+  }),
+  "Semaphore.acquire (unbounded)": tokenSubject(() => {
+    const sem = new Semaphore(0);
+    let released = 0;
+    return {
+      take: async (signal) => {
+        const permit = await sem.acquire({ signal });
+        return { release: () => (released++, permit.release()), [Symbol.dispose]() {} };
+      },
+      grant: () => sem.release(),
+      held: () => 1 - sem.value - released,
+      atRest() {
+        assert.equal(sem.value, 1);
+        assert.equal(sem.waiting, 0);
+      },
+    };
+  }),
+  "Lock.acquire": tokenSubject(() => {
+    const lock = new Lock();
+    const holder = lock.tryAcquire()!;
+    let holders = 1;
+    return {
+      take: async (signal) => {
+        const permit = await lock.acquire({ signal });
+        holders++;
+        return { release: () => (holders--, permit.release()), [Symbol.dispose]() {} };
+      },
+      grant: () => (holders--, holder.release()),
+      held: () => holders,
+      atRest() {
+        assert.equal(lock.locked(), false);
+        assert.deepEqual(lock.statistics(), { locked: false, tasksWaiting: 0 });
+      },
+    };
+  }),
+  "Event.wait": () => {
+    const event = new Event();
+    return {
+      a: (signal) => event.wait({ signal }),
+      b: () => event.wait(),
+      grant: () => event.set(),
+      settle(_a, b) {
+        assert.ok(done(b), "set() wakes every waiter not cancelled");
+        assert.equal(event.statistics().tasksWaiting, 0);
+        return Promise.resolve();
+      },
+    };
+  },
+  "Condition.wait": () => {
+    const cond = new Condition();
+    const wait = async (signal?: AbortSignal): Promise<void> => {
+      const permit = await cond.acquire();
+      try {
+        await cond.wait({ signal });
+      } finally {
+        assert.equal(cond.locked(), true, "wait returns or throws holding the lock");
+        permit.release();
+      }
+    };
+    return {
+      a: wait,
+      b: () => wait(),
+      grant() {
+        const permit = cond.lock.tryAcquire()!;
+        cond.notify();
+        permit.release();
+      },
+      async settle(a, b) {
+        // One notification: A's, or B's once A was cancelled.
+        assert.equal((done(a) ? 1 : 0) + (done(b) ? 1 : 0), 1, "one notification, one return");
+        if (done(a)) {
+          assert.equal(b.settled, false);
+          const permit = await cond.acquire();
+          cond.notify();
+          permit.release();
+          await flush(30);
+        }
+        assert.ok(done(b));
+        assert.equal(cond.locked(), false);
+        assert.equal(cond.statistics().tasksWaiting, 0);
+      },
+    };
+  },
+};
+
+for (
+  const [name, make] of [["Queue", () => new Queue<number>()], [
+    "PriorityQueue",
+    () => new PriorityQueue<number>(),
+  ]] as const
+) {
+  subjects[`${name}.get`] = () => {
+    const q = make();
+    return {
+      a: (signal) => q.get({ signal }),
+      b: () => q.get(),
+      grant: () => q.putNowait(1),
+      async settle(a, b) {
+        const got = [a, b].filter(done).map((t) => t.value);
+        assert.deepEqual(got, [1], "the item went to exactly one call");
+        assert.equal(q.size, 0);
+        if (done(a)) {
+          assert.equal(b.settled, false);
+          q.putNowait(2);
+          await flush(30);
+          assert.equal(b.value, 2);
+        }
+        assert.equal(q.size, 0);
+        assert.equal(q.statistics().tasksWaitingGet, 0);
+      },
+    };
+  };
+  subjects[`${name}.put`] = () => {
+    const q = new (name === "Queue" ? Queue : PriorityQueue)<number>({ maxSize: 1 });
+    q.putNowait(0);
+    return {
+      a: (signal) => q.put(1, { signal }),
+      b: () => q.put(2),
+      grant: () => assert.equal(q.getNowait(), 0),
+      async settle(a, b) {
+        assert.equal(q.size, 1, "the slot freed is filled once");
+        const out: number[] = [];
+        for (let i = 0; i < 3 && q.size > 0; i++) {
+          out.push(q.getNowait());
+          await flush(30);
+        }
+        assert.ok(done(b));
+        assert.deepEqual(out, done(a) ? [1, 2] : [2], "A's item is enqueued iff A completed");
+        assert.equal(q.statistics().tasksWaitingPut, 0);
+      },
+    };
+  };
+}
+
+/**
+ * Runs `subject` with A cancelled by `kind` at `turn` (-1: before the grant;
+ * 0: in the same tick, after it; n: n promise turns after it).
+ */
+async function cancelAtTurn(
+  clock: FakeClock,
+  subject: Subject,
+  kind: CancelKind,
+  turn: number,
+): Promise<"completed" | "cancelled"> {
+  const where = `${kind}, turn ${turn}`;
+  let a!: Tracked<unknown>;
+  let cancel!: () => void;
+  let run: Promise<unknown> = Promise.resolve();
+  if (kind === "signal") {
+    const controller = new AbortController();
+    a = track(subject.a(controller.signal));
+    cancel = () => controller.abort();
+  } else if (kind === "scope") {
+    const scope = new CancelScope();
+    run = scope.run(() => {
+      const call = subject.a(undefined);
+      a = track(call);
+      return call; // the scope must outlive the call, or the call is let go
+    });
+    cancel = () => scope.cancel();
+  } else {
+    run = moveOnAfter(10, () => {
+      const call = subject.a(undefined);
+      a = track(call);
+      return call;
+    });
+    cancel = () => clock.tick(10); // the deadline fires now, synchronously
+  }
+  await flush(10);
+  const b = track(subject.b());
+  await flush(10);
+  assert.equal(a.settled, false, `A waits (${where})`);
+  assert.equal(b.settled, false, `B waits (${where})`);
+  if (turn < 0) cancel();
+  subject.grant();
+  if (turn >= 0) {
+    for (let i = 0; i < turn; i++) await Promise.resolve();
+    cancel();
+  }
+  await flush(40);
+  assert.ok(a.settled, `A settled (${where})`);
+  if (a.rejected) assert.ok(isCancelled(a.error), `A rejected with ${a.error} (${where})`);
+  if (turn <= 0) assert.equal(a.rejected, true, `a cancellation before A resumed wins (${where})`);
+  try {
+    await subject.settle(a, b);
+  } catch (err) {
+    throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
+  }
+  await clock.tickAsync(1);
+  await run;
+  return a.rejected ? "cancelled" : "completed";
+}
+
+for (const [name, make] of Object.entries(subjects)) {
+  Deno.test(`${name} cancelled by signal, scope or deadline at any turn loses and duplicates nothing`, async () => {
+    await withFakeTime(async (clock) => {
+      for (const kind of ["signal", "scope", "deadline"] as const) {
+        const outcomes = new Set<string>();
+        for (let turn = -1; turn <= 24; turn++) {
+          outcomes.add(await cancelAtTurn(clock, make(), kind, turn));
+        }
+        // The turns span the hand-off: early cancellations win, late ones come too late.
+        assert.deepEqual([...outcomes].sort(), ["cancelled", "completed"], kind);
+      }
+    });
+  });
+}
