@@ -98,7 +98,8 @@ export class TokenPool<P = Permit> {
       w.next = undefined;
       const pending = cancellationOnWake(w);
       if (pending !== undefined) {
-        this.put(); // may append to the list being drained
+        // May append to the list being drained.
+        if (this.#tokenReturned === undefined || !this.#tokenReturned(w)) this.put();
         w.reject(pending);
         this.waiters.onCancelled?.(w);
       } else {
@@ -108,10 +109,23 @@ export class TokenPool<P = Permit> {
     this.#resumeScheduled = false;
   };
 
-  constructor(free: number, grant: (waiter: Waiter<P>) => P, deferEveryHandOff = false) {
+  /**
+   * Whether the token handed to a waiter went back already (the limiter's
+   * `release()` can give back a token in hand-off): a waiter cancelled before
+   * it resumes then has none to put back.
+   */
+  readonly #tokenReturned: ((waiter: Waiter<P>) => boolean) | undefined;
+
+  constructor(
+    free: number,
+    grant: (waiter: Waiter<P>) => P,
+    deferEveryHandOff = false,
+    tokenReturned?: (waiter: Waiter<P>) => boolean,
+  ) {
     this.free = free;
     this.#grant = grant;
     this.#deferEveryHandOff = deferEveryHandOff;
+    this.#tokenReturned = tokenReturned;
   }
 
   /** Takes a token if one is free and nobody waits. */
@@ -156,6 +170,17 @@ export class TokenPool<P = Permit> {
     let n = 0;
     for (let w = this.#resumingHead; w !== undefined; w = w.next) n++;
     return n;
+  }
+
+  /**
+   * The first waiter handed a token and not resumed yet that `match` picks.
+   *
+   * @param match Tells the waiter sought.
+   * @returns That waiter, or `undefined`.
+   */
+  findHandingOff(match: (waiter: Waiter<P>) => boolean): Waiter<P> | undefined {
+    for (let w = this.#resumingHead; w !== undefined; w = w.next) if (match(w)) return w;
+    return undefined;
   }
 
   /** Hands free tokens to waiters in FIFO order. */

@@ -84,6 +84,64 @@ Deno.test("a borrower aborted as it is handed a token may acquire again as soon 
 });
 
 // --------------------------------------------------------------------------
+// release(): a token just handed to a waiter is held (borrowedTokens counts
+// it), so release() gives it back whether or not the waiter can be cancelled.
+
+for (const cancellable of [false, true]) {
+  Deno.test(
+    `release() gives back an anonymous token handed to a waiter ${
+      cancellable ? "that can be cancelled" : "nothing can cancel"
+    } before it resumes`,
+    async () => {
+      const limiter = new CapacityLimiter(1);
+      const holder = limiter.tryAcquire()!;
+      const signal = cancellable ? new AbortController().signal : undefined;
+      const waiter = track(limiter.acquire({ signal }));
+      const next = track(limiter.acquire());
+      await flush();
+      holder.release(); // handed to `waiter`, which has not resumed
+      assert.equal(limiter.borrowedTokens, 1);
+      limiter.release(); // the one token taken by acquire: `waiter`'s
+      assert.equal(limiter.borrowedTokens, 1, "the token went on to the next waiter");
+      await flush();
+      assert.ok(waiter.settled && !waiter.rejected, "the waiter resumes all the same");
+      assert.ok(next.settled && !next.rejected);
+      limiter.release(); // next's token
+      assert.equal(limiter.borrowedTokens, 0);
+      waiter.value!.release(); // its token is back already: nothing left to release
+      next.value!.release();
+      assert.equal(limiter.borrowedTokens, 0);
+      assert.equal(limiter.availableTokens, 1);
+      assert.throws(
+        () => limiter.release(),
+        /no token taken by acquire\(\) or tryAcquire\(\) is held/,
+      );
+    },
+  );
+}
+
+Deno.test("a waiter cancelled after release() gave back the token it was handed gives back nothing more", async () => {
+  const limiter = new CapacityLimiter(2);
+  const holders = [limiter.tryAcquire()!, limiter.tryAcquire()!];
+  const controller = new AbortController();
+  const waiter = track(limiter.acquire({ signal: controller.signal }));
+  const next = track(limiter.acquire());
+  await flush();
+  holders[0].release(); // handed to `waiter`
+  limiter.release(); // gives back holders[1]'s token (to `next`)
+  limiter.release(); // gives back `waiter`'s token
+  controller.abort(); // `waiter` is cancelled before it resumes
+  await flush();
+  assert.ok(waiter.rejected);
+  assert.ok(next.settled && !next.rejected);
+  assert.equal(limiter.borrowedTokens, 1, "only next holds a token");
+  assert.equal(limiter.availableTokens, 1);
+  next.value!.release();
+  assert.equal(limiter.borrowedTokens, 0);
+  assert.equal(limiter.availableTokens, 2);
+});
+
+// --------------------------------------------------------------------------
 // Cancellation at every turn of every blocking call. Call A (cancellable)
 // waits, call B (nothing can cancel it) waits behind it; `grant` hands A
 // what it waits for; A is cancelled by its signal, its scope or its scope's
