@@ -247,30 +247,39 @@ export class CapacityLimiter {
    * @throws {CancelledError} (or the signal's reason) if cancelled before or
    * while waiting; no token is consumed then.
    */
-  async acquireOnBehalfOf(
+  acquireOnBehalfOf(
     borrower: unknown,
     options?: AcquireOptions,
   ): Promise<Permit> {
-    const signal = checkSignalOption(options, "Cannot acquire CapacityLimiter");
+    // Not an async function: its extra promise turns made a borrower resume
+    // after an anonymous waiter granted a token after it.
+    let signal: AbortSignal | undefined;
+    try {
+      signal = checkSignalOption(options, "Cannot acquire CapacityLimiter");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const held = this.#borrowers.get(borrower);
     if (held !== undefined || this.#borrowers.has(borrower)) {
-      throw new Error(
-        `Cannot acquire CapacityLimiter on behalf of ${describeValue(borrower)}: it already ${
-          held === undefined ? "waits for" : "holds"
-        } a token`,
+      return Promise.reject(
+        new Error(
+          `Cannot acquire CapacityLimiter on behalf of ${describeValue(borrower)}: it already ${
+            held === undefined ? "waits for" : "holds"
+          } a token`,
+        ),
       );
     }
     const scope = currentScope();
     const pending = pendingCancellation(scope, signal);
-    if (pending !== undefined) throw pending;
+    if (pending !== undefined) return Promise.reject(pending);
     const pool = this.#pool;
     if (pool.tryTake()) {
       const permit = makePermit(this.#releaseBorrower, borrower);
       this.#borrowers.set(borrower, permit);
-      return permit;
+      return Promise.resolve(permit);
     }
     this.#borrowers.set(borrower, undefined); // waiting; see #forgetBorrower
-    return await pool.wait(scope, signal, new Borrowing(borrower));
+    return pool.wait(scope, signal, new Borrowing(borrower));
   }
 
   /**

@@ -83,6 +83,28 @@ Deno.test("a borrower aborted as it is handed a token may acquire again as soon 
   assert.equal(limiter.borrowedTokens, 0);
 });
 
+Deno.test("borrowers and anonymous waiters granted together resume in arrival order", async () => {
+  for (const signal of [undefined, new AbortController().signal]) {
+    const limiter = new CapacityLimiter(1);
+    const holder = limiter.tryAcquire()!;
+    const order: string[] = [];
+    const calls = [
+      limiter.acquireOnBehalfOf("b1", { signal }).then(() => order.push("b1")),
+      limiter.acquire({ signal }).then(() => order.push("anonymous")),
+      limiter.acquireOnBehalfOf("b2", { signal }).then(() => order.push("b2")),
+    ];
+    await flush();
+    limiter.totalTokens = 4; // one token for each, handed in arrival order
+    await Promise.all(calls);
+    assert.deepEqual(order, ["b1", "anonymous", "b2"], `signal: ${signal !== undefined}`);
+    holder.release();
+    limiter.release();
+    limiter.releaseOnBehalfOf("b1");
+    limiter.releaseOnBehalfOf("b2");
+    assert.equal(limiter.borrowedTokens, 0);
+  }
+});
+
 // --------------------------------------------------------------------------
 // release(): a token just handed to a waiter is held (borrowedTokens counts
 // it), so release() gives it back whether or not the waiter can be cancelled.
