@@ -6,6 +6,7 @@
  * earlier property tests leave out.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   CancelScope,
   CapacityLimiter,
@@ -529,3 +530,301 @@ for (const [name, make] of Object.entries(subjects)) {
     });
   });
 }
+// --------------------------------------------------------------------------
+// CapacityLimiter with borrowers, anonymous permits and bare release(),
+// against a reference model (limiter_property_test.ts leaves borrowers and
+// release() out). Tokens taken by acquire/tryAcquire are interchangeable: a
+// permit or release() gives one back while any is held; a borrower's token
+// is its own.
+
+type LimiterOp =
+  | { type: "acquire"; borrower: number | undefined; signal: boolean }
+  | { type: "tryAcquire" }
+  | { type: "releasePermit"; pick: number }
+  | { type: "release" }
+  | { type: "releaseOnBehalfOf"; borrower: number }
+  | { type: "abort"; pick: number; reborrow: boolean }
+  | { type: "resize"; total: number };
+
+const limiterOp: fc.Arbitrary<LimiterOp> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      type: fc.constant("acquire" as const),
+      borrower: fc.option(fc.nat(3), { nil: undefined }),
+      signal: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant("tryAcquire" as const) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ type: fc.constant("releasePermit" as const), pick: fc.nat(30) }),
+  },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant("release" as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ type: fc.constant("releaseOnBehalfOf" as const), borrower: fc.nat(3) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant("abort" as const),
+      pick: fc.nat(5),
+      reborrow: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant("resize" as const),
+      total: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
+);
+
+interface LimiterCall {
+  id: number;
+  borrower: string | undefined;
+  state: "waiting" | "held" | "rejected";
+  controller: AbortController | undefined;
+  permit: Permit | undefined;
+  /** The permit's release() was called. */
+  released: boolean;
+}
+
+class BorrowerModel {
+  free: number;
+  readonly queue: LimiterCall[] = [];
+  /** Tokens taken by acquire/tryAcquire and not given back. */
+  anonymous = 0;
+  /** Borrower → its call, waiting or holding. */
+  readonly borrowers = new Map<string, LimiterCall>();
+  readonly grants: number[] = [];
+
+  constructor(public total: number) {
+    this.free = total;
+  }
+
+  get held(): number {
+    let borrowed = 0;
+    for (const call of this.borrowers.values()) if (call.state === "held") borrowed++;
+    return this.anonymous + borrowed;
+  }
+
+  #grant(call: LimiterCall): void {
+    this.free--;
+    call.state = "held";
+    if (call.borrower === undefined) this.anonymous++;
+    this.grants.push(call.id);
+  }
+
+  #wake(): void {
+    while (this.free > 0 && this.queue.length > 0) this.#grant(this.queue.shift()!);
+  }
+
+  /** false if the call is refused (a borrower already holding or waiting). */
+  acquire(call: LimiterCall): boolean {
+    if (call.borrower !== undefined) {
+      if (this.borrowers.has(call.borrower)) return false;
+      this.borrowers.set(call.borrower, call);
+    }
+    if (this.free > 0 && this.queue.length === 0) this.#grant(call);
+    else this.queue.push(call);
+    return true;
+  }
+
+  tryAcquire(call: LimiterCall): boolean {
+    if (!(this.free > 0 && this.queue.length === 0)) return false;
+    this.#grant(call);
+    return true;
+  }
+
+  #giveBack(): void {
+    this.free++;
+    this.#wake();
+  }
+
+  releasePermit(call: LimiterCall): void {
+    if (call.released) return;
+    call.released = true;
+    if (call.borrower === undefined) {
+      if (this.anonymous > 0) {
+        this.anonymous--;
+        this.#giveBack();
+      }
+    } else if (this.borrowers.get(call.borrower) === call) {
+      this.borrowers.delete(call.borrower);
+      this.#giveBack();
+    }
+  }
+
+  /** false if release() must throw. */
+  release(): boolean {
+    if (this.anonymous === 0) return false;
+    this.anonymous--;
+    this.#giveBack();
+    return true;
+  }
+
+  abort(call: LimiterCall): void {
+    const at = this.queue.indexOf(call);
+    if (at < 0) return;
+    this.queue.splice(at, 1);
+    call.state = "rejected";
+    if (call.borrower !== undefined) this.borrowers.delete(call.borrower);
+  }
+
+  resize(total: number): void {
+    this.total = total;
+    this.free = total - this.held;
+    this.#wake();
+  }
+}
+
+async function runBorrowerOps(total: number, ops: LimiterOp[]): Promise<void> {
+  const limiter = new CapacityLimiter(total);
+  const model = new BorrowerModel(total);
+  const calls: LimiterCall[] = [];
+  const modelCalls: LimiterCall[] = [];
+  const grants: number[] = [];
+  const newCall = (borrower: string | undefined, signal: boolean): [LimiterCall, LimiterCall] => {
+    const make = (): LimiterCall => ({
+      id: calls.length,
+      borrower,
+      state: "waiting",
+      controller: undefined,
+      permit: undefined,
+      released: false,
+    });
+    const real = make(), model = make();
+    if (signal) real.controller = new AbortController();
+    calls.push(real);
+    modelCalls.push(model);
+    return [real, model];
+  };
+  const start = (borrower: string | undefined, signal: boolean): void => {
+    const [real, expected] = newCall(borrower, signal);
+    const options = { signal: real.controller?.signal };
+    const call = borrower === undefined
+      ? limiter.acquire(options)
+      : limiter.acquireOnBehalfOf(borrower, options);
+    const accepted = model.acquire(expected);
+    if (!accepted) expected.state = "rejected";
+    call.then((permit) => {
+      assert.equal(real.state, "waiting", `call ${real.id} settled twice`);
+      real.state = "held";
+      real.permit = permit;
+      grants.push(real.id);
+    }, (err) => {
+      assert.equal(real.state, "waiting", `call ${real.id} settled twice`);
+      real.state = "rejected";
+      if (!accepted) assert.match(String(err), /already (holds|waits for) a token/);
+    });
+  };
+  const waitingWithSignal = (): LimiterCall[] =>
+    modelCalls.filter((c) => c.state === "waiting" && calls[c.id].controller !== undefined);
+
+  for (const op of ops) {
+    switch (op.type) {
+      case "acquire":
+        start(op.borrower === undefined ? undefined : `b${op.borrower}`, op.signal);
+        break;
+      case "tryAcquire": {
+        const permit = limiter.tryAcquire();
+        const [real, expected] = newCall(undefined, false);
+        assert.equal(permit !== undefined, model.tryAcquire(expected), "tryAcquire");
+        if (permit === undefined) {
+          real.state = expected.state = "rejected";
+        } else {
+          real.state = "held";
+          real.permit = permit;
+          grants.push(real.id);
+        }
+        break;
+      }
+      case "releasePermit": {
+        const holders = calls.filter((c) => c.permit !== undefined);
+        const real = holders[op.pick % Math.max(1, holders.length)];
+        if (real === undefined) break;
+        real.permit!.release();
+        model.releasePermit(modelCalls[real.id]);
+        break;
+      }
+      case "release": {
+        let threw = false;
+        try {
+          limiter.release();
+        } catch (err) {
+          threw = true;
+          assert.match(String(err), /no token taken by acquire\(\) or tryAcquire\(\) is held/);
+        }
+        assert.equal(threw, !model.release(), "release() throws iff no anonymous token is held");
+        break;
+      }
+      case "releaseOnBehalfOf": {
+        const borrower = `b${op.borrower}`;
+        const holder = model.borrowers.get(borrower);
+        if (holder?.state === "held") {
+          limiter.releaseOnBehalfOf(borrower);
+          calls[holder.id].released = true;
+          model.releasePermit(holder);
+        } else {
+          assert.throws(() => limiter.releaseOnBehalfOf(borrower), /holds no token/);
+        }
+        break;
+      }
+      case "abort": {
+        const waiting = waitingWithSignal();
+        const expected = waiting[op.pick % Math.max(1, waiting.length)];
+        if (expected === undefined) break;
+        calls[expected.id].controller!.abort();
+        model.abort(expected);
+        // Same tick: a borrower whose wait was aborted may borrow again.
+        if (op.reborrow && expected.borrower !== undefined) start(expected.borrower, true);
+        break;
+      }
+      case "resize":
+        limiter.totalTokens = op.total;
+        model.resize(op.total);
+        break;
+    }
+    await flush(20);
+    for (const call of calls) {
+      assert.equal(call.state, modelCalls[call.id].state, `state of call ${call.id}`);
+    }
+    assert.deepEqual(grants, model.grants, "FIFO grant order");
+    assert.equal(limiter.borrowedTokens, model.held, "borrowedTokens");
+    assert.equal(limiter.availableTokens, Math.max(0, model.free), "availableTokens");
+    assert.deepEqual(limiter.statistics(), {
+      borrowedTokens: model.held,
+      totalTokens: model.total,
+      tasksWaiting: model.queue.length,
+    });
+    assert.equal(limiter.waiting, model.queue.length);
+  }
+  // Everything given back: every waiter is served, then nothing is held.
+  for (let round = 0; round < 100 && model.held + model.queue.length > 0; round++) {
+    for (const call of calls) {
+      if (call.permit !== undefined && !call.released) {
+        call.permit.release();
+        model.releasePermit(modelCalls[call.id]);
+      }
+    }
+    while (model.release()) limiter.release();
+    await flush(20);
+  }
+  assert.equal(limiter.borrowedTokens, 0);
+  assert.equal(limiter.waiting, 0);
+  assert.equal(limiter.availableTokens, limiter.totalTokens);
+}
+
+Deno.test("random borrowers, anonymous permits, release() and aborts match a model of the limiter", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 3 }),
+      fc.array(limiterOp, { minLength: 1, maxLength: 50, size: "max" }),
+      runBorrowerOps,
+    ),
+    { numRuns: 500 },
+  );
+});
