@@ -20,6 +20,8 @@ import {
   Queue,
   Semaphore,
 } from "../mod.ts";
+import { Fifo } from "../concurrency/_fifo.ts";
+import { RingBuffer } from "../concurrency/_queue_store.ts";
 import { type FakeClock, withFakeTime } from "./_fake_time.ts";
 import { flush, track, type Tracked } from "./_helpers.ts";
 
@@ -826,5 +828,84 @@ Deno.test("random borrowers, anonymous permits, release() and aborts match a mod
       runBorrowerOps,
     ),
     { numRuns: 500 },
+  );
+});
+
+// --------------------------------------------------------------------------
+// The FIFO stores against a plain array: the queue's ring buffer (grows when
+// full, shrinks at a quarter full past 64 slots) and the worker pool's Fifo
+// (drops its consumed front past 1,024), through bursts that make both
+// resize many times.
+
+type StoreOp = { type: "push"; count: number } | { type: "shift"; count: number } | {
+  type: "clear";
+};
+
+const storeOps = fc.array(
+  fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        type: fc.constant("push" as const),
+        count: fc.integer({ min: 1, max: 700 }),
+      }),
+    },
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        type: fc.constant("shift" as const),
+        count: fc.integer({ min: 1, max: 700 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ type: fc.constant("clear" as const) }) },
+  ),
+  { maxLength: 40, size: "max" },
+);
+
+Deno.test("the ring buffer of a Queue keeps FIFO order through random bursts that grow and shrink it", () => {
+  fc.assert(
+    fc.property(storeOps, (ops) => {
+      const ring = new RingBuffer<number>();
+      const model: number[] = [];
+      let next = 0;
+      for (const op of ops) {
+        if (op.type === "push") {
+          for (let i = 0; i < op.count; i++) {
+            ring.push(next);
+            model.push(next++);
+          }
+        } else {
+          const count = op.type === "clear" ? model.length : Math.min(op.count, model.length);
+          for (let i = 0; i < count; i++) assert.equal(ring.shift(), model.shift());
+        }
+        assert.equal(ring.length, model.length);
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("the Fifo of the worker pool keeps FIFO order through random bursts that compact it", () => {
+  fc.assert(
+    fc.property(storeOps, (ops) => {
+      const fifo = new Fifo<number>();
+      const model: number[] = [];
+      let next = 0;
+      for (const op of ops) {
+        if (op.type === "push") {
+          for (let i = 0; i < op.count; i++) {
+            fifo.push(next);
+            model.push(next++);
+          }
+        } else if (op.type === "shift") {
+          const count = Math.min(op.count, model.length);
+          for (let i = 0; i < count; i++) assert.equal(fifo.shift(), model.shift());
+        } else {
+          assert.deepEqual(fifo.clear(), model.splice(0));
+        }
+        assert.equal(fifo.size, model.length);
+      }
+    }),
+    { numRuns: 300 },
   );
 });
