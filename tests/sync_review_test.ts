@@ -909,3 +909,135 @@ Deno.test("the Fifo of the worker pool keeps FIFO order through random bursts th
     { numRuns: 300 },
   );
 });
+
+// --------------------------------------------------------------------------
+// Condition: random waits, notify(n), notifyAll and aborts (some in the same
+// tick as a notify) against a model: notify(n) wakes the first n waiters;
+// one cancelled before it resumes rejects and passes its notification to the
+// first waiter left; the lock is held by one caller at a time.
+
+type CondOp =
+  | { type: "wait"; cancellable: boolean }
+  | { type: "notify"; n: number }
+  | { type: "notifyAll" }
+  | { type: "abort"; pick: number }
+  | { type: "notifyThenAbort"; n: number; pick: number };
+
+const condOps = fc.array(
+  fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.record({ type: fc.constant("wait" as const), cancellable: fc.boolean() }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({ type: fc.constant("notify" as const), n: fc.nat(3) }),
+    },
+    { weight: 1, arbitrary: fc.record({ type: fc.constant("notifyAll" as const) }) },
+    { weight: 2, arbitrary: fc.record({ type: fc.constant("abort" as const), pick: fc.nat(5) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        type: fc.constant("notifyThenAbort" as const),
+        n: fc.nat(3),
+        pick: fc.nat(5),
+      }),
+    },
+  ),
+  { minLength: 1, maxLength: 40, size: "max" },
+);
+
+async function runConditionOps(ops: CondOp[]): Promise<void> {
+  const cond = new Condition();
+  type Outcome = "waiting" | "notified" | "cancelled";
+  const outcomes: Outcome[] = [];
+  const controllers: (AbortController | undefined)[] = [];
+  /** The model: ids waiting for a notification, in line order. */
+  const line: number[] = [];
+  const expected: Outcome[] = [];
+  let holders = 0;
+  const runs: Promise<void>[] = [];
+  const wait = async (id: number, signal?: AbortSignal): Promise<void> => {
+    const permit = await cond.acquire();
+    assert.equal(++holders, 1, "the lock is held by one caller at a time");
+    holders--;
+    try {
+      await cond.wait({ signal });
+      outcomes[id] = "notified";
+    } catch (err) {
+      assert.ok(isCancelled(err), String(err));
+      outcomes[id] = "cancelled";
+    } finally {
+      assert.equal(++holders, 1, "wait returns holding the lock, alone");
+      holders--;
+      permit.release();
+    }
+  };
+  const notify = (n: number | "all"): void => {
+    const permit = cond.lock.tryAcquire();
+    assert.ok(permit !== undefined, "the lock is free between steps");
+    if (n === "all") cond.notifyAll();
+    else cond.notify(n);
+    permit.release();
+    const woken = line.splice(0, n === "all" ? line.length : n);
+    for (const id of woken) expected[id] = "notified";
+    return void woken;
+  };
+  /** Aborts the picked cancellable call that has not returned yet. */
+  const abort = (pick: number): void => {
+    const live = expected.flatMap((o, id) =>
+      o !== "cancelled" && outcomes[id] === "waiting" && controllers[id] ? [id] : []
+    );
+    const id = live[pick % Math.max(1, live.length)];
+    if (id === undefined) return;
+    controllers[id]!.abort();
+    const at = line.indexOf(id);
+    if (at >= 0) {
+      line.splice(at, 1);
+    } else if (expected[id] === "notified") {
+      // Notified, not resumed: it rejects and passes the notification on.
+      const next = line.shift();
+      if (next !== undefined) expected[next] = "notified";
+    }
+    expected[id] = "cancelled";
+  };
+  for (const op of ops) {
+    switch (op.type) {
+      case "wait": {
+        const id = outcomes.length;
+        const controller = op.cancellable ? new AbortController() : undefined;
+        outcomes.push("waiting");
+        expected.push("waiting");
+        controllers.push(controller);
+        line.push(id);
+        runs.push(wait(id, controller?.signal));
+        break;
+      }
+      case "notify":
+        notify(op.n);
+        break;
+      case "notifyAll":
+        notify("all");
+        break;
+      case "abort":
+        abort(op.pick);
+        break;
+      case "notifyThenAbort":
+        notify(op.n);
+        abort(op.pick);
+        break;
+    }
+    await flush(40);
+    assert.deepEqual(outcomes, expected, `after ${JSON.stringify(op)}`);
+    assert.equal(cond.statistics().tasksWaiting, line.length, "tasksWaiting");
+    assert.equal(cond.locked(), false);
+  }
+  notify("all");
+  await Promise.all(runs);
+  assert.equal(cond.statistics().tasksWaiting, 0);
+  assert.equal(cond.locked(), false);
+}
+
+Deno.test("random waits, notify(n), notifyAll and aborts on a Condition match a model", async () => {
+  await fc.assert(fc.asyncProperty(condOps, runConditionOps), { numRuns: 300 });
+});
