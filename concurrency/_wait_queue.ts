@@ -3,7 +3,8 @@
  * The one FIFO waiter list every waiting primitive shares: a doubly linked
  * list, so enqueue, dequeue and cancellation are all O(1). A waiter watches
  * the ambient scope (through the scope machinery) and an optional signal, and
- * leaves the list at once when either cancels it.
+ * leaves the list at once when either cancels it. The waiters of one signal
+ * share one listener on it (see `SignalWatch`).
  *
  * @module
  */
@@ -44,16 +45,84 @@ export interface Waiter<T> extends CancelWatcher {
   reject: (err: unknown) => void;
   /** Called by the scope machinery when the waiter's scope is cancelled. */
   onCancel(reason: CancelledError): void;
-  /** Called when the waiter's signal aborts (the waiter is its listener). */
-  handleEvent(): void;
+  /** Its neighbours among the waiters of its signal (see `SignalWatch`). */
+  signalPrev: Waiter<unknown> | undefined;
+  signalNext: Waiter<unknown> | undefined;
 }
 
 function onCancel(this: Waiter<unknown>, reason: CancelledError): void {
   this.queue?.cancel(this, reason);
 }
 
-function handleEvent(this: Waiter<unknown>): void {
-  this.queue?.cancel(this, this.signal!.reason);
+/**
+ * The waiters that watch one signal, in arrival order, and the one listener
+ * they share on it while there are any. Every runtime's EventTarget scans a
+ * signal's listeners to add or remove one, so a listener per waiter made N
+ * waits on one signal cost O(N²): granting 40,000 limiter waiters on one
+ * signal took ~1 s (bench/README.md, 2026-12-05, fifth session). A waiter is
+ * on its signal's list exactly while it is in a `WaitQueue` (`#remove` cuts
+ * both links).
+ */
+class SignalWatch {
+  head: Waiter<unknown> | undefined = undefined;
+  tail: Waiter<unknown> | undefined = undefined;
+  readonly signal: AbortSignal;
+
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
+  }
+
+  /** Cancels every waiter of the signal, in arrival order. */
+  handleEvent(): void {
+    const reason = this.signal.reason;
+    // Each cancellation unlinks its waiter (the last one the listener too).
+    for (let w = this.head; w !== undefined; w = this.head) w.queue!.cancel(w, reason);
+  }
+}
+
+/**
+ * Where a signal keeps its watch: a symbol-keyed property of the signal, made
+ * once and kept for its life (its listener is not: see `unwatchSignal`).
+ * A `WeakMap` from signal to watch made a wait with a signal of its own 1.4×
+ * slower under contention, against 1.07× for the property (bench/README.md,
+ * 2026-12-05, fifth session); it serves only signals that cannot take a
+ * property (frozen ones).
+ */
+const WATCH: unique symbol = Symbol("lionpride wait queue watch");
+const frozenSignalWatches = new WeakMap<AbortSignal, SignalWatch>();
+
+function watchOf(signal: AbortSignal): SignalWatch {
+  const watch = (signal as { [WATCH]?: SignalWatch })[WATCH] ?? frozenSignalWatches.get(signal);
+  if (watch !== undefined) return watch;
+  const made = new SignalWatch(signal);
+  if (Object.isExtensible(signal)) Object.defineProperty(signal, WATCH, { value: made });
+  else frozenSignalWatches.set(signal, made);
+  return made;
+}
+
+function watchSignal(signal: AbortSignal, w: Waiter<unknown>): void {
+  const watch = watchOf(signal);
+  const tail = watch.tail;
+  if (tail === undefined) {
+    signal.addEventListener("abort", watch);
+    watch.head = w;
+  } else {
+    tail.signalNext = w;
+    w.signalPrev = tail;
+  }
+  watch.tail = w;
+}
+
+function unwatchSignal(w: Waiter<unknown>, watch: SignalWatch): void {
+  const prev = w.signalPrev, next = w.signalNext;
+  if (prev === undefined) watch.head = next;
+  else prev.signalNext = next;
+  if (next === undefined) watch.tail = prev;
+  else next.signalPrev = prev;
+  w.signalPrev = w.signalNext = undefined;
+  // No listener stays on an idle signal: it would keep a signal alive that
+  // the runtime keeps alive while it has listeners (AbortSignal.timeout).
+  if (watch.head === undefined) watch.signal.removeEventListener("abort", watch);
 }
 
 function unsettled(): void {}
@@ -103,7 +172,8 @@ export class WaitQueue<T> {
       resolve: unsettled,
       reject: unsettled,
       onCancel,
-      handleEvent,
+      signalPrev: undefined,
+      signalNext: undefined,
     };
     const promise = new Promise<T>((resolve, reject) => {
       w.resolve = resolve;
@@ -116,7 +186,7 @@ export class WaitQueue<T> {
     this.#tail = w;
     this.size++;
     if (scope !== undefined) watchScope(scope, w);
-    if (signal !== undefined) signal.addEventListener("abort", w);
+    if (signal !== undefined) watchSignal(signal, w as Waiter<unknown>);
     return promise;
   }
 
@@ -165,7 +235,7 @@ export class WaitQueue<T> {
     this.size--;
     if (w.watchScope !== undefined) unwatchScope(w);
     const signal = w.signal;
-    if (signal !== undefined) signal.removeEventListener("abort", w);
+    if (signal !== undefined) unwatchSignal(w as Waiter<unknown>, watchOf(signal));
   }
 }
 

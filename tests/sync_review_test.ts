@@ -167,6 +167,118 @@ Deno.test("a waiter cancelled after release() gave back the token it was handed 
 });
 
 // --------------------------------------------------------------------------
+// Waits sharing one signal. Every runtime's EventTarget scans a signal's
+// listeners to add or remove one, so a listener per waiter made N waits on
+// one signal cost O(N²) (40,000 limiter waiters on one signal took ~1 s to
+// grant). They share one listener, so a wait stays O(1).
+
+/** Counts the abort listeners live on `signal`. */
+function countListeners(signal: AbortSignal): { live: number; most: number } {
+  const count = { live: 0, most: 0 };
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  const listeners = new Set<unknown>();
+  signal.addEventListener = (type: string, listener: unknown, options?: unknown) => {
+    if (type === "abort" && !listeners.has(listener)) {
+      listeners.add(listener);
+      count.most = Math.max(count.most, ++count.live);
+    }
+    add(type, listener as EventListener, options as AddEventListenerOptions);
+  };
+  signal.removeEventListener = (type: string, listener: unknown, options?: unknown) => {
+    if (type === "abort" && listeners.delete(listener)) count.live--;
+    remove(type, listener as EventListener, options as EventListenerOptions);
+  };
+  return count;
+}
+
+Deno.test("waits sharing one signal keep one listener on it, and none once they end", async () => {
+  const controller = new AbortController();
+  const count = countListeners(controller.signal);
+  const signal = controller.signal;
+  const limiter = new CapacityLimiter(1);
+  const queue = new Queue<number>();
+  const event = new Event();
+  const holder = limiter.tryAcquire()!;
+  const granted = Array.from({ length: 50 }, () => limiter.acquire({ signal }));
+  const got = Array.from({ length: 50 }, () => queue.get({ signal }));
+  const waits = Array.from({ length: 50 }, () => event.wait({ signal }));
+  assert.equal(count.most, 1, "one listener for 150 waits");
+  holder.release();
+  for (const permit of granted) (await permit).release();
+  for (let i = 0; i < 50; i++) queue.putNowait(i);
+  assert.deepEqual(await Promise.all(got), Array.from({ length: 50 }, (_, i) => i));
+  assert.equal(count.live, 1, "the event's waiters still listen");
+  controller.abort();
+  for (const wait of waits) await assert.rejects(wait, (e) => isCancelled(e));
+  assert.equal(count.live, 0);
+  assert.equal(count.most, 1);
+  assert.equal(event.statistics().tasksWaiting, 0);
+});
+
+Deno.test("a signal shared by waits that end one by one keeps no listener once the last ended", async () => {
+  const controller = new AbortController();
+  const count = countListeners(controller.signal);
+  const limiter = new CapacityLimiter(1);
+  for (let round = 0; round < 3; round++) {
+    const holder = limiter.tryAcquire()!;
+    const a = limiter.acquire({ signal: controller.signal });
+    const b = limiter.acquire({ signal: controller.signal });
+    holder.release();
+    (await a).release();
+    (await b).release();
+    assert.equal(count.live, 0, `round ${round}`);
+  }
+  assert.equal(count.most, 1);
+});
+
+Deno.test("an abort cancels every wait on its signal in arrival order, across primitives", async () => {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const limiter = new CapacityLimiter(1);
+  limiter.tryAcquire();
+  const queue = new Queue<number>();
+  const order: string[] = [];
+  const note = (name: string) => (err: unknown) => {
+    assert.ok(isCancelled(err));
+    order.push(name);
+  };
+  limiter.acquire({ signal }).catch(note("limiter 1"));
+  queue.get({ signal }).catch(note("queue"));
+  limiter.acquire({ signal }).catch(note("limiter 2"));
+  controller.abort();
+  assert.equal(limiter.waiting, 0);
+  assert.equal(queue.statistics().tasksWaitingGet, 0);
+  await flush();
+  assert.deepEqual(order, ["limiter 1", "queue", "limiter 2"]);
+});
+
+Deno.test("waits on a signal that takes no new property are shared and cancelled all the same", async () => {
+  const controller = new AbortController();
+  controller.signal.addEventListener("abort", () => {}); // the runtime's own state, made now
+  Object.preventExtensions(controller.signal);
+  const limiter = new CapacityLimiter(1);
+  const holder = limiter.tryAcquire()!;
+  const first = limiter.acquire({ signal: controller.signal });
+  const second = track(limiter.acquire({ signal: controller.signal }));
+  holder.release();
+  (await first).release();
+  await flush();
+  assert.ok(second.settled && !second.rejected);
+  second.value!.release();
+  const third = limiter.acquire({ signal: controller.signal }); // granted at once
+  const fourth = limiter.acquire({ signal: controller.signal });
+  const fifth = limiter.acquire({ signal: controller.signal });
+  assert.equal(limiter.waiting, 2);
+  controller.abort();
+  assert.equal(limiter.waiting, 0);
+  await assert.rejects(fourth, (e) => isCancelled(e));
+  await assert.rejects(fifth, (e) => isCancelled(e));
+  (await third).release();
+  assert.equal(limiter.borrowedTokens, 0);
+});
+
+// --------------------------------------------------------------------------
 // Cancellation at every turn of every blocking call. Call A (cancellable)
 // waits, call B (nothing can cancel it) waits behind it; `grant` hands A
 // what it waits for; A is cancelled by its signal, its scope or its scope's
