@@ -45,9 +45,18 @@ export interface Waiter<T> extends CancelWatcher {
   reject: (err: unknown) => void;
   /** Called by the scope machinery when the waiter's scope is cancelled. */
   onCancel(reason: CancelledError): void;
-  /** Its neighbours among the waiters of its signal (see `SignalWatch`). */
-  signalPrev: Waiter<unknown> | undefined;
-  signalNext: Waiter<unknown> | undefined;
+  /** Its place among the waiters of its signal (see `SignalWatch`). */
+  signalLink: SignalLink | undefined;
+}
+
+/**
+ * A waiter's place in its signal's list: a node of its own, made only for a
+ * wait with a signal, so that a waiter without one carries no extra fields.
+ */
+interface SignalLink {
+  readonly waiter: Waiter<unknown>;
+  prev: SignalLink | undefined;
+  next: SignalLink | undefined;
 }
 
 function onCancel(this: Waiter<unknown>, reason: CancelledError): void {
@@ -64,8 +73,8 @@ function onCancel(this: Waiter<unknown>, reason: CancelledError): void {
  * both links).
  */
 class SignalWatch {
-  head: Waiter<unknown> | undefined = undefined;
-  tail: Waiter<unknown> | undefined = undefined;
+  head: SignalLink | undefined = undefined;
+  tail: SignalLink | undefined = undefined;
   readonly signal: AbortSignal;
 
   constructor(signal: AbortSignal) {
@@ -76,17 +85,20 @@ class SignalWatch {
   handleEvent(): void {
     const reason = this.signal.reason;
     // Each cancellation unlinks its waiter (the last one the listener too).
-    for (let w = this.head; w !== undefined; w = this.head) w.queue!.cancel(w, reason);
+    for (let link = this.head; link !== undefined; link = this.head) {
+      const w = link.waiter;
+      w.queue!.cancel(w, reason);
+    }
   }
 }
 
 /**
  * Where a signal keeps its watch: a symbol-keyed property of the signal, made
  * once and kept for its life (its listener is not: see `unwatchSignal`).
- * A `WeakMap` from signal to watch made a wait with a signal of its own 1.4×
- * slower under contention, against 1.07× for the property (bench/README.md,
- * 2026-12-05, fifth session); it serves only signals that cannot take a
- * property (frozen ones).
+ * Under contention, a wait with a signal of its own took 1.4× as long as with
+ * a listener per waiter when the watch was found through a `WeakMap`, ~1.1×
+ * through the property (bench/README.md, 2026-12-05, fifth session); the map
+ * serves only signals that cannot take a property (frozen ones).
  */
 const WATCH: unique symbol = Symbol("lionpride wait queue watch");
 const frozenSignalWatches = new WeakMap<AbortSignal, SignalWatch>();
@@ -103,25 +115,25 @@ function watchOf(signal: AbortSignal): SignalWatch {
 function watchSignal(signal: AbortSignal, w: Waiter<unknown>): void {
   const watch = watchOf(signal);
   const tail = watch.tail;
+  const link: SignalLink = { waiter: w, prev: tail, next: undefined };
   if (tail === undefined) {
     signal.addEventListener("abort", watch);
-    watch.head = w;
+    watch.head = link;
   } else {
-    tail.signalNext = w;
-    w.signalPrev = tail;
+    tail.next = link;
   }
-  watch.tail = w;
+  watch.tail = link;
+  w.signalLink = link;
 }
 
-function unwatchSignal(w: Waiter<unknown>, watch: SignalWatch): void {
-  const prev = w.signalPrev, next = w.signalNext;
+function unwatchSignal(link: SignalLink, watch: SignalWatch): void {
+  const prev = link.prev, next = link.next;
   if (prev === undefined) watch.head = next;
-  else prev.signalNext = next;
+  else prev.next = next;
   if (next === undefined) watch.tail = prev;
-  else next.signalPrev = prev;
-  w.signalPrev = w.signalNext = undefined;
-  // No listener stays on an idle signal: it would keep a signal alive that
-  // the runtime keeps alive while it has listeners (AbortSignal.timeout).
+  else next.prev = prev;
+  // No listener stays on a signal nobody waits on: Node keeps a timeout
+  // signal that has abort listeners alive until it fires.
   if (watch.head === undefined) watch.signal.removeEventListener("abort", watch);
 }
 
@@ -172,8 +184,7 @@ export class WaitQueue<T> {
       resolve: unsettled,
       reject: unsettled,
       onCancel,
-      signalPrev: undefined,
-      signalNext: undefined,
+      signalLink: undefined,
     };
     const promise = new Promise<T>((resolve, reject) => {
       w.resolve = resolve;
@@ -234,8 +245,11 @@ export class WaitQueue<T> {
     w.prev = w.next = w.queue = undefined;
     this.size--;
     if (w.watchScope !== undefined) unwatchScope(w);
-    const signal = w.signal;
-    if (signal !== undefined) unwatchSignal(w as Waiter<unknown>, watchOf(signal));
+    const link = w.signalLink;
+    if (link !== undefined) {
+      w.signalLink = undefined;
+      unwatchSignal(link, watchOf(w.signal!));
+    }
   }
 }
 
