@@ -69,9 +69,10 @@ const resolved: Promise<void> = Promise.resolve();
  * cancellation is level-triggered and no token is lost), or resolved with what
  * `grant` makes (its permit). A waiter that nothing can cancel is resolved at
  * the hand-off unless the list is not empty, so resumptions keep FIFO order,
- * or unless the pool was made with `deferEveryHandOff` (a bounded `Semaphore`:
- * a unit handed to any waiter then stays in hand-off until that job, so
- * `handingOff()` counts it whether or not the waiter can be cancelled).
+ * or unless the pool was made with `deferEveryHandOff` (a bounded `Semaphore`,
+ * a `Lock`: a unit handed to any waiter then stays in hand-off until that job,
+ * so `handingOff()` counts it and `Lock.release()` refuses it whether or not
+ * the waiter can be cancelled).
  * The job goes through the promise job queue rather than `queueMicrotask`,
  * which fake clocks replace.
  */

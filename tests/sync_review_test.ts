@@ -167,6 +167,41 @@ Deno.test("a waiter cancelled after release() gave back the token it was handed 
 });
 
 // --------------------------------------------------------------------------
+// Lock.release() in the tick the lock was handed to a waiter throws (the
+// lock is "being handed to the next waiter"), whether or not the waiter can
+// be cancelled; it used to unlock the new holder when nothing could cancel
+// it, and two callers then held the lock at once.
+
+for (const cancellable of [false, true]) {
+  Deno.test(
+    `Lock.release() while the lock is handed to a waiter ${
+      cancellable ? "that can be cancelled" : "nothing can cancel"
+    } throws, and the lock stays exclusive`,
+    async () => {
+      const lock = new Lock();
+      const first = lock.tryAcquire()!;
+      const signal = cancellable ? new AbortController().signal : undefined;
+      let holders = 1, most = 1;
+      const hold = async (): Promise<void> => {
+        const permit = await lock.acquire({ signal });
+        most = Math.max(most, ++holders);
+        await flush(3);
+        holders--;
+        permit.release();
+      };
+      const waiters = [hold(), hold()];
+      await flush();
+      first.release();
+      holders--;
+      assert.throws(() => lock.release(), /being handed to the next waiter/);
+      await Promise.all(waiters);
+      assert.equal(most, 1, "one holder at a time");
+      assert.equal(lock.locked(), false);
+    },
+  );
+}
+
+// --------------------------------------------------------------------------
 // Waits sharing one signal. Every runtime's EventTarget scans a signal's
 // listeners to add or remove one, so a listener per waiter made N waits on
 // one signal cost O(N²) (40,000 limiter waiters on one signal took ~1 s to
