@@ -18,6 +18,9 @@ import {
   type Permit,
   PriorityQueue,
   Queue,
+  QueueClosed,
+  QueueEmpty,
+  QueueFull,
   Semaphore,
 } from "../mod.ts";
 import { Fifo } from "../concurrency/_fifo.ts";
@@ -1187,4 +1190,118 @@ async function runConditionOps(ops: CondOp[]): Promise<void> {
 
 Deno.test("random waits, notify(n), notifyAll and aborts on a Condition match a model", async () => {
   await fc.assert(fc.asyncProperty(condOps, runConditionOps), { numRuns: 300 });
+});
+
+// --------------------------------------------------------------------------
+// A PriorityQueue whose compare throws now and then, under waiting getters
+// and putters: a call the compare failed rejects with its error and has no
+// effect (the heap rolls back), so every item a put added is delivered once
+// and none other is; once compare behaves, the heap still gives its items
+// out in order.
+
+type ThrowOp =
+  | { type: "put"; wait: boolean; key: number }
+  | { type: "get"; wait: boolean }
+  | { type: "throwEvery"; n: number };
+
+const throwOps = fc.array(
+  fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        type: fc.constant("put" as const),
+        wait: fc.boolean(),
+        key: fc.integer({ min: 0, max: 5 }),
+      }),
+    },
+    { weight: 3, arbitrary: fc.record({ type: fc.constant("get" as const), wait: fc.boolean() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        type: fc.constant("throwEvery" as const),
+        n: fc.integer({ min: 0, max: 4 }),
+      }),
+    },
+  ),
+  { minLength: 1, maxLength: 60, size: "max" },
+);
+
+class CompareError extends Error {}
+
+async function runThrowingCompare(maxSize: number, ops: ThrowOp[]): Promise<void> {
+  let every = 0, calls = 0;
+  // Items are [key, id]; ids are unique, keys repeat.
+  const compare = (a: [number, number], b: [number, number]): number => {
+    if (every > 0 && ++calls % every === 0) throw new CompareError("compare failed");
+    return a[0] - b[0];
+  };
+  const queue = new PriorityQueue<[number, number]>({ maxSize, compare });
+  const added = new Set<number>(), delivered: number[] = [];
+  const pending: Promise<unknown>[] = [];
+  const expectCompareError = (err: unknown, allowed: (e: unknown) => boolean): void => {
+    assert.ok(err instanceof CompareError || allowed(err), String(err));
+  };
+  let nextId = 0;
+  for (const op of ops) {
+    if (op.type === "throwEvery") {
+      every = op.n;
+    } else if (op.type === "put") {
+      const item: [number, number] = [op.key, nextId++];
+      if (op.wait) {
+        pending.push(
+          queue.put(item).then(
+            () => added.add(item[1]),
+            (err) => expectCompareError(err, (e) => e instanceof QueueClosed),
+          ),
+        );
+      } else {
+        try {
+          queue.putNowait(item);
+          added.add(item[1]);
+        } catch (err) {
+          expectCompareError(err, (e) => e instanceof QueueFull);
+        }
+      }
+    } else if (op.wait) {
+      pending.push(
+        queue.get().then(
+          (item) => delivered.push(item[1]),
+          (err) => expectCompareError(err, (e) => e instanceof QueueClosed),
+        ),
+      );
+    } else {
+      try {
+        delivered.push(queue.getNowait()[1]);
+      } catch (err) {
+        expectCompareError(err, (e) => e instanceof QueueEmpty);
+      }
+    }
+    await flush(10);
+    assert.ok(queue.size <= maxSize);
+  }
+  // Compare behaves from now on: let the waiting putters in, then take what
+  // is left in one sweep, which must come out in key order (ties by arrival).
+  every = 0;
+  for (let round = 0; round < 200 && queue.statistics().tasksWaitingPut > 0; round++) {
+    if (queue.size > 0) delivered.push(queue.getNowait()[1]);
+    await flush(10);
+  }
+  const rest: [number, number][] = [];
+  while (queue.size > 0) rest.push(queue.getNowait());
+  queue.close();
+  await Promise.all(pending);
+  delivered.push(...rest.map((item) => item[1]));
+  assert.equal(new Set(delivered).size, delivered.length, "no item delivered twice");
+  assert.deepEqual(new Set(delivered), added, "every item added is delivered, and only those");
+  for (let i = 1; i < rest.length; i++) {
+    const [a, b] = [rest[i - 1], rest[i]];
+    assert.ok(a[0] < b[0] || a[0] === b[0] && a[1] < b[1], `heap order: ${rest.join(" ")}`);
+  }
+}
+
+Deno.test("a PriorityQueue whose compare throws now and then loses, duplicates and misorders nothing", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(2, 4, Infinity), throwOps, runThrowingCompare),
+    { numRuns: 300 },
+  );
 });
