@@ -67,8 +67,9 @@ function onCancel(this: Waiter<unknown>, reason: CancelledError): void {
  * The waiters that watch one signal, in arrival order, and the one listener
  * they share on it while there are any. Every runtime's EventTarget scans a
  * signal's listeners to add or remove one, so a listener per waiter made N
- * waits on one signal cost O(N²): granting 40,000 limiter waiters on one
- * signal took ~1 s (bench/README.md, 2026-12-05, fifth session). A waiter is
+ * waits on one signal cost O(N²): queueing 40,000 limiter waiters on one
+ * signal took ~10 s, granting them 2-3 s (bench/README.md, 2026-12-05, fifth
+ * session). A waiter is
  * on its signal's list exactly while it is in a `WaitQueue` (`#remove` cuts
  * both links).
  */

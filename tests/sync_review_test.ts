@@ -207,8 +207,8 @@ for (const cancellable of [false, true]) {
 // --------------------------------------------------------------------------
 // Waits sharing one signal. Every runtime's EventTarget scans a signal's
 // listeners to add or remove one, so a listener per waiter made N waits on
-// one signal cost O(N²) (40,000 limiter waiters on one signal took ~1 s to
-// grant). They share one listener, so a wait stays O(1).
+// one signal cost O(N²) (40,000 limiter waiters on one signal took ~10 s to
+// queue). They share one listener, so a wait stays O(1).
 
 /** Counts the abort listeners live on `signal`. */
 function countListeners(signal: AbortSignal): { live: number; most: number } {
