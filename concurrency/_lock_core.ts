@@ -23,7 +23,14 @@ export class LockCore {
   readonly #releaseHolding = (holding: unknown): void => {
     if (holding === this.#holding) this.unlock();
   };
-  readonly pool: TokenPool = new TokenPool(1, () => this.hold());
+  /**
+   * Every hand-off is deferred (see `TokenPool`), so that from a release to
+   * the resumption of the waiter it hands the lock to, `isHeld()` is false
+   * and `Lock.release()` throws whether or not that waiter can be cancelled.
+   * With a hand-off at once to one nothing can cancel, a second release in
+   * that tick unlocked the new holder, and two callers held the lock.
+   */
+  readonly pool: TokenPool = new TokenPool(1, () => this.hold(), true);
 
   /** True if a holder holds the lock (not free, not in hand-off). */
   isHeld(): boolean {

@@ -64,13 +64,15 @@ const resolved: Promise<void> = Promise.resolve();
  * does not resolve it at once: the waiter joins a list of waiters resuming,
  * which one promise job drains right after the code that released the token.
  * There each waiter is checked for a cancellation that arrived since the
- * hand-off (its token then passes on to the next waiter and it rejects:
+ * hand-off (its token then passes on to the next waiter, it rejects and
+ * `waiters.onCancelled` hears of it, as of a wait cancelled in the list:
  * cancellation is level-triggered and no token is lost), or resolved with what
  * `grant` makes (its permit). A waiter that nothing can cancel is resolved at
  * the hand-off unless the list is not empty, so resumptions keep FIFO order,
- * or unless the pool was made with `deferEveryHandOff` (a bounded `Semaphore`:
- * a unit handed to any waiter then stays in hand-off until that job, so
- * `handingOff()` counts it whether or not the waiter can be cancelled).
+ * or unless the pool was made with `deferEveryHandOff` (a bounded `Semaphore`,
+ * a `Lock`: a unit handed to any waiter then stays in hand-off until that job,
+ * so `handingOff()` counts it and `Lock.release()` refuses it whether or not
+ * the waiter can be cancelled).
  * The job goes through the promise job queue rather than `queueMicrotask`,
  * which fake clocks replace.
  */
@@ -97,8 +99,10 @@ export class TokenPool<P = Permit> {
       w.next = undefined;
       const pending = cancellationOnWake(w);
       if (pending !== undefined) {
-        this.put(); // may append to the list being drained
+        // May append to the list being drained.
+        if (this.#tokenReturned === undefined || !this.#tokenReturned(w)) this.put();
         w.reject(pending);
+        this.waiters.onCancelled?.(w);
       } else {
         w.resolve(this.#grant(w));
       }
@@ -106,10 +110,23 @@ export class TokenPool<P = Permit> {
     this.#resumeScheduled = false;
   };
 
-  constructor(free: number, grant: (waiter: Waiter<P>) => P, deferEveryHandOff = false) {
+  /**
+   * Whether the token handed to a waiter went back already (the limiter's
+   * `release()` can give back a token in hand-off): a waiter cancelled before
+   * it resumes then has none to put back.
+   */
+  readonly #tokenReturned: ((waiter: Waiter<P>) => boolean) | undefined;
+
+  constructor(
+    free: number,
+    grant: (waiter: Waiter<P>) => P,
+    deferEveryHandOff = false,
+    tokenReturned?: (waiter: Waiter<P>) => boolean,
+  ) {
     this.free = free;
     this.#grant = grant;
     this.#deferEveryHandOff = deferEveryHandOff;
+    this.#tokenReturned = tokenReturned;
   }
 
   /** Takes a token if one is free and nobody waits. */
@@ -154,6 +171,17 @@ export class TokenPool<P = Permit> {
     let n = 0;
     for (let w = this.#resumingHead; w !== undefined; w = w.next) n++;
     return n;
+  }
+
+  /**
+   * The first waiter handed a token and not resumed yet that `match` picks.
+   *
+   * @param match Tells the waiter sought.
+   * @returns That waiter, or `undefined`.
+   */
+  findHandingOff(match: (waiter: Waiter<P>) => boolean): Waiter<P> | undefined {
+    for (let w = this.#resumingHead; w !== undefined; w = w.next) if (match(w)) return w;
+    return undefined;
   }
 
   /** Hands free tokens to waiters in FIFO order. */

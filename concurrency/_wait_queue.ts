@@ -3,7 +3,8 @@
  * The one FIFO waiter list every waiting primitive shares: a doubly linked
  * list, so enqueue, dequeue and cancellation are all O(1). A waiter watches
  * the ambient scope (through the scope machinery) and an optional signal, and
- * leaves the list at once when either cancels it.
+ * leaves the list at once when either cancels it. The waiters of one signal
+ * share one listener on it (see `SignalWatch`).
  *
  * @module
  */
@@ -44,16 +45,97 @@ export interface Waiter<T> extends CancelWatcher {
   reject: (err: unknown) => void;
   /** Called by the scope machinery when the waiter's scope is cancelled. */
   onCancel(reason: CancelledError): void;
-  /** Called when the waiter's signal aborts (the waiter is its listener). */
-  handleEvent(): void;
+  /** Its place among the waiters of its signal (see `SignalWatch`). */
+  signalLink: SignalLink | undefined;
+}
+
+/**
+ * A waiter's place in its signal's list: a node of its own, made only for a
+ * wait with a signal, so that a waiter without one carries no extra fields.
+ */
+interface SignalLink {
+  readonly waiter: Waiter<unknown>;
+  prev: SignalLink | undefined;
+  next: SignalLink | undefined;
 }
 
 function onCancel(this: Waiter<unknown>, reason: CancelledError): void {
   this.queue?.cancel(this, reason);
 }
 
-function handleEvent(this: Waiter<unknown>): void {
-  this.queue?.cancel(this, this.signal!.reason);
+/**
+ * The waiters that watch one signal, in arrival order, and the one listener
+ * they share on it while there are any. Every runtime's EventTarget scans a
+ * signal's listeners to add or remove one, so a listener per waiter made N
+ * waits on one signal cost O(N²): queueing 40,000 limiter waiters on one
+ * signal took ~10 s, granting them 2-3 s (bench/README.md, 2026-12-05, fifth
+ * session). A waiter is
+ * on its signal's list exactly while it is in a `WaitQueue` (`#remove` cuts
+ * both links).
+ */
+class SignalWatch {
+  head: SignalLink | undefined = undefined;
+  tail: SignalLink | undefined = undefined;
+  readonly signal: AbortSignal;
+
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
+  }
+
+  /** Cancels every waiter of the signal, in arrival order. */
+  handleEvent(): void {
+    const reason = this.signal.reason;
+    // Each cancellation unlinks its waiter (the last one the listener too).
+    for (let link = this.head; link !== undefined; link = this.head) {
+      const w = link.waiter;
+      w.queue!.cancel(w, reason);
+    }
+  }
+}
+
+/**
+ * Where a signal keeps its watch: a symbol-keyed property of the signal, made
+ * once and kept for its life (its listener is not: see `unwatchSignal`).
+ * Under contention, a wait with a signal of its own took 1.4× as long as with
+ * a listener per waiter when the watch was found through a `WeakMap`, ~1.1×
+ * through the property (bench/README.md, 2026-12-05, fifth session); the map
+ * serves only signals that cannot take a property (frozen ones).
+ */
+const WATCH: unique symbol = Symbol("lionpride wait queue watch");
+const frozenSignalWatches = new WeakMap<AbortSignal, SignalWatch>();
+
+function watchOf(signal: AbortSignal): SignalWatch {
+  const watch = (signal as { [WATCH]?: SignalWatch })[WATCH] ?? frozenSignalWatches.get(signal);
+  if (watch !== undefined) return watch;
+  const made = new SignalWatch(signal);
+  if (Object.isExtensible(signal)) Object.defineProperty(signal, WATCH, { value: made });
+  else frozenSignalWatches.set(signal, made);
+  return made;
+}
+
+function watchSignal(signal: AbortSignal, w: Waiter<unknown>): void {
+  const watch = watchOf(signal);
+  const tail = watch.tail;
+  const link: SignalLink = { waiter: w, prev: tail, next: undefined };
+  if (tail === undefined) {
+    signal.addEventListener("abort", watch);
+    watch.head = link;
+  } else {
+    tail.next = link;
+  }
+  watch.tail = link;
+  w.signalLink = link;
+}
+
+function unwatchSignal(link: SignalLink, watch: SignalWatch): void {
+  const prev = link.prev, next = link.next;
+  if (prev === undefined) watch.head = next;
+  else prev.next = next;
+  if (next === undefined) watch.tail = prev;
+  else next.prev = prev;
+  // No listener stays on a signal nobody waits on: Node keeps a timeout
+  // signal that has abort listeners alive until it fires.
+  if (watch.head === undefined) watch.signal.removeEventListener("abort", watch);
 }
 
 function unsettled(): void {}
@@ -69,8 +151,10 @@ export class WaitQueue<T> {
    */
   size = 0;
   /**
-   * Called after a waiter left the list because it was cancelled: the
-   * distributed lease pool withdraws the waiter's ticket from the store then.
+   * Called after a waiter left the list because it was cancelled (and by
+   * `TokenPool` after a waiter it handed a token was cancelled before it
+   * resumed): the distributed lease pool withdraws the waiter's ticket from
+   * the store then, and `CapacityLimiter` forgets a waiting borrower.
    */
   onCancelled: ((waiter: Waiter<T>) => void) | undefined = undefined;
 
@@ -101,7 +185,7 @@ export class WaitQueue<T> {
       resolve: unsettled,
       reject: unsettled,
       onCancel,
-      handleEvent,
+      signalLink: undefined,
     };
     const promise = new Promise<T>((resolve, reject) => {
       w.resolve = resolve;
@@ -114,7 +198,7 @@ export class WaitQueue<T> {
     this.#tail = w;
     this.size++;
     if (scope !== undefined) watchScope(scope, w);
-    if (signal !== undefined) signal.addEventListener("abort", w);
+    if (signal !== undefined) watchSignal(signal, w as Waiter<unknown>);
     return promise;
   }
 
@@ -162,8 +246,11 @@ export class WaitQueue<T> {
     w.prev = w.next = w.queue = undefined;
     this.size--;
     if (w.watchScope !== undefined) unwatchScope(w);
-    const signal = w.signal;
-    if (signal !== undefined) signal.removeEventListener("abort", w);
+    const link = w.signalLink;
+    if (link !== undefined) {
+      w.signalLink = undefined;
+      unwatchSignal(link, watchOf(w.signal!));
+    }
   }
 }
 

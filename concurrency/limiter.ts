@@ -29,6 +29,20 @@ export interface LimiterStatistics {
   readonly waiting: number;
 }
 
+/** The payload of a waiter waiting on behalf of a borrower. */
+class Borrowing {
+  constructor(readonly borrower: unknown) {}
+}
+
+/**
+ * The payload of an anonymous waiter whose token `release()` (or a spent
+ * permit) gave back while it was handed to it.
+ */
+const TOKEN_RETURNED: unique symbol = Symbol("token returned");
+
+const isAnonymous = (waiter: Waiter<Permit>): boolean => waiter.payload === undefined;
+const isTokenReturned = (waiter: Waiter<Permit>): boolean => waiter.payload === TOKEN_RETURNED;
+
 function checkTotal(value: unknown, where: string): number {
   return checkNumber(value, "totalTokens", where, LIMIT, isLimit, "typed");
 }
@@ -60,7 +74,10 @@ function checkTotal(value: unknown, where: string): number {
 export class CapacityLimiter {
   #total: number;
   readonly #pool: TokenPool;
-  /** Tokens taken by acquire/tryAcquire and not yet released. */
+  /**
+   * Tokens taken by acquire/tryAcquire and not yet released, but for those
+   * handed to a waiter that has not resumed yet (see `#giveBackHandedOff`).
+   */
   #anonymous = 0;
   /** Borrower → its permit, or `undefined` while it waits. */
   readonly #borrowers = new Map<unknown, Permit | undefined>();
@@ -69,18 +86,48 @@ export class CapacityLimiter {
     if (this.#anonymous > 0) {
       this.#anonymous--;
       this.#pool.put();
+    } else {
+      this.#giveBackHandedOff();
     }
   };
   readonly #releaseBorrower = (borrower: unknown): void => {
     if (this.#borrowers.delete(borrower)) this.#pool.put();
   };
+  /**
+   * Gives back an anonymous token handed to a waiter that has not resumed
+   * yet, if there is one. Such a token is held (`borrowedTokens` counts it)
+   * and a waiter that nothing can cancel counts in `#anonymous` from the
+   * hand-off, so `release()` must give it back whether or not the waiter
+   * could be cancelled. The waiter still resumes, its token already back;
+   * cancelled before it resumes, it has none to put back.
+   *
+   * @returns Whether a token was given back.
+   */
+  #giveBackHandedOff(): boolean {
+    const waiter = this.#pool.findHandingOff(isAnonymous);
+    if (waiter === undefined) return false;
+    waiter.payload = TOKEN_RETURNED;
+    this.#pool.put();
+    return true;
+  }
+  /**
+   * Forgets a borrower whose wait was cancelled, at the cancellation: were it
+   * forgotten when its `acquireOnBehalfOf` rejects, some promise turns later,
+   * the borrower would still count as waiting in between, and a new
+   * `acquireOnBehalfOf` for it would be refused.
+   */
+  readonly #forgetBorrower = (waiter: Waiter<Permit>): void => {
+    const box = waiter.payload;
+    if (box instanceof Borrowing) this.#borrowers.delete(box.borrower);
+  };
   /** Makes the permit of a waiter handed a token (see `TokenPool`). */
   readonly #grant = (waiter: Waiter<Permit>): Permit => {
-    const box = waiter.payload as { borrower: unknown } | undefined;
+    const box = waiter.payload as Borrowing | typeof TOKEN_RETURNED | undefined;
     if (box === undefined) {
       this.#anonymous++;
       return makePermit(this.#releaseAnonymous);
     }
+    if (box === TOKEN_RETURNED) return makePermit(this.#releaseAnonymous);
     const permit = makePermit(this.#releaseBorrower, box.borrower);
     this.#borrowers.set(box.borrower, permit);
     return permit;
@@ -95,7 +142,8 @@ export class CapacityLimiter {
    */
   constructor(totalTokens: number) {
     this.#total = checkTotal(totalTokens, "Cannot create CapacityLimiter");
-    this.#pool = new TokenPool(this.#total, this.#grant);
+    this.#pool = new TokenPool(this.#total, this.#grant, false, isTokenReturned);
+    this.#pool.waiters.onCancelled = this.#forgetBorrower;
   }
 
   /**
@@ -171,17 +219,21 @@ export class CapacityLimiter {
    * Releases one token taken by `acquire`/`tryAcquire` (borrower tokens are
    * untouched). Tokens taken that way are interchangeable: a permit whose
    * token was already given back by `release()` finds none left to release
-   * only once every such token is back.
+   * only once every such token is back. A token just handed to a waiter that
+   * has not resumed yet is held too, whether or not the waiter can be
+   * cancelled; given back, it passes on and the waiter resumes all the same.
    *
    * @throws {Error} If no such token is held.
    */
   release(): void {
-    if (this.#anonymous === 0) {
+    if (this.#anonymous > 0) {
+      this.#anonymous--;
+      this.#pool.put();
+    } else if (!this.#giveBackHandedOff()) {
       throw new Error(
         "Cannot release CapacityLimiter: no token taken by acquire() or tryAcquire() is held",
       );
     }
-    this.#releaseAnonymous();
   }
 
   /**
@@ -195,35 +247,39 @@ export class CapacityLimiter {
    * @throws {CancelledError} (or the signal's reason) if cancelled before or
    * while waiting; no token is consumed then.
    */
-  async acquireOnBehalfOf(
+  acquireOnBehalfOf(
     borrower: unknown,
     options?: AcquireOptions,
   ): Promise<Permit> {
-    const signal = checkSignalOption(options, "Cannot acquire CapacityLimiter");
+    // Not an async function: its extra promise turns made a borrower resume
+    // after an anonymous waiter granted a token after it.
+    let signal: AbortSignal | undefined;
+    try {
+      signal = checkSignalOption(options, "Cannot acquire CapacityLimiter");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const held = this.#borrowers.get(borrower);
     if (held !== undefined || this.#borrowers.has(borrower)) {
-      throw new Error(
-        `Cannot acquire CapacityLimiter on behalf of ${describeValue(borrower)}: it already ${
-          held === undefined ? "waits for" : "holds"
-        } a token`,
+      return Promise.reject(
+        new Error(
+          `Cannot acquire CapacityLimiter on behalf of ${describeValue(borrower)}: it already ${
+            held === undefined ? "waits for" : "holds"
+          } a token`,
+        ),
       );
     }
     const scope = currentScope();
     const pending = pendingCancellation(scope, signal);
-    if (pending !== undefined) throw pending;
+    if (pending !== undefined) return Promise.reject(pending);
     const pool = this.#pool;
     if (pool.tryTake()) {
       const permit = makePermit(this.#releaseBorrower, borrower);
       this.#borrowers.set(borrower, permit);
-      return permit;
+      return Promise.resolve(permit);
     }
-    this.#borrowers.set(borrower, undefined); // waiting
-    try {
-      return await pool.wait(scope, signal, { borrower });
-    } catch (err) {
-      this.#borrowers.delete(borrower);
-      throw err;
-    }
+    this.#borrowers.set(borrower, undefined); // waiting; see #forgetBorrower
+    return pool.wait(scope, signal, new Borrowing(borrower));
   }
 
   /**
