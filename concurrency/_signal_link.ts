@@ -10,13 +10,20 @@
  */
 
 import type { CancelScope } from "./cancel.ts";
+import {
+  type SignalWatcher,
+  type SignalWatchLink,
+  unwatchSignal,
+  watchSignal,
+} from "./_signal_watch.ts";
 
 /** Cancels a scope, attached now or later, when `signal` aborts. */
-export class SignalLink {
+export class SignalLink implements SignalWatcher {
   /** True once the signal aborted while linked (or before). */
   aborted = false;
   readonly #signal: AbortSignal | undefined;
   #scope: CancelScope | undefined = undefined;
+  #watch: SignalWatchLink | undefined = undefined;
 
   /**
    * Listens to `signal` (nothing to do when it is `undefined`).
@@ -27,7 +34,7 @@ export class SignalLink {
     this.#signal = signal;
     if (signal === undefined) return;
     if (signal.aborted) this.aborted = true;
-    else signal.addEventListener("abort", this.#onAbort);
+    else this.#watch = watchSignal(signal, this);
   }
 
   /** The signal's reason, once it aborted. */
@@ -47,12 +54,13 @@ export class SignalLink {
 
   /** Stops listening; call it when the work has settled. */
   unlink(): void {
-    this.#signal?.removeEventListener("abort", this.#onAbort);
+    if (this.#watch !== undefined) unwatchSignal(this.#watch);
     this.#scope = undefined;
   }
 
-  readonly #onAbort = (): void => {
+  /** Cancels the attached scope (see {@linkcode SignalWatcher}). */
+  signalAborted(reason: unknown): void {
     this.aborted = true;
-    this.#scope?.cancel(this.#signal!.reason);
-  };
+    this.#scope?.cancel(reason);
+  }
 }

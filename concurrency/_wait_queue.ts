@@ -3,8 +3,7 @@
  * The one FIFO waiter list every waiting primitive shares: a doubly linked
  * list, so enqueue, dequeue and cancellation are all O(1). A waiter watches
  * the ambient scope (through the scope machinery) and an optional signal, and
- * leaves the list at once when either cancels it. The waiters of one signal
- * share one listener on it (see `SignalWatch`).
+ * leaves the list at once when either cancels it.
  *
  * @module
  */
@@ -18,6 +17,7 @@ import {
   unwatchScope,
   watchScope,
 } from "./cancel.ts";
+import { type SignalWatchLink, unwatchSignal, watchSignal } from "./_signal_watch.ts";
 
 /** Options of a waiting call (`acquire`, `wait`, …). */
 export interface AcquireOptions {
@@ -45,97 +45,18 @@ export interface Waiter<T> extends CancelWatcher {
   reject: (err: unknown) => void;
   /** Called by the scope machinery when the waiter's scope is cancelled. */
   onCancel(reason: CancelledError): void;
-  /** Its place among the waiters of its signal (see `SignalWatch`). */
-  signalLink: SignalLink | undefined;
-}
-
-/**
- * A waiter's place in its signal's list: a node of its own, made only for a
- * wait with a signal, so that a waiter without one carries no extra fields.
- */
-interface SignalLink {
-  readonly waiter: Waiter<unknown>;
-  prev: SignalLink | undefined;
-  next: SignalLink | undefined;
+  /** Called when the waiter's signal aborts. */
+  signalAborted(reason: unknown): void;
+  /** Its place among the watchers of its signal. */
+  signalLink: SignalWatchLink | undefined;
 }
 
 function onCancel(this: Waiter<unknown>, reason: CancelledError): void {
   this.queue?.cancel(this, reason);
 }
 
-/**
- * The waiters that watch one signal, in arrival order, and the one listener
- * they share on it while there are any. Every runtime's EventTarget scans a
- * signal's listeners to add or remove one, so a listener per waiter made N
- * waits on one signal cost O(N²): queueing 40,000 limiter waiters on one
- * signal took ~10 s, granting them 2-3 s (bench/README.md, 2026-12-05, fifth
- * session). A waiter is
- * on its signal's list exactly while it is in a `WaitQueue` (`#remove` cuts
- * both links).
- */
-class SignalWatch {
-  head: SignalLink | undefined = undefined;
-  tail: SignalLink | undefined = undefined;
-  readonly signal: AbortSignal;
-
-  constructor(signal: AbortSignal) {
-    this.signal = signal;
-  }
-
-  /** Cancels every waiter of the signal, in arrival order. */
-  handleEvent(): void {
-    const reason = this.signal.reason;
-    // Each cancellation unlinks its waiter (the last one the listener too).
-    for (let link = this.head; link !== undefined; link = this.head) {
-      const w = link.waiter;
-      w.queue!.cancel(w, reason);
-    }
-  }
-}
-
-/**
- * Where a signal keeps its watch: a symbol-keyed property of the signal, made
- * once and kept for its life (its listener is not: see `unwatchSignal`).
- * Under contention, a wait with a signal of its own took 1.4× as long as with
- * a listener per waiter when the watch was found through a `WeakMap`, ~1.1×
- * through the property (bench/README.md, 2026-12-05, fifth session); the map
- * serves only signals that cannot take a property (frozen ones).
- */
-const WATCH: unique symbol = Symbol("lionpride wait queue watch");
-const frozenSignalWatches = new WeakMap<AbortSignal, SignalWatch>();
-
-function watchOf(signal: AbortSignal): SignalWatch {
-  const watch = (signal as { [WATCH]?: SignalWatch })[WATCH] ?? frozenSignalWatches.get(signal);
-  if (watch !== undefined) return watch;
-  const made = new SignalWatch(signal);
-  if (Object.isExtensible(signal)) Object.defineProperty(signal, WATCH, { value: made });
-  else frozenSignalWatches.set(signal, made);
-  return made;
-}
-
-function watchSignal(signal: AbortSignal, w: Waiter<unknown>): void {
-  const watch = watchOf(signal);
-  const tail = watch.tail;
-  const link: SignalLink = { waiter: w, prev: tail, next: undefined };
-  if (tail === undefined) {
-    signal.addEventListener("abort", watch);
-    watch.head = link;
-  } else {
-    tail.next = link;
-  }
-  watch.tail = link;
-  w.signalLink = link;
-}
-
-function unwatchSignal(link: SignalLink, watch: SignalWatch): void {
-  const prev = link.prev, next = link.next;
-  if (prev === undefined) watch.head = next;
-  else prev.next = next;
-  if (next === undefined) watch.tail = prev;
-  else next.prev = prev;
-  // No listener stays on a signal nobody waits on: Node keeps a timeout
-  // signal that has abort listeners alive until it fires.
-  if (watch.head === undefined) watch.signal.removeEventListener("abort", watch);
+function signalAborted(this: Waiter<unknown>, reason: unknown): void {
+  this.queue?.cancel(this, reason);
 }
 
 function unsettled(): void {}
@@ -185,6 +106,7 @@ export class WaitQueue<T> {
       resolve: unsettled,
       reject: unsettled,
       onCancel,
+      signalAborted,
       signalLink: undefined,
     };
     const promise = new Promise<T>((resolve, reject) => {
@@ -198,7 +120,7 @@ export class WaitQueue<T> {
     this.#tail = w;
     this.size++;
     if (scope !== undefined) watchScope(scope, w);
-    if (signal !== undefined) watchSignal(signal, w as Waiter<unknown>);
+    if (signal !== undefined) w.signalLink = watchSignal(signal, w);
     return promise;
   }
 
@@ -249,7 +171,7 @@ export class WaitQueue<T> {
     const link = w.signalLink;
     if (link !== undefined) {
       w.signalLink = undefined;
-      unwatchSignal(link, watchOf(w.signal!));
+      unwatchSignal(link);
     }
   }
 }

@@ -17,6 +17,7 @@ import {
 import { addDeadline, currentTime, DeadlineEntry, removeDeadline, Timer } from "./clock.ts";
 import { describeValue } from "./_validate.ts";
 import { checkSignalOption } from "./_wait_queue.ts";
+import { type SignalWatchLink, unwatchSignal, watchSignal } from "./_signal_watch.ts";
 
 /** Options of {@linkcode sleep}. */
 export interface SleepOptions {
@@ -27,20 +28,19 @@ export interface SleepOptions {
 /** A pending sleep: a deadline in the shared heap, watching its scope and signal. */
 class Sleeper extends CancelWatcher {
   readonly entry: SleepDeadline;
-  signal: AbortSignal | undefined;
+  signalLink: SignalWatchLink | undefined = undefined;
   resolve!: () => void;
   reject!: (err: unknown) => void;
 
-  constructor(signal: AbortSignal | undefined) {
+  constructor() {
     super();
-    this.signal = signal;
     this.entry = new SleepDeadline(this);
   }
 
   finish(): void {
     removeDeadline(this.entry);
     unwatchScope(this);
-    this.signal?.removeEventListener("abort", this);
+    if (this.signalLink !== undefined) unwatchSignal(this.signalLink);
   }
 
   onCancel(reason: unknown): void {
@@ -48,8 +48,8 @@ class Sleeper extends CancelWatcher {
     this.reject(reason);
   }
 
-  handleEvent(): void {
-    this.onCancel(this.signal!.reason);
+  signalAborted(reason: unknown): void {
+    this.onCancel(reason);
   }
 }
 
@@ -105,7 +105,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   const scope = currentScope();
   const pending = pendingCancellation(scope, signal);
   if (pending !== undefined) return Promise.reject(pending);
-  const sleeper = new Sleeper(signal);
+  const sleeper = new Sleeper();
   const promise = new Promise<void>((resolve, reject) => {
     sleeper.resolve = resolve;
     sleeper.reject = reject;
@@ -115,7 +115,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
     addDeadline(sleeper.entry);
   }
   if (scope !== undefined) watchScope(scope, sleeper);
-  signal?.addEventListener("abort", sleeper);
+  if (signal !== undefined) sleeper.signalLink = watchSignal(signal, sleeper);
   return promise;
 }
 

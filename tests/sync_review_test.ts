@@ -21,7 +21,9 @@ import {
   QueueClosed,
   QueueEmpty,
   QueueFull,
+  retry,
   Semaphore,
+  sleep,
 } from "../mod.ts";
 import { Fifo } from "../concurrency/_fifo.ts";
 import { RingBuffer } from "../concurrency/_queue_store.ts";
@@ -252,6 +254,40 @@ Deno.test("waits sharing one signal keep one listener on it, and none once they 
   assert.equal(count.live, 0);
   assert.equal(count.most, 1);
   assert.equal(event.statistics().tasksWaiting, 0);
+});
+
+Deno.test("sleeps, waits and retry calls sharing one signal keep one listener on it, told in arrival order", async () => {
+  const controller = new AbortController();
+  const count = countListeners(controller.signal);
+  const { signal } = controller;
+  const limiter = new CapacityLimiter(1);
+  limiter.tryAcquire();
+  const order: string[] = [];
+  const note = (name: string) => (err: unknown) => {
+    assert.ok(isCancelled(err), String(err));
+    order.push(name);
+  };
+  const ends = [];
+  for (let i = 0; i < 20; i++) {
+    ends.push(sleep(10_000, { signal }).catch(note(`sleep ${i}`)));
+    ends.push(limiter.acquire({ signal }).catch(note(`acquire ${i}`)));
+    ends.push(retry(() => sleep(10_000), { signal }).catch(note(`retry ${i}`)));
+  }
+  assert.equal(count.most, 1, "one listener for 60 sleeps, waits and retry calls");
+  controller.abort();
+  await Promise.all(ends);
+  assert.equal(count.live, 0);
+  const expected = Array.from(
+    { length: 20 },
+    (_, i) => [`sleep ${i}`, `acquire ${i}`, `retry ${i}`],
+  );
+  // A retry call settles a few turns after its scope is cancelled; sleeps and
+  // waits reject at once, in the order they began.
+  assert.deepEqual(
+    order.filter((n) => !n.startsWith("retry")),
+    expected.flat().filter((n) => !n.startsWith("retry")),
+  );
+  assert.deepEqual(order.filter((n) => n.startsWith("retry")), expected.map((e) => e[2]));
 });
 
 Deno.test("a signal shared by waits that end one by one keeps no listener once the last ended", async () => {
