@@ -1213,7 +1213,10 @@ async function runConditionOps(ops: CondOp[]): Promise<void> {
         abort(op.pick);
         break;
     }
-    await flush(40);
+    // Woken waiters take the lock back one after another, each hand-off a
+    // few promise jobs (how many differs between runtimes): enough turns for
+    // every waiter so far.
+    await flush(40 + 8 * outcomes.length);
     assert.deepEqual(outcomes, expected, `after ${JSON.stringify(op)}`);
     assert.equal(cond.statistics().tasksWaiting, line.length, "tasksWaiting");
     assert.equal(cond.locked(), false);
