@@ -2,6 +2,8 @@
 // Review of API.md §12 (and the timer rules of §1) where runtimes differ:
 // these run on Deno, Node 22/24 and Bun alike (.ci/xrt).
 import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import { alcall, alcallStream, bcall, ExceptionGroup } from "../mod.ts";
 import { DistributedLimiter, redisStore } from "../distributed/mod.ts";
 import { MAX_TIMER_DELAY } from "../concurrency/clock.ts";
 import { redisAvailable, withRedis } from "./_distributed.ts";
@@ -55,3 +57,90 @@ for (const days of [30, 90]) {
       }),
   });
 }
+
+// ------------------------------------------------------------ stream inputs
+
+/** A web stream of 0, 1, 2, … (`length` items, or endless) that notes pulls and a cancel. */
+function countingStream(length = Infinity) {
+  const state = {
+    pulled: 0,
+    cancelled: false as boolean | string,
+    stream: undefined! as ReadableStream<number>,
+  };
+  state.stream = new ReadableStream<number>({
+    pull(controller) {
+      if (state.pulled === length) controller.close();
+      else controller.enqueue(state.pulled++);
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  }, { highWaterMark: 0 });
+  return state;
+}
+
+Deno.test("alcall over a web ReadableStream keeps input order and cancels the stream on a failure", async () => {
+  const ok = countingStream(20);
+  assert.deepEqual(
+    await alcall(ok.stream, async (n) => {
+      await new Promise((resolve) => setTimeout(resolve, (n * 7) % 3));
+      return n * 2;
+    }, { maxConcurrent: 4 }),
+    Array.from({ length: 20 }, (_, i) => i * 2),
+  );
+  assert.equal(ok.cancelled, false, "a stream read to its end is not cancelled");
+
+  const failing = countingStream();
+  const err = await alcall(failing.stream, (n) => {
+    if (n === 5) throw new Error("item 5");
+    return n;
+  }, { maxConcurrent: 3 }).catch((e) => e);
+  assert.ok(err instanceof ExceptionGroup, String(err));
+  assert.equal(failing.cancelled, true, "the endless stream was cancelled");
+  assert.ok(failing.pulled <= 5 + 3 + 1, `pulled ${failing.pulled}`);
+});
+
+Deno.test("alcallStream over a web ReadableStream: leaving the loop cancels the stream and pulls no more", async () => {
+  const input = countingStream();
+  const seen: number[] = [];
+  for await (const n of alcallStream(input.stream, (n) => n, { maxConcurrent: 2, buffer: 2 })) {
+    seen.push(n);
+    if (seen.length === 3) break;
+  }
+  assert.deepEqual(seen, [0, 1, 2]);
+  assert.equal(input.cancelled, true);
+  const pulled = input.pulled;
+  assert.ok(pulled <= 3 + 2 + 2, `pulled ${pulled}`);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(input.pulled, pulled, "nothing pulled after the loop left");
+});
+
+Deno.test("bcall over a web ReadableStream yields batch by batch in input order", async () => {
+  const input = countingStream(7);
+  const batches: number[][] = [];
+  for await (const batch of bcall(input.stream, (n) => n + 1, { batchSize: 3 })) {
+    batches.push(batch);
+  }
+  assert.deepEqual(batches, [[1, 2, 3], [4, 5, 6], [7]]);
+});
+
+Deno.test("alcall over a node:stream Readable destroys it when an item fails", async () => {
+  let produced = 0;
+  const readable = Readable.from(
+    (function* () {
+      for (;;) yield produced++;
+    })(),
+    { highWaterMark: 1 },
+  );
+  const err = await alcall(readable, (n: number) => {
+    if (n === 4) throw new Error("item 4");
+    return n;
+  }, { maxConcurrent: 2 }).catch((e) => e);
+  assert.ok(err instanceof ExceptionGroup, String(err));
+  assert.equal(readable.destroyed, true);
+  assert.ok(produced < 50, `produced ${produced}`);
+  assert.deepEqual(
+    await alcall(Readable.from(["a", "b", "c"]), (s: string) => s.toUpperCase()),
+    ["A", "B", "C"],
+  );
+});

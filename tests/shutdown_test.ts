@@ -1,6 +1,7 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 // Tests for API.md §7: GracefulShutdown.
 import assert from "node:assert/strict";
+import process from "node:process";
 import { CancelledError, GracefulShutdown } from "../mod.ts";
 
 /** Rejects if `promise` has not settled within `ms` real milliseconds. */
@@ -81,9 +82,11 @@ async function runChild(code: string): Promise<{ stdout: string; signal: string 
 
 Deno.test("the first OS signal aborts the shutdown signal and sets requested", async () => {
   // A listener of our own, so that a broken GracefulShutdown fails this test
-  // instead of letting SIGUSR2 kill the whole test run.
+  // instead of letting SIGUSR2 kill the whole test run. Through node:process,
+  // so the test runs on Node and Bun too (where GracefulShutdown uses
+  // process.on; on Deno it uses Deno.addSignalListener).
   const safety = (): void => {};
-  Deno.addSignalListener("SIGUSR2", safety);
+  process.on("SIGUSR2", safety);
   try {
     using shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
     assert.equal(shutdown.requested, false);
@@ -91,14 +94,14 @@ Deno.test("the first OS signal aborts the shutdown signal and sets requested", a
     const aborted = new Promise<void>((resolve) =>
       shutdown.signal.addEventListener("abort", () => resolve(), { once: true })
     );
-    Deno.kill(Deno.pid, "SIGUSR2");
+    process.kill(process.pid, "SIGUSR2");
     await within(aborted, 5_000);
     assert.equal(shutdown.requested, true);
     assert.equal(shutdown.requestedBy, "SIGUSR2");
     assert.ok(shutdown.signal.reason instanceof CancelledError);
     assert.match(shutdown.signal.reason.message, /SIGUSR2/);
   } finally {
-    Deno.removeSignalListener("SIGUSR2", safety);
+    process.off("SIGUSR2", safety);
   }
 });
 
