@@ -67,7 +67,7 @@ function fakeDeno(failFor: string[] = []) {
  * before it reports: each ends by sending itself SIGUSR2 with no listener
  * left, which must kill it, so "survived" printed means a listener stayed.
  */
-const CHILD_SCRIPTS: Record<string, () => Promise<void>> = {
+const CHILD_SCRIPTS: Record<string, () => Promise<void> | void> = {
   async "second signal"() {
     const shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
     process.kill(process.pid, "SIGUSR2");
@@ -75,7 +75,7 @@ const CHILD_SCRIPTS: Record<string, () => Promise<void>> = {
     report(`requested ${shutdown.requested}`);
     process.kill(process.pid, "SIGUSR2");
   },
-  async dispose() {
+  dispose() {
     const shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
     report(`listening ${shutdown.requested}`);
     shutdown[Symbol.dispose]();
