@@ -3,7 +3,15 @@
 // these run on Deno, Node 22/24 and Bun alike (.ci/xrt).
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { alcall, alcallStream, bcall, ExceptionGroup } from "../mod.ts";
+import {
+  alcall,
+  alcallStream,
+  bcall,
+  checkResponse,
+  ExceptionGroup,
+  HttpError,
+  parseRetryAfter,
+} from "../mod.ts";
 import { DistributedLimiter, redisStore } from "../distributed/mod.ts";
 import { MAX_TIMER_DELAY } from "../concurrency/clock.ts";
 import { redisAvailable, withRedis } from "./_distributed.ts";
@@ -143,4 +151,98 @@ Deno.test("alcall over a node:stream Readable destroys it when an item fails", a
     await alcall(Readable.from(["a", "b", "c"]), (s: string) => s.toUpperCase()),
     ["A", "B", "C"],
   );
+});
+
+// ------------------------------------------- responses of another fetch
+
+/**
+ * Headers of another fetch implementation: the same interface as the global
+ * `Headers`, but another class. On Node that is common: the npm `undici`
+ * (a copy other than the one Node bundles), node-fetch, or a framework's
+ * polyfill, whose classes fail `instanceof` the global ones.
+ */
+class OtherHeaders {
+  readonly #map = new Map<string, string>();
+  constructor(init: Record<string, string>) {
+    for (const [k, v] of Object.entries(init)) this.#map.set(k.toLowerCase(), v);
+  }
+  get(name: string): string | null {
+    return this.#map.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.#map.has(name.toLowerCase());
+  }
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    yield* this.#map;
+  }
+}
+
+/** A response of another fetch implementation; `body` as undici (a web stream) or node-fetch (a Readable) has it. */
+class OtherResponse {
+  readonly headers: OtherHeaders;
+  readonly ok: boolean;
+  readonly statusText = "Too Many Requests";
+  readonly url = "http://127.0.0.1/other";
+  readonly bodyUsed = false;
+  constructor(
+    readonly status: number,
+    headers: Record<string, string>,
+    readonly body: ReadableStream<Uint8Array> | Readable | null,
+  ) {
+    this.headers = new OtherHeaders(headers);
+    this.ok = status >= 200 && status < 300;
+  }
+}
+
+function cancellableBody(): { body: ReadableStream<Uint8Array>; cancelled: () => boolean } {
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    cancel: () => {
+      cancelled = true;
+    },
+  });
+  return { body, cancelled: () => cancelled };
+}
+
+Deno.test("checkResponse and HttpError take a Response of another fetch implementation (npm undici, node-fetch)", async () => {
+  const ok = new OtherResponse(200, {}, null);
+  assert.equal(checkResponse(ok as unknown as Response), ok);
+
+  const { body, cancelled } = cancellableBody();
+  const refused = new OtherResponse(429, { "Retry-After": "3" }, body);
+  const err = (() => {
+    try {
+      checkResponse(refused as unknown as Response);
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.ok(err instanceof HttpError, `an HttpError, not ${err}`);
+  assert.equal(err.status, 429);
+  assert.equal(err.retryAfter, 3_000);
+  assert.equal(err.url, "http://127.0.0.1/other");
+  assert.equal(err.headers.get("retry-after"), "3");
+  await Promise.resolve();
+  assert.equal(cancelled(), true, "the body was cancelled, freeing the connection");
+
+  const direct = new HttpError(new OtherResponse(503, { "retry-after-ms": "40" }, null) as never);
+  assert.equal(direct.status, 503);
+  assert.equal(direct.retryAfter, 40);
+});
+
+Deno.test("checkResponse destroys a node:stream body (node-fetch) and throws the HttpError", () => {
+  const body = Readable.from(["a", "b"]);
+  const refused = new OtherResponse(502, {}, body);
+  assert.throws(
+    () => checkResponse(refused as unknown as Response),
+    (e) => e instanceof HttpError && e.status === 502,
+  );
+  assert.equal(body.destroyed, true);
+});
+
+Deno.test("parseRetryAfter reads Headers and Responses of another fetch implementation", () => {
+  const headers = new OtherHeaders({ "Retry-After": "2", "x-ratelimit-reset": "9" });
+  assert.equal(parseRetryAfter(headers as unknown as Headers), 2_000);
+  const res = new OtherResponse(429, { "retry-after-ms": "250" }, null);
+  assert.equal(parseRetryAfter(res as unknown as Response), 250);
 });
