@@ -238,6 +238,12 @@ Deno.test("checkResponse destroys a node:stream body (node-fetch) and throws the
     (e) => e instanceof HttpError && e.status === 502,
   );
   assert.equal(body.destroyed, true);
+
+  // A body someone is reading is theirs to finish, as a locked web stream is.
+  const reading = Readable.from(["a", "b"]);
+  reading.on("data", () => {});
+  assert.throws(() => checkResponse(new OtherResponse(502, {}, reading) as never), HttpError);
+  assert.equal(reading.destroyed, false);
 });
 
 Deno.test("parseRetryAfter reads Headers and Responses of another fetch implementation", () => {
