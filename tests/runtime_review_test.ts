@@ -2,12 +2,17 @@
 // Review of API.md §12 (and the timer rules of §1) where runtimes differ:
 // these run on Deno, Node 22/24 and Bun alike (.ci/xrt).
 import assert from "node:assert/strict";
+import { readFile } from "node:fs";
+import { readFile as readFilePromise } from "node:fs/promises";
 import { Readable } from "node:stream";
 import {
   alcall,
   alcallStream,
   bcall,
+  CancelScope,
   checkResponse,
+  currentTime,
+  effectiveDeadline,
   ExceptionGroup,
   HttpError,
   parseRetryAfter,
@@ -251,4 +256,61 @@ Deno.test("parseRetryAfter reads Headers and Responses of another fetch implemen
   assert.equal(parseRetryAfter(headers as unknown as Headers), 2_000);
   const res = new OtherResponse(429, { "retry-after-ms": "250" }, null);
   assert.equal(parseRetryAfter(res as unknown as Response), 250);
+});
+
+// ------------------------------------------------ the ambient scope (ALS)
+
+Deno.test("the ambient scope survives the async boundaries of each runtime's own APIs", async () => {
+  // The effective deadline, not currentScope(): alcall pulls its input from
+  // a scope of its own, inside this one.
+  const seen: Record<string, number> = {};
+  const note = (where: string) => (seen[where] = effectiveDeadline());
+  const here = new URL(import.meta.url);
+  const scope = new CancelScope({ deadline: currentTime() + 60_000 });
+  await scope.run(async () => {
+    await readFilePromise(here);
+    note("after awaiting node:fs/promises");
+    await new Promise<void>((resolve) =>
+      readFile(here, () => {
+        note("in a node:fs callback");
+        resolve();
+      })
+    );
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        note("in setImmediate");
+        resolve();
+      })
+    );
+    await new Promise<void>((resolve) =>
+      queueMicrotask(() => {
+        note("in queueMicrotask");
+        resolve();
+      })
+    );
+    const readable = Readable.from(["a"]);
+    readable.on("data", () => note("in a node:stream data listener"));
+    await new Promise((resolve) => readable.on("end", resolve));
+    for await (const _ of Readable.from(["a"])) note("in for await over a node:stream");
+    const stream = new ReadableStream<number>({
+      pull(controller) {
+        note("in a ReadableStream pull");
+        controller.enqueue(1);
+        controller.close();
+      },
+    }, { highWaterMark: 0 });
+    for await (const _ of stream) note("in for await over a web stream");
+    async function* input() {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      note("in an async generator pulled by alcall");
+      yield 1;
+    }
+    await alcall(input(), () => {}, { maxConcurrent: 1 });
+    const target = new EventTarget();
+    target.addEventListener("x", () => note("in an EventTarget listener"));
+    target.dispatchEvent(new Event("x"));
+  });
+  const lost = Object.entries(seen).filter(([, d]) => d !== scope.deadline).map(([w]) => w);
+  assert.deepEqual(lost, [], "where the ambient scope was lost");
+  assert.equal(Object.keys(seen).length, 10);
 });
