@@ -48,7 +48,11 @@ function headerReader(source: RetryAfterSource): (name: string) => string | unde
   if (isResponse(source)) source = source.headers;
   if (isHeaders(source)) {
     const headers = source;
-    return (name) => headers.get(name) ?? undefined;
+    // Some header classes hold numbers or arrays too (axios's): only text is a header value here.
+    return (name) => {
+      const value: unknown = headers.get(name);
+      return typeof value === "string" ? value : undefined;
+    };
   }
   if (source === null || typeof source !== "object") {
     throw new TypeError(

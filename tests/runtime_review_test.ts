@@ -256,6 +256,9 @@ Deno.test("parseRetryAfter reads Headers and Responses of another fetch implemen
   assert.equal(parseRetryAfter(headers as unknown as Headers), 2_000);
   const res = new OtherResponse(429, { "retry-after-ms": "250" }, null);
   assert.equal(parseRetryAfter(res as unknown as Response), 250);
+  // A header class whose get() may return something other than text (a number): skipped.
+  const numeric = new Map<string, unknown>([["retry-after-ms", 5], ["retry-after", "1"]]);
+  assert.equal(parseRetryAfter(numeric as unknown as Headers), 1_000);
 });
 
 // ------------------------------------------------ the ambient scope (ALS)
