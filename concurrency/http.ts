@@ -23,12 +23,36 @@ const EPOCH_SECONDS = 1e9;
 const SECONDS = /^\d+(?:\.\d+)?$|^\.\d+$/;
 const NEGATIVE = /^-(?:\d+(?:\.\d+)?|\.\d+)$/;
 
+/**
+ * True for the `Headers` of any fetch implementation. On Node the global
+ * class is not the only one: the npm `undici` (a copy other than the one
+ * Node bundles), node-fetch and frameworks' polyfills bring their own, which
+ * fail `instanceof Headers` (tests/runtime_review_test.ts).
+ */
+function isHeaders(value: unknown): value is Headers {
+  return value instanceof Headers ||
+    (typeof value === "object" && value !== null &&
+      typeof (value as { get?: unknown }).get === "function");
+}
+
+/** True for the `Response` of any fetch implementation (see {@linkcode isHeaders}). */
+function isResponse(value: unknown): value is Response {
+  if (value instanceof Response) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const res = value as { status?: unknown; ok?: unknown; headers?: unknown };
+  return typeof res.status === "number" && typeof res.ok === "boolean" && isHeaders(res.headers);
+}
+
 /** A header lookup that works on all three source shapes, case-insensitively. */
 function headerReader(source: RetryAfterSource): (name: string) => string | undefined {
-  if (source instanceof Response) source = source.headers;
-  if (source instanceof Headers) {
+  if (isResponse(source)) source = source.headers;
+  if (isHeaders(source)) {
     const headers = source;
-    return (name) => headers.get(name) ?? undefined;
+    // Some header classes hold numbers or arrays too (axios's): only text is a header value here.
+    return (name) => {
+      const value: unknown = headers.get(name);
+      return typeof value === "string" ? value : undefined;
+    };
   }
   if (source === null || typeof source !== "object") {
     throw new TypeError(
@@ -210,7 +234,7 @@ export class HttpError extends Error {
    * @throws {TypeError} If `res` is not a Response.
    */
   constructor(res: Response, message?: string) {
-    if (!(res instanceof Response)) {
+    if (!isResponse(res)) {
       throw new TypeError(
         `Cannot create HttpError: 'res' must be a Response, received ${describeValue(res)}`,
       );
@@ -233,7 +257,9 @@ export class HttpError extends Error {
 
 /**
  * Returns `res` if its status is 2xx; otherwise cancels its body (which frees
- * the connection) and throws an {@linkcode HttpError}.
+ * the connection) and throws an {@linkcode HttpError}. `res` may come from any
+ * fetch implementation: the global `fetch`, the npm `undici` or node-fetch
+ * (whose body, a `node:stream` Readable, is destroyed instead).
  *
  * @param res The response to check.
  * @returns `res` itself, when `res.ok`.
@@ -251,15 +277,42 @@ export class HttpError extends Error {
  * ```
  */
 export function checkResponse(res: Response): Response {
-  if (!(res instanceof Response)) {
+  if (!isResponse(res)) {
     throw new TypeError(
       `Cannot check response: 'res' must be a Response, received ${describeValue(res)}`,
     );
   }
   if (res.ok) return res;
   const err = new HttpError(res);
-  // Cancelling never throws for a body nobody read; a locked body (someone
-  // is reading it) is theirs to finish.
-  if (res.body !== null && !res.body.locked) res.body.cancel().catch(() => {});
+  discardBody(res.body as Body);
   throw err;
+}
+
+/** A web stream, or the `node:stream` Readable of node-fetch (also Bun's node-fetch). */
+type Body =
+  | {
+    locked?: boolean;
+    cancel?: () => Promise<void>;
+    readableFlowing?: boolean | null;
+    destroy?: () => void;
+  }
+  | null
+  | undefined;
+
+/**
+ * Frees the connection of a body nobody will read. A body someone is
+ * reading (a locked stream, a flowing Readable) is theirs to finish; an
+ * error here never replaces the HttpError.
+ */
+function discardBody(body: Body): void {
+  try {
+    if (body == null) return;
+    if (typeof body.cancel === "function") {
+      if (!body.locked) body.cancel().catch(() => {});
+    } else if (typeof body.destroy === "function" && body.readableFlowing !== true) {
+      body.destroy();
+    }
+  } catch {
+    // A body of some other shape: the HttpError is what the caller needs.
+  }
 }

@@ -1,5 +1,7 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 import assert from "node:assert/strict";
+import { createServer, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import {
   AdaptiveLimiter,
   checkResponse,
@@ -135,49 +137,67 @@ Deno.test("checkResponse cancels the body of a failed response and throws HttpEr
   assert.throws(() => checkResponse("x" as never), TypeError);
 });
 
+/** A server on 127.0.0.1 that answers every request with `respond` (node:http, so Node and Bun run these tests too). */
+async function serve(
+  respond: (res: ServerResponse) => void,
+): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+  let hits = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((_, res) => {
+    hits++;
+    respond(res);
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits: () => hits,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
 Deno.test("checkResponse frees the connection of a real failed fetch", async () => {
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    () => new Response("x".repeat(100_000), { status: 429, headers: { "retry-after-ms": "40" } }),
+  const server = await serve((res) =>
+    res.writeHead(429, { "retry-after-ms": "40" }).end("x".repeat(100_000))
   );
   try {
-    const url = `http://127.0.0.1:${server.addr.port}/v1/complete`;
+    const url = `${server.url}/v1/complete`;
     const err = await fetch(url).then(checkResponse).catch((e) => e);
     assert.ok(err instanceof HttpError);
     assert.equal(err.url, url);
     assert.equal(err.retryAfter, 40);
     assert.match(err.message, /^HTTP 429 Too Many Requests from http:\/\/127\.0\.0\.1/);
   } finally {
-    await server.shutdown();
+    await server.close();
   }
 });
 
 /** A server on 127.0.0.1 that answers every request 429 with `Retry-After`. */
-function always429(retryAfter: string): { server: Deno.HttpServer<Deno.NetAddr>; hits: number } {
-  const state = {
-    hits: 0,
-    server: Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
-      state.hits++;
-      return new Response("rate limited", { status: 429, headers: { "retry-after": retryAfter } });
-    }),
-  };
-  return state;
+function always429(retryAfter: string) {
+  return serve((res) => res.writeHead(429, { "retry-after": retryAfter }).end("rate limited"));
 }
 
 async function retryAgainst429Forever(retryAfterSeconds: string) {
-  const state = always429(retryAfterSeconds);
+  const server = await always429(retryAfterSeconds);
   try {
-    const url = `http://127.0.0.1:${state.server.addr.port}/`;
     const start = performance.now();
     const err = await failAfter(150, () =>
-      retry(() => fetch(url).then(checkResponse), {
+      retry(() => fetch(server.url).then(checkResponse), {
         attempts: Infinity,
         baseDelay: 10,
         jitter: 0,
       })).catch((e) => e);
-    return { err, elapsed: performance.now() - start, hits: state.hits };
+    return { err, elapsed: performance.now() - start, hits: server.hits() };
   } finally {
-    await state.server.shutdown();
+    await server.close();
   }
 }
 
@@ -199,9 +219,9 @@ Deno.test("retry against a 429-forever server waits its Retry-After and gives up
 });
 
 Deno.test("an AdaptiveLimiter in front of a 429-forever server falls to min and the rate limiter refuses past the deadline", async () => {
-  const { server } = always429("0.05");
+  const server = await always429("0.05");
   try {
-    const url = `http://127.0.0.1:${server.addr.port}/`;
+    const url = server.url;
     const adaptive = new AdaptiveLimiter({ initial: 8, min: 2 });
     const rate = new RateLimiter({ limit: 20, period: 1_000, burst: 5 });
     const start = performance.now();
@@ -220,7 +240,7 @@ Deno.test("an AdaptiveLimiter in front of a 429-forever server falls to min and 
     assert.equal(adaptive.limit, 2, "every 429 lowered the limit down to min");
     assert.equal(rate.waiting, 0, "nothing left reserved");
   } finally {
-    await server.shutdown();
+    await server.close();
   }
 });
 

@@ -1,6 +1,10 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 // Tests for API.md §7: GracefulShutdown.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeSync } from "node:fs";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { CancelledError, GracefulShutdown } from "../mod.ts";
 
 /** Rejects if `promise` has not settled within `ms` real milliseconds. */
@@ -58,32 +62,77 @@ function fakeDeno(failFor: string[] = []) {
   };
 }
 
-const MOD_URL = new URL("../mod.ts", import.meta.url).href;
+/**
+ * What a child process (this file, run again by {@linkcode runChild}) does
+ * before it reports: each ends by sending itself SIGUSR2 with no listener
+ * left, which must kill it, so "survived" printed means a listener stayed.
+ */
+const CHILD_SCRIPTS: Record<string, () => Promise<void> | void> = {
+  async "second signal"() {
+    const shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
+    process.kill(process.pid, "SIGUSR2");
+    await new Promise((resolve) => shutdown.signal.addEventListener("abort", resolve));
+    report(`requested ${shutdown.requested}`);
+    process.kill(process.pid, "SIGUSR2");
+  },
+  dispose() {
+    const shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
+    report(`listening ${shutdown.requested}`);
+    shutdown[Symbol.dispose]();
+    process.kill(process.pid, "SIGUSR2");
+  },
+};
 
-/** Ends a child that would otherwise wait forever (e.g. if its signal never arrives). */
-const GUARD =
-  `Deno.unrefTimer(setTimeout(() => { console.log("guard fired"); Deno.exit(3); }, 8_000));`;
+/** Written at once: a child killed by a signal must not lose what it printed. */
+function report(line: string): void {
+  writeSync(1, `${line}\n`);
+}
 
-/** Runs `code` in a fresh Deno process; returns its stdout and how it ended. */
-async function runChild(code: string): Promise<{ stdout: string; signal: string | null }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `import { GracefulShutdown } from ${JSON.stringify(MOD_URL)};\n${GUARD}\n${code}`,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { stdout: new TextDecoder().decode(out.stdout), signal: out.signal };
+const childScript = process.env.LIONPRIDE_SHUTDOWN_CHILD;
+if (childScript !== undefined) {
+  // Ends the child if its signal never arrives.
+  const guard = setTimeout(() => {
+    report("guard fired");
+    process.exit(3);
+  }, 8_000);
+  await CHILD_SCRIPTS[childScript]();
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  report("survived");
+  clearTimeout(guard);
+  process.exit(0); // a child runs no tests
+}
+
+/**
+ * Runs one of {@linkcode CHILD_SCRIPTS} in a fresh process of this runtime
+ * (this very file: the test bundle on Node and Bun); returns its stdout and
+ * the signal that ended it.
+ */
+function runChild(script: string): Promise<{ stdout: string; signal: string | null }> {
+  const self = fileURLToPath(import.meta.url);
+  const args = "Deno" in globalThis
+    ? ["run", "--no-lock", "--allow-env", "--allow-run", self]
+    : [self];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, LIONPRIDE_SHUTDOWN_CHILD: script },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (_code, signal) => resolve({ stdout, signal }));
+  });
 }
 
 // ------------------------------------------------------------------ real signals
 
 Deno.test("the first OS signal aborts the shutdown signal and sets requested", async () => {
   // A listener of our own, so that a broken GracefulShutdown fails this test
-  // instead of letting SIGUSR2 kill the whole test run.
+  // instead of letting SIGUSR2 kill the whole test run. Through node:process,
+  // so the test runs on Node and Bun too (where GracefulShutdown uses
+  // process.on; on Deno it uses Deno.addSignalListener).
   const safety = (): void => {};
-  Deno.addSignalListener("SIGUSR2", safety);
+  process.on("SIGUSR2", safety);
   try {
     using shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
     assert.equal(shutdown.requested, false);
@@ -91,42 +140,26 @@ Deno.test("the first OS signal aborts the shutdown signal and sets requested", a
     const aborted = new Promise<void>((resolve) =>
       shutdown.signal.addEventListener("abort", () => resolve(), { once: true })
     );
-    Deno.kill(Deno.pid, "SIGUSR2");
+    process.kill(process.pid, "SIGUSR2");
     await within(aborted, 5_000);
     assert.equal(shutdown.requested, true);
     assert.equal(shutdown.requestedBy, "SIGUSR2");
     assert.ok(shutdown.signal.reason instanceof CancelledError);
     assert.match(shutdown.signal.reason.message, /SIGUSR2/);
   } finally {
-    Deno.removeSignalListener("SIGUSR2", safety);
+    process.off("SIGUSR2", safety);
   }
 });
 
 Deno.test("after the first signal it stops listening, so a second one gets the default action", async () => {
-  const { stdout, signal } = await runChild(`
-    const shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
-    Deno.kill(Deno.pid, "SIGUSR2");
-    await new Promise((resolve) => shutdown.signal.addEventListener("abort", resolve));
-    console.log("requested", shutdown.requested);
-    Deno.kill(Deno.pid, "SIGUSR2");
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    console.log("survived the second signal");
-  `);
+  const { stdout, signal } = await runChild("second signal");
   assert.match(stdout, /requested true/);
   assert.doesNotMatch(stdout, /survived/);
   assert.equal(signal, "SIGUSR2");
 });
 
 Deno.test("dispose removes the OS signal listeners", async () => {
-  const { stdout, signal } = await runChild(`
-    {
-      using shutdown = new GracefulShutdown({ signals: ["SIGUSR2"] });
-      console.log("listening", shutdown.requested);
-    }
-    Deno.kill(Deno.pid, "SIGUSR2");
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    console.log("survived");
-  `);
+  const { stdout, signal } = await runChild("dispose");
   assert.match(stdout, /listening false/);
   assert.doesNotMatch(stdout, /survived/);
   assert.equal(signal, "SIGUSR2");

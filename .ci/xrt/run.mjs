@@ -71,6 +71,7 @@ await Promise.all(Array.from({ length: JOBS }, async () => {
     results.push(result);
     if (process.env.XRT_VERBOSE) {
       console.log(`${label} ${file}: ${result.passed} passed, ${result.failed} failed`);
+      for (const d of result.denoOnly) console.log(`  Deno-only (Deno.${d.api}): ${d.name}`);
     }
   }
 }));

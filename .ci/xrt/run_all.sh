@@ -6,7 +6,9 @@
 # Installs are cached under $LIONPRIDE_CI_CACHE (default ~/.cache/lionpride-ci),
 # keyed by the lockfile / dependency set, so a re-run installs nothing.
 # Prints one line per runtime: `node22: 540 passed, 0 failed (…)`.
-# XRT_RUNTIMES="node22 bun" runs a subset; XRT_VERBOSE=1 lists every file.
+# XRT_RUNTIMES="node22 bun" runs a subset (an entry label=path runs another node
+# or bun binary, e.g. bun1.1=/opt/bun-1.1.0/bun); XRT_VERBOSE=1 lists every file
+# and every Deno-only test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
@@ -39,6 +41,9 @@ for runtime in ${XRT_RUNTIMES:-node22 node24 bun}; do
     node22) cmd=("$NODE22" --expose-gc) ;;
     node24) cmd=("$NODE24" --expose-gc) ;;
     bun) cmd=("$BUN" run) ;;
+    # Another binary, e.g. a minimum version: node22.0=/path/to/node, bun1.1=/path/to/bun.
+    node*=*) cmd=("${runtime#*=}" --expose-gc); runtime=${runtime%%=*} ;;
+    bun*=*) cmd=("${runtime#*=}" run); runtime=${runtime%%=*} ;;
     *) echo "xrt: unknown runtime $runtime" >&2; exit 2 ;;
   esac
   echo "xrt: $runtime $("${cmd[0]}" --version)"
