@@ -1,0 +1,536 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// End-to-end scenarios: the module used as its users use it, against real HTTP
+// servers on 127.0.0.1 that misbehave the way real APIs do (429 and 503 with
+// Retry-After, slow answers, connections cut mid-body, malformed JSON). Each
+// scenario combines several parts the way a real job does and checks the
+// results exactly, and the server's own books: requests per item, requests in
+// flight at once, and that nothing is left running once the job is over.
+import assert from "node:assert/strict";
+import {
+  AdaptiveLimiter,
+  alcall,
+  type AlcallProgress,
+  alcallStream,
+  asCompleted,
+  CancelledError,
+  checkResponse,
+  CircuitBreaker,
+  ExceptionGroup,
+  failAfter,
+  GracefulShutdown,
+  HttpError,
+  isCancelled,
+  Queue,
+  RateLimiter,
+  shield,
+  taskGroup,
+} from "../mod.ts";
+import { within } from "./_helpers.ts";
+
+/** What a test server has seen. */
+interface Books {
+  requests: number;
+  inflight: number;
+  maxInflight: number;
+  /** Requests whose client went away before the handler answered. */
+  abandoned: number;
+}
+
+interface Upstream extends Books {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A server on 127.0.0.1 (port 0) that keeps books. `handle` gets the request
+ * and its own signal, which aborts when the client goes away.
+ */
+function upstream(
+  handle: (req: Request, signal: AbortSignal) => Response | Promise<Response>,
+): Upstream {
+  const books: Books = { requests: 0, inflight: 0, maxInflight: 0, abandoned: 0 };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    books.requests++;
+    books.inflight++;
+    books.maxInflight = Math.max(books.maxInflight, books.inflight);
+    try {
+      return await handle(req, req.signal);
+    } catch (err) {
+      if (!req.signal.aborted) throw err;
+      books.abandoned++;
+      return new Response(null, { status: 499 }); // nobody left to read it
+    } finally {
+      books.inflight--;
+    }
+  });
+  return Object.assign(books, {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    close: () => server.shutdown(),
+  });
+}
+
+/** A real sleep that ends early, rejecting, when `signal` aborts. */
+function serverSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A 200 whose body stops short of its content-length: the client reads a cut connection. */
+function cutMidBody(): Response {
+  const body = new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode('{"id": 1, "te'));
+      c.close();
+    },
+  });
+  return new Response(body, {
+    headers: { "content-type": "application/json", "content-length": "100" },
+  });
+}
+
+function json(value: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+/** Polls `ok` on the real clock until it holds or `ms` pass. */
+async function eventually(ok: () => boolean, ms: number, what: string): Promise<void> {
+  const end = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > end) assert.fail(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Scenario 1: a batch of 500 prompts against a flaky LLM-like API.
+
+type Fault = "ok" | "bad-request" | "429" | "503" | "slow" | "cut" | "garbage";
+
+/** What the completion server does with item `id`'s `attempt`-th request. */
+function faultOf(id: number, attempt: number): Fault {
+  if (id % 100 === 42) return "bad-request"; // a prompt the API refuses every time
+  if (id % 50 === 13 && attempt <= 2) return "slow"; // times out twice, then answers
+  if (attempt > 1) return "ok";
+  return (["ok", "429", "503", "slow", "cut", "garbage"] as const)[id % 10] ?? "ok";
+}
+
+/** Requests item `id` needs: one per failed attempt, plus the one that ends it. */
+function expectedRequests(id: number): number {
+  let attempt = 1;
+  for (;;) {
+    const fault = faultOf(id, attempt);
+    if (fault === "ok" || fault === "bad-request") return attempt;
+    attempt++;
+  }
+}
+
+function completionServer(): Upstream {
+  return upstream(async (req, signal) => {
+    const { id } = await req.json() as { id: number };
+    const attempt = Number(req.headers.get("x-attempt"));
+    switch (faultOf(id, attempt)) {
+      case "bad-request":
+        return json({ error: "prompt refused" }, 400);
+      case "429":
+        return json({ error: "slow down" }, 429, { "retry-after-ms": "20" });
+      case "503":
+        return json({ error: "overloaded" }, 503, { "retry-after": "0.01" });
+      case "slow":
+        await serverSleep(5_000, signal);
+        return json({ id, text: "too late" });
+      case "cut":
+        return cutMidBody();
+      case "garbage":
+        return new Response('{"id": ' + id + ', "text": ', {
+          headers: { "content-type": "application/json" },
+        });
+      case "ok":
+        return json({ id, text: `echo ${id}` });
+    }
+  });
+}
+
+interface Answer {
+  id: number;
+  text: string;
+}
+
+/** A RateLimiter that notes when each acquire resolves. */
+class NotingRateLimiter extends RateLimiter {
+  readonly grants: number[] = [];
+  override acquire(options?: Parameters<RateLimiter["acquire"]>[0]): Promise<void> {
+    return super.acquire(options).then(() => {
+      this.grants.push(performance.now());
+    });
+  }
+}
+
+/** Fails if more than `burst + limit * t / period` grants fall in a window of length t. */
+function assertRateHeld(grants: number[], limit: number, period: number, burst: number): void {
+  const sorted = grants.toSorted((a, b) => a - b);
+  let worst = "";
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    // Slide i to the first grant the window [sorted[i], sorted[j]] may start at.
+    while (j - i + 1 > burst + (sorted[j]! - sorted[i]!) * limit / period + 1e-6) {
+      worst ||= `${j - i + 1} grants in ${(sorted[j]! - sorted[i]!).toFixed(3)} ms`;
+      i++;
+    }
+  }
+  assert.equal(worst, "", `the rate limit was exceeded: ${worst}`);
+}
+
+Deno.test("scenario: 500 prompts through alcall against a flaky API, every item accounted for exactly", async () => {
+  const server = completionServer();
+  try {
+    const N = 500;
+    const MAX = 12;
+    const adaptive = new AdaptiveLimiter({ initial: MAX, min: 4, max: MAX });
+    const limits: number[] = [];
+    adaptive.onLimitChange = (limit) => limits.push(limit);
+    const rate = new NotingRateLimiter({ limit: 1_000, period: 1_000, burst: 10 });
+    const breaker = new CircuitBreaker({ failureThreshold: 1_000, resetTimeout: 1_000 });
+    const attemptStarts: number[] = [];
+    const clientInflight = { now: 0, max: 0 };
+    let last: AlcallProgress | undefined;
+    const prompts = Array.from({ length: N }, (_, i) => i);
+
+    const results = await failAfter(
+      20_000,
+      () =>
+        alcall(prompts, (id, ctx) =>
+          breaker.call(async () => {
+            attemptStarts.push(performance.now());
+            clientInflight.max = Math.max(clientInflight.max, ++clientInflight.now);
+            try {
+              const res = await fetch(`${server.url}/v1/complete`, {
+                method: "POST",
+                body: JSON.stringify({ id }),
+                headers: { "x-attempt": String(ctx.attempt) },
+                signal: ctx.signal,
+              });
+              return await checkResponse(res).json() as Answer;
+            } finally {
+              clientInflight.now--;
+            }
+          }), {
+          maxConcurrent: MAX,
+          limiter: adaptive,
+          rateLimiter: rate,
+          retryAttempts: 3,
+          retryInitialDelay: 5,
+          attemptTimeout: 250,
+          returnExceptions: true,
+          onProgress: (p) => (last = { ...p }),
+        }),
+    );
+
+    // Every item has its own answer at its own index; the refused ones their HttpError.
+    assert.equal(results.length, N);
+    for (let id = 0; id < N; id++) {
+      const r = results[id];
+      if (id % 100 === 42) {
+        assert.ok(r instanceof HttpError, `item ${id}: ${r}`);
+        assert.equal(r.status, 400);
+        assert.equal(r.url, `${server.url}/v1/complete`);
+      } else {
+        assert.deepEqual(r, { id, text: `echo ${id}` }, `item ${id}`);
+      }
+    }
+    // The server saw exactly the attempts the fault plan calls for: no lost and no extra retry.
+    let requests = 0;
+    for (let id = 0; id < N; id++) requests += expectedRequests(id);
+    assert.equal(server.requests, requests);
+    assert.equal(attemptStarts.length, requests);
+    assert.deepEqual(last, {
+      total: N,
+      started: N,
+      succeeded: N - 5,
+      failed: 5,
+      retries: requests - N,
+      running: 0,
+      limit: last?.limit,
+    });
+    // Concurrency never passed maxConcurrent, on either side.
+    assert.ok(clientInflight.max <= MAX, `client in flight ${clientInflight.max}`);
+    assert.ok(server.maxInflight <= MAX, `server in flight ${server.maxInflight}`);
+    // Every attempt took a token, and the rate held: over any window t, at most
+    // burst + limit * t / period grants.
+    assert.equal(rate.grants.length, requests);
+    assertRateHeld(rate.grants, 1_000, 1_000, 10);
+    // The 429s and 503s told the adaptive limiter to back off.
+    assert.ok(limits.length > 0 && limits[0]! < MAX, `limit changes: ${limits}`);
+    assert.equal(breaker.state, "closed");
+    // Every timed-out attempt hung up on the server: the slow handlers saw their client go.
+    let slow = 0;
+    for (let id = 0; id < N; id++) {
+      for (let a = 1; a <= expectedRequests(id); a++) if (faultOf(id, a) === "slow") slow++;
+    }
+    await eventually(() => server.abandoned === slow, 2_000, "slow requests abandoned");
+    assert.equal(server.inflight, 0);
+    assert.equal(rate.waiting, 0);
+    assert.equal(adaptive.borrowedTokens, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("scenario: the same batch stopped by GracefulShutdown halfway: what finished is kept, nothing runs on", async () => {
+  const server = completionServer();
+  const shutdown = new GracefulShutdown({ signals: [] });
+  try {
+    const N = 500;
+    const adaptive = new AdaptiveLimiter({ initial: 12, min: 4, max: 12 });
+    const rate = new RateLimiter({ limit: 1_000, period: 1_000, burst: 10 });
+    const done = new Map<number, Answer>();
+    const attemptStarts: number[] = [];
+    let requestedAt = Infinity;
+    let clientInflight = 0;
+    const progress: AlcallProgress[] = [];
+
+    const outcome = await failAfter(
+      20_000,
+      () =>
+        alcall(Array.from({ length: N }, (_, i) => i), async (id, ctx) => {
+          attemptStarts.push(performance.now());
+          clientInflight++;
+          try {
+            const res = await fetch(`${server.url}/v1/complete`, {
+              method: "POST",
+              body: JSON.stringify({ id }),
+              headers: { "x-attempt": String(ctx.attempt) },
+              signal: ctx.signal,
+            });
+            const answer = await checkResponse(res).json() as Answer;
+            done.set(id, answer); // the job's own record: what a restart need not redo
+            return answer;
+          } finally {
+            clientInflight--;
+          }
+        }, {
+          maxConcurrent: 12,
+          limiter: adaptive,
+          rateLimiter: rate,
+          retryAttempts: 3,
+          retryInitialDelay: 5,
+          attemptTimeout: 250,
+          returnExceptions: true,
+          signal: shutdown.signal,
+          onProgress: (p) => {
+            progress.push({ ...p });
+            if (p.succeeded === N / 2 && !shutdown.requested) {
+              requestedAt = performance.now();
+              shutdown.request("test");
+            }
+          },
+        }),
+    ).then(() => "resolved", (e) => e);
+    const settledAt = performance.now();
+
+    assert.ok(outcome instanceof CancelledError, `rejects with the shutdown's reason: ${outcome}`);
+    assert.equal(outcome, shutdown.signal.reason);
+    assert.equal(outcome.message, "Shutdown requested by test");
+    assert.ok(settledAt - requestedAt < 100, `settled ${settledAt - requestedAt} ms after request`);
+    // Half the items finished, each with its right answer; none started after the request.
+    assert.ok(done.size >= N / 2 && done.size < N, `${done.size} done`);
+    for (const [id, answer] of done) assert.deepEqual(answer, { id, text: `echo ${id}` });
+    assert.equal(attemptStarts.filter((t) => t > requestedAt).length, 0);
+    // Nothing left running: no attempt in flight, no permit held, nobody waiting for the rate.
+    assert.equal(clientInflight, 0);
+    assert.equal(adaptive.borrowedTokens, 0);
+    assert.equal(rate.waiting, 0);
+    const final = progress.at(-1)!;
+    assert.equal(final.running, 0, `last progress: ${JSON.stringify(final)}`);
+    // The server sees every cancelled request hang up, and no request after that.
+    await eventually(() => server.inflight === 0, 2_000, "server idle");
+    const seen = server.requests;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(server.requests, seen);
+    assert.equal(server.requests, attemptStarts.length);
+  } finally {
+    shutdown[Symbol.dispose]();
+    await server.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Scenario 3: a streaming NDJSON feed through alcallStream, left early.
+
+/** Splits a text stream into its lines. */
+function lines(): TransformStream<string, string> {
+  let rest = "";
+  return new TransformStream({
+    transform(chunk, c) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) if (line !== "") c.enqueue(line);
+    },
+    flush(c) {
+      if (rest !== "") c.enqueue(rest);
+    },
+  });
+}
+
+Deno.test("scenario: an NDJSON feed through alcallStream and a hedged asCompleted, left early: the feed and the losers hang up", async () => {
+  const feed = { lines: 0, cancelled: false, closed: false };
+  const mirrors = { fast: 0, slow: 0 };
+  const server = upstream(async (req, signal) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/feed") {
+      signal.addEventListener("abort", () => (feed.closed = true));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          // One line every 2 ms, forever: only the client can end this feed.
+          return new Promise((resolve) => {
+            timer = setTimeout(() => {
+              c.enqueue(new TextEncoder().encode(JSON.stringify({ id: feed.lines++ }) + "\n"));
+              resolve();
+            }, 2);
+          });
+        },
+        cancel() {
+          clearTimeout(timer);
+          feed.cancelled = true;
+        },
+      }, { highWaterMark: 0 });
+      return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
+    }
+    const id = Number(url.searchParams.get("id"));
+    if (url.pathname === "/slow") {
+      mirrors.slow++;
+      await serverSleep(5_000, signal);
+    } else mirrors.fast++;
+    return json({ id, score: id * 2, from: url.pathname });
+  });
+  try {
+    const got: Array<{ id: number; score: number }> = [];
+    await failAfter(10_000, async () => {
+      const res = checkResponse(await fetch(`${server.url}/feed`));
+      const records = res.body!
+        .pipeThrough(new TextDecoderStream())
+        .pipeThrough(lines())
+        .pipeThrough(
+          new TransformStream<string, { id: number }>({
+            transform: (line, c) => c.enqueue(JSON.parse(line)),
+          }),
+        );
+      const scored = alcallStream(records, async ({ id }) => {
+        // Hedge: ask a slow and a fast mirror, keep the first answer, drop the other.
+        const ask = (path: string) => async (signal: AbortSignal) =>
+          await checkResponse(await fetch(`${server.url}${path}?id=${id}`, { signal })).json();
+        for await (const [, answer] of asCompleted([ask("/slow"), ask("/fast")])) {
+          return answer as { id: number; score: number; from: string };
+        }
+        throw new Error("unreachable: asCompleted yielded nothing");
+      }, { maxConcurrent: 4, retryAttempts: 2 });
+      for await (const r of scored) {
+        assert.equal(r.from, "/fast");
+        got.push({ id: r.id, score: r.score });
+        if (got.length === 20) break;
+      }
+    });
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, id) => ({ id, score: id * 2 })));
+    // Leaving the loop cancelled the feed's body all the way up to the server.
+    await eventually(() => feed.cancelled && feed.closed, 2_000, "the feed hung up");
+    const sent = feed.lines;
+    // At most maxConcurrent + buffer items ran past the 20 consumed, so few lines were read.
+    assert.ok(sent <= 20 + 4 + 4 + 8, `${sent} lines sent`);
+    assert.ok(mirrors.fast <= 20 + 4 + 4 && mirrors.slow <= 20 + 4 + 4, JSON.stringify(mirrors));
+    // Every slow mirror request was dropped, by its hedge or by the break.
+    await eventually(() => server.inflight === 0, 2_000, "server idle");
+    assert.equal(server.abandoned, mirrors.slow, "every slow mirror hung up");
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(feed.lines, sent, "no line produced after the hang-up");
+  } finally {
+    await server.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Scenario 4: workers pull from a Queue that a failing producer fills.
+
+Deno.test("scenario: a producer that fails mid-feed and workers whose clean-up fails: each failure reported once, no worker stuck", async () => {
+  const processing = new Set<number>();
+  const nacks: number[] = [];
+  const server = upstream(async (req, signal) => {
+    const url = new URL(req.url);
+    const n = Number(url.searchParams.get("n"));
+    if (url.pathname === "/pages") {
+      if (n === 3) return json({ error: "database down" }, 500);
+      return json([1, 2, 3, 4].map((k) => (n - 1) * 4 + k));
+    }
+    if (url.pathname === "/process") {
+      processing.add(n);
+      await serverSleep(5_000, signal); // every worker is busy when the producer fails
+      return json({ n });
+    }
+    nacks.push(n); // the broker refuses the nack: the clean-up itself fails
+    return json({ error: "broker unavailable" }, 503);
+  });
+  try {
+    const queue = new Queue<number>({ maxSize: 4 });
+    const processed: number[] = [];
+    const start = performance.now();
+    const outcome = await within(
+      taskGroup((tg) => {
+        tg.startSoon(async () => {
+          for (let n = 1;; n++) {
+            const res = await fetch(`${server.url}/pages?n=${n}`, { signal: tg.signal });
+            for (const id of await checkResponse(res).json() as number[]) await queue.put(id);
+          }
+        });
+        for (let w = 0; w < 4; w++) {
+          tg.startSoon(async () => {
+            for await (const id of queue) {
+              try {
+                const res = await fetch(`${server.url}/process?n=${id}`, { signal: tg.signal });
+                await checkResponse(res).json();
+                processed.push(id);
+              } catch (err) {
+                if (!isCancelled(err)) throw err;
+                // Give the message back to the broker, even though we are cancelled.
+                await shield(async () => {
+                  checkResponse(await fetch(`${server.url}/nack?n=${id}`, { method: "POST" }));
+                });
+                throw err;
+              }
+            }
+          });
+        }
+      }).then(() => "resolved", (e) => e),
+      3_000,
+      "the task group",
+    );
+    assert.ok(performance.now() - start < 2_000, "no worker waited out its 5 s request");
+    assert.ok(outcome instanceof ExceptionGroup, `${outcome}`);
+    const [first, ...rest] = outcome.exceptions as HttpError[];
+    // The producer's failure first, then each worker's failed nack, once each.
+    assert.ok(first instanceof HttpError && first.status === 500, `${first}`);
+    assert.equal(first.url, `${server.url}/pages?n=3`);
+    assert.deepEqual(rest.map((e) => e.status), [503, 503, 503, 503]);
+    assert.deepEqual(
+      rest.map((e) => Number(new URL(e.url).searchParams.get("n"))).toSorted((a, b) => a - b),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(processed, []);
+    assert.deepEqual([...processing].toSorted((a, b) => a - b), [1, 2, 3, 4]);
+    assert.deepEqual(nacks.toSorted((a, b) => a - b), [1, 2, 3, 4]);
+    assert.equal(queue.size, 4, "page 2 still queued, never taken");
+    await eventually(() => server.inflight === 0, 2_000, "server idle");
+    assert.equal(server.abandoned, 4);
+  } finally {
+    await server.close();
+  }
+});
