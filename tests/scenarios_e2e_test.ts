@@ -22,10 +22,13 @@ import {
   isCancelled,
   Queue,
   RateLimiter,
+  retry,
   shield,
   taskGroup,
+  TimeoutError,
 } from "../mod.ts";
 import { within } from "./_helpers.ts";
+import { withFakeTime } from "./_fake_time.ts";
 
 /** What a test server has seen. */
 interface Books {
@@ -533,4 +536,142 @@ Deno.test("scenario: a producer that fails mid-feed and workers whose clean-up f
   } finally {
     await server.close();
   }
+});
+
+// ---------------------------------------------------------------------------
+// Scenario 5: retry under a deadline from an enclosing scope, against a server
+// that always asks for more time than is left.
+
+/** A server that answers 429 with `retry-after: 1` (s), after `latency` ms. */
+function alwaysBusy(latency: number): Upstream {
+  return upstream(async (_req, signal) => {
+    if (latency > 0) await serverSleep(latency, signal);
+    return json({ error: "busy" }, 429, { "retry-after": "1" });
+  });
+}
+
+Deno.test("scenario: retry under an enclosing deadline gives up at once on a Retry-After past it, or times out naming the budget", async () => {
+  const fast = alwaysBusy(0);
+  const slow = alwaysBusy(2_000);
+  try {
+    const call = (url: string) => ({ signal }: { signal: AbortSignal }) =>
+      fetch(url, { signal }).then(checkResponse);
+    // A nightly job: one budget for everything, the retries nested two levels down.
+    const job = (url: string) =>
+      failAfter(300, () =>
+        taskGroup((tg) => {
+          tg.startSoon(() => retry(call(url), { attempts: 5, baseDelay: 10 }));
+        }));
+
+    let start = performance.now();
+    const refused = await job(fast.url).catch((e) => e);
+    assert.ok(performance.now() - start < 150, "gave up at once, without sleeping to the deadline");
+    assert.ok(refused instanceof ExceptionGroup, `${refused}`);
+    assert.equal(refused.exceptions.length, 1);
+    const [err] = refused.exceptions as HttpError[];
+    assert.ok(err instanceof HttpError);
+    assert.equal(err.status, 429);
+    assert.equal(err.retryAfter, 1_000);
+    assert.equal(fast.requests, 1, "no retry the server had refused in advance");
+
+    start = performance.now();
+    const timedOut = await job(slow.url).catch((e) => e);
+    const elapsed = performance.now() - start;
+    assert.ok(elapsed >= 295 && elapsed < 600, `ended at the deadline: ${elapsed} ms`);
+    assert.ok(timedOut instanceof TimeoutError, `${timedOut}`);
+    assert.equal(timedOut.source, "failAfter");
+    assert.equal(timedOut.timeout, 300);
+    assert.equal(timedOut.message, "failAfter timed out after 300 ms");
+    await eventually(() => slow.abandoned === 1, 2_000, "the slow request hung up");
+
+    // alcall's own budget: the same two outcomes, labelled with the item and the attempt.
+    const before = fast.requests;
+    start = performance.now();
+    const [atOnce] = await alcall([0], (_i, ctx) => call(fast.url)(ctx), {
+      retryAttempts: 5,
+      retryTimeout: 300,
+      returnExceptions: true,
+    });
+    assert.ok(performance.now() - start < 150);
+    assert.ok(atOnce instanceof HttpError && atOnce.status === 429, `${atOnce}`);
+    assert.equal(fast.requests - before, 1);
+    const [budget] = await alcall([7], (_i, ctx) => call(slow.url)(ctx), {
+      retryAttempts: 5,
+      retryTimeout: 300,
+      returnExceptions: true,
+    });
+    assert.ok(budget instanceof TimeoutError, `${budget}`);
+    assert.equal(budget.message, "item 0: attempt 1 timed out after 300 ms (retryTimeout)");
+    assert.equal(budget.source, "retryTimeout");
+    await eventually(() => slow.abandoned === 2, 2_000, "the second slow request hung up");
+  } finally {
+    await fast.close();
+    await slow.close();
+  }
+});
+
+/** An error that asks for a retry after `retryAfter` ms, as an HttpError 429 does. */
+class Busy extends Error {
+  override name = "Busy";
+  constructor(readonly retryAfter: number) {
+    super(`busy, retry after ${retryAfter} ms`);
+  }
+}
+
+// BUG (concurrency/_attempt_loop.ts, Trial.delayAfter; owned by another reviewer, so
+// reported, not fixed): a Retry-After that ends before the deadline is weighed
+// against the deadline only after the 10 % spread is added to it. A server that says
+// "retry in 250 ms" with 270 ms left: retry and alcall under an enclosing deadline
+// give up at once (when the spread passes 270), alcall under its own retryTimeout
+// sleeps 270 ms into a certain TimeoutError; never the retry at 250-270 ms the
+// server allowed. Which of the three happens depends on Math.random. §10: only a
+// retryAfter "that ends after the effective deadline gives up at once"; jitter "may
+// only add to retryAfter", so the spread should stop short of the deadline.
+// Output today: 'retry: rejected Busy: busy, retry after 250 ms at 0 ms',
+// 'alcall in failAfter: rejected ... at 0 ms', 'alcall retryTimeout: TimeoutError
+// item 0: attempt 1 timed out after 270 ms (retryTimeout) at 270 ms'.
+Deno.test({
+  name: "a Retry-After that ends before the deadline is retried, whatever the spread adds to it",
+  ignore: true,
+  fn: async () => {
+    const random = Math.random;
+    Math.random = () => 0.99; // the spread's worst case: 250 ms becomes 274.75 ms
+    try {
+      await withFakeTime(async (clock) => {
+        const flaky = () => {
+          let calls = 0;
+          return () => {
+            if (++calls === 1) throw new Busy(250);
+            return `attempt ${calls}`;
+          };
+        };
+        const outcomes: string[] = [];
+        const note = (what: string, p: Promise<unknown>) =>
+          p.then(
+            (v) => outcomes.push(`${what}: ${JSON.stringify(v)} at ${clock.now} ms`),
+            (e) => outcomes.push(`${what}: rejected ${e} at ${clock.now} ms`),
+          );
+        const done = Promise.all([
+          note("retry", failAfter(270, () => retry(flaky(), { attempts: 3, baseDelay: 1 }))),
+          note(
+            "alcall in failAfter",
+            failAfter(270, () => alcall([0], flaky(), { retryAttempts: 2 })),
+          ),
+          note(
+            "alcall retryTimeout",
+            alcall([0], flaky(), { retryAttempts: 2, retryTimeout: 270 }),
+          ),
+        ]);
+        await clock.tickAsync(300);
+        await done;
+        assert.deepEqual(outcomes.map((o) => o.replace(/ at \d+ ms$/, "")).toSorted(), [
+          'alcall in failAfter: ["attempt 2"]',
+          'alcall retryTimeout: ["attempt 2"]',
+          'retry: "attempt 2"',
+        ], outcomes.join("\n"));
+      });
+    } finally {
+      Math.random = random;
+    }
+  },
 });
