@@ -419,6 +419,69 @@ Deno.test("scenario: a 300 ms outage mid-batch: the breaker opens, callers wait 
   }
 });
 
+Deno.test("scenario: a streaming job saves each result as it comes and stops on shutdown: exactly what was saved, nothing running after", async () => {
+  const server = completionServer();
+  const shutdown = new GracefulShutdown({ signals: [] });
+  try {
+    const saved = new Map<number, Answer>();
+    const attemptStarts: number[] = [];
+    let requestedAt = Infinity;
+    let clientInflight = 0;
+    let stopped: unknown;
+    const rate = new RateLimiter({ limit: 1_000, period: 1_000, burst: 10 });
+    try {
+      const answers = alcallStream(Array.from({ length: 500 }, (_, i) => i), async (id, ctx) => {
+        attemptStarts.push(performance.now());
+        clientInflight++;
+        try {
+          const res = await fetch(`${server.url}/v1/complete`, {
+            method: "POST",
+            body: JSON.stringify({ id }),
+            headers: { "x-attempt": String(ctx.attempt) },
+            signal: ctx.signal,
+          });
+          return await checkResponse(res).json() as Answer;
+        } finally {
+          clientInflight--;
+        }
+      }, {
+        maxConcurrent: 8,
+        ordered: false,
+        rateLimiter: rate,
+        retryAttempts: 3,
+        attemptTimeout: 250,
+        returnExceptions: true,
+        signal: shutdown.signal,
+      });
+      for await (const answer of answers) {
+        if (answer instanceof Error) continue; // the refused prompts: logged, not saved
+        saved.set(answer.id, answer);
+        if (saved.size === 100) {
+          requestedAt = performance.now();
+          shutdown.request("SIGTERM");
+        }
+      }
+    } catch (err) {
+      stopped = err;
+    }
+    // The loop ends with the shutdown's reason, once what ran has unwound.
+    assert.equal(stopped, shutdown.signal.reason);
+    assert.ok(stopped instanceof CancelledError);
+    assert.equal(stopped.message, "Shutdown requested by SIGTERM");
+    assert.equal(clientInflight, 0, "every running attempt unwound before the loop ended");
+    assert.equal(rate.waiting, 0);
+    // Exactly the results consumed were saved, each right; nothing started after the request.
+    assert.equal(saved.size, 100);
+    for (const [id, answer] of saved) assert.deepEqual(answer, { id, text: `echo ${id}` });
+    assert.equal(attemptStarts.filter((t) => t > requestedAt).length, 0);
+    await eventually(() => server.inflight === 0, 2_000, "server idle");
+    assert.equal(server.requests, attemptStarts.length);
+  } finally {
+    shutdown[Symbol.dispose]();
+    await server.close();
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Scenario 3: a streaming NDJSON feed through alcallStream, left early.
 
