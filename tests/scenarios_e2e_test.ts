@@ -12,6 +12,7 @@ import {
   type AlcallProgress,
   alcallStream,
   asCompleted,
+  boundedMap,
   CancelledError,
   checkResponse,
   CircuitBreaker,
@@ -509,38 +510,65 @@ function lines(): TransformStream<string, string> {
   });
 }
 
+/**
+ * An endless NDJSON feed, `{"id": n}` one line every 2 ms: only the client
+ * can end it. Notes whether the body was cancelled and the request hung up.
+ */
+class NdjsonFeed {
+  lines = 0;
+  cancelled = false;
+  closed = false;
+  #stop = (): void => {};
+
+  respond(signal: AbortSignal): Response {
+    signal.addEventListener("abort", () => (this.closed = true));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.#stop = () => {
+          clearTimeout(timer);
+          c.close();
+        };
+      },
+      pull: (c) =>
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            c.enqueue(new TextEncoder().encode(JSON.stringify({ id: this.lines++ }) + "\n"));
+            resolve();
+          }, 2);
+        }),
+      cancel: () => {
+        clearTimeout(timer);
+        this.cancelled = true;
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
+  }
+
+  /** Ends a feed the client never hung up on, so the test fails instead of hanging shutdown. */
+  stop(): void {
+    if (!this.cancelled) this.#stop();
+  }
+}
+
+/** The records of an NDJSON response body. */
+function records(res: Response): ReadableStream<{ id: number }> {
+  return res.body!
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(lines())
+    .pipeThrough(
+      new TransformStream<string, { id: number }>({
+        transform: (line, c) => c.enqueue(JSON.parse(line)),
+      }),
+    );
+}
+
 Deno.test("scenario: an NDJSON feed through alcallStream and a hedged asCompleted, left early: the feed and the losers hang up", async () => {
-  const feed = { lines: 0, cancelled: false, closed: false, stop: () => {} };
+  const feed = new NdjsonFeed();
   const mirrors = { fast: 0, slow: 0 };
   const server = upstream(async (req, signal) => {
     const url = new URL(req.url);
-    if (url.pathname === "/feed") {
-      signal.addEventListener("abort", () => (feed.closed = true));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const body = new ReadableStream<Uint8Array>({
-        start(c) {
-          // So that a client that never hangs up fails the test instead of hanging it.
-          feed.stop = () => {
-            clearTimeout(timer);
-            c.close();
-          };
-        },
-        pull(c) {
-          // One line every 2 ms, forever: only the client can end this feed.
-          return new Promise((resolve) => {
-            timer = setTimeout(() => {
-              c.enqueue(new TextEncoder().encode(JSON.stringify({ id: feed.lines++ }) + "\n"));
-              resolve();
-            }, 2);
-          });
-        },
-        cancel() {
-          clearTimeout(timer);
-          feed.cancelled = true;
-        },
-      }, { highWaterMark: 0 });
-      return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
-    }
+    if (url.pathname === "/feed") return feed.respond(signal);
     const id = Number(url.searchParams.get("id"));
     if (url.pathname === "/slow") {
       mirrors.slow++;
@@ -552,15 +580,7 @@ Deno.test("scenario: an NDJSON feed through alcallStream and a hedged asComplete
     const got: Array<{ id: number; score: number }> = [];
     await failAfter(10_000, async () => {
       const res = checkResponse(await fetch(`${server.url}/feed`));
-      const records = res.body!
-        .pipeThrough(new TextDecoderStream())
-        .pipeThrough(lines())
-        .pipeThrough(
-          new TransformStream<string, { id: number }>({
-            transform: (line, c) => c.enqueue(JSON.parse(line)),
-          }),
-        );
-      const scored = alcallStream(records, async ({ id }) => {
+      const scored = alcallStream(records(res), async ({ id }) => {
         // Hedge: ask a slow and a fast mirror, keep the first answer, drop the other.
         const ask = (path: string) => async (signal: AbortSignal) =>
           await checkResponse(await fetch(`${server.url}${path}?id=${id}`, { signal })).json();
@@ -588,7 +608,45 @@ Deno.test("scenario: an NDJSON feed through alcallStream and a hedged asComplete
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(feed.lines, sent, "no line produced after the hang-up");
   } finally {
-    if (!feed.cancelled) feed.stop();
+    feed.stop();
+    await server.close();
+  }
+});
+
+Deno.test("scenario: an NDJSON feed through boundedMap, one record refused: the map rejects and the feed hangs up", async () => {
+  const feed = new NdjsonFeed();
+  const started: number[] = [];
+  const server = upstream(async (req, signal) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/feed") return feed.respond(signal);
+    const id = Number(url.searchParams.get("id"));
+    started.push(id);
+    if (id === 15) return json({ error: "invalid record" }, 422);
+    await serverSleep(20, signal);
+    return json({ id });
+  });
+  try {
+    const res = checkResponse(await fetch(`${server.url}/feed`));
+    const outcome = await failAfter(
+      10_000,
+      () =>
+        boundedMap(records(res), async ({ id }, _index, signal) => {
+          const res = await fetch(`${server.url}/store?id=${id}`, { method: "PUT", signal });
+          return await checkResponse(res).json();
+        }, { limit: 4 }),
+    ).catch((e) => e);
+    assert.ok(outcome instanceof ExceptionGroup, `${outcome}`);
+    assert.equal(outcome.exceptions.length, 1);
+    const [err] = outcome.exceptions as HttpError[];
+    assert.ok(err instanceof HttpError && err.status === 422, `${err}`);
+    assert.equal(err.url, `${server.url}/store?id=15`);
+    // The map pulled at most `limit` records ahead of those finished, and stopped there.
+    assert.ok(Math.max(...started) <= 15 + 4, `started ${started}`);
+    await eventually(() => feed.cancelled && feed.closed, 2_000, "the feed hung up");
+    await eventually(() => server.inflight === 0, 2_000, "server idle");
+    assert.ok(server.abandoned >= 1, "the stores running at the failure were cancelled");
+  } finally {
+    feed.stop();
     await server.close();
   }
 });
