@@ -492,6 +492,48 @@ Deno.test("scenario: a streaming job saves each result as it comes and stops on 
   }
 });
 
+Deno.test("scenario: two jobs share one AdaptiveLimiter against a server of undisclosed capacity: both finish, the limit settles near it", async () => {
+  const CAPACITY = 6;
+  let refused = 0;
+  const server = upstream(async (req, signal) => {
+    const id = Number(new URL(req.url).searchParams.get("id"));
+    if (server.inflight > CAPACITY) {
+      refused++;
+      return json({ error: "over capacity" }, 429, { "retry-after-ms": "10" });
+    }
+    await serverSleep(5, signal);
+    return json({ id });
+  });
+  try {
+    const shared = new AdaptiveLimiter({ initial: 20, min: 1, max: 20 });
+    let inflight = 0, maxInflight = 0;
+    const job = (from: number) =>
+      alcall(Array.from({ length: 150 }, (_, i) => from + i), async (id, ctx) => {
+        maxInflight = Math.max(maxInflight, ++inflight);
+        try {
+          const res = await fetch(`${server.url}/v1/embed?id=${id}`, { signal: ctx.signal });
+          return (await checkResponse(res).json() as { id: number }).id;
+        } finally {
+          inflight--;
+        }
+      }, { limiter: shared, retryAttempts: 20 });
+    const [a, b] = await failAfter(20_000, () => Promise.all([job(0), job(1_000)]));
+    assert.deepEqual(a, Array.from({ length: 150 }, (_, i) => i));
+    assert.deepEqual(b, Array.from({ length: 150 }, (_, i) => 1_000 + i));
+    assert.ok(maxInflight <= 20, `${maxInflight} calls at once through a limiter of at most 20`);
+    assert.equal(
+      server.requests,
+      300 + refused,
+      "every refusal retried once more, no other request",
+    );
+    // The server serves 6 at once: the 429s brought the limit near that.
+    assert.ok(shared.limit >= 3 && shared.limit <= 12, `limit ${shared.limit}, capacity 6`);
+    assert.equal(shared.borrowedTokens, 0);
+  } finally {
+    await server.close();
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Scenario 3: a streaming NDJSON feed through alcallStream, left early.
 
