@@ -200,7 +200,8 @@ class Trial<T> {
     if (!retryable) return undefined;
     let delay = Math.min(policy.maxDelay, policy.baseDelay * policy.factor ** (this.attempt - 1));
     let jitter = policy.jitter;
-    if (hint !== undefined && hint > delay) {
+    const waitsForHint = hint !== undefined && hint > delay;
+    if (waitsForHint) {
       delay = hint;
       // A Retry-After is one wake-up time for every caller the server turned
       // away: spread those retries (only ever later) so they do not land in
@@ -211,6 +212,10 @@ class Trial<T> {
     if (deadline === -Infinity) return delay;
     const now = currentTime();
     if (hint !== undefined && now + hint >= deadline) return undefined;
+    // The server's time fits: the spread must not carry the retry it allowed
+    // past the deadline (tests/scenarios_e2e_test.ts, "a Retry-After that
+    // ends before the deadline is retried, whatever the spread adds to it").
+    if (waitsForHint && now + delay >= deadline) delay = hint!;
     const outer = deadline < this.ownDeadline ? deadline : Infinity;
     return now + delay >= outer ? undefined : delay;
   }
