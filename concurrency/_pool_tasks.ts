@@ -10,6 +10,7 @@ import { ExceptionGroup } from "./errors.ts";
 import { describeValue, isIterable } from "./_validate.ts";
 import { taskGroup } from "./task_group.ts";
 import { type PoolInput, type PoolJob, WorkerPool } from "./_worker_pool.ts";
+import type { ItemSignals } from "./_item_signals.ts";
 
 /**
  * The job of `gather`, `boundedMap` and `asCompleted`: `call` each item with
@@ -22,6 +23,12 @@ export class TaskJob<I> implements PoolJob<I> {
 
   /** The group's signal, set when the group starts. */
   signal: AbortSignal | undefined = undefined;
+  /**
+   * Set when results are handed out before the group ends (`asCompleted`):
+   * each item gets a signal of its own, which leaving early does not abort
+   * once the item has ended.
+   */
+  itemSignals: ItemSignals | undefined = undefined;
 
   constructor(
     readonly call: (item: I, index: number, signal: AbortSignal) => unknown,
@@ -30,14 +37,17 @@ export class TaskJob<I> implements PoolJob<I> {
   ) {}
 
   start(item: I, index: number): unknown {
-    return this.call(item, index, this.signal!);
+    const own = this.itemSignals;
+    return this.call(item, index, own === undefined ? this.signal! : own.open(index, this.signal!));
   }
 
   settled(index: number, value: unknown): void {
+    this.itemSignals?.settle(index);
     if (!this.stopped) this.onResult(index, value);
   }
 
   failed(index: number, err: unknown): void {
+    this.itemSignals?.settle(index);
     if (!this.returnExceptions) {
       // The group sees the failure a microtask later: until then, stop
       // starting and counting here.

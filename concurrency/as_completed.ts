@@ -17,6 +17,7 @@ import {
 import { WorkerPool } from "./_worker_pool.ts";
 import { Fifo } from "./_fifo.ts";
 import { callTask, regroup, TaskJob } from "./_pool_tasks.ts";
+import { ItemSignals } from "./_item_signals.ts";
 
 /** Options of {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
@@ -96,6 +97,7 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
   #start(): void {
     const fns = this.#fns;
     const job = new TaskJob(callTask, this.#push, this.#returnExceptions);
+    job.itemSignals = new ItemSignals();
     this.#run = taskGroup((tg) => {
       this.#group = tg;
       job.signal = tg.signal;
@@ -152,8 +154,9 @@ class CompletionIterator implements AsyncIterableIterator<[number, unknown]>, As
  * after a failure or a cancellation is yielded.
  *
  * @typeParam T The type of the values.
- * @param fns The functions to run; each receives a signal that aborts when
- * they are cancelled.
+ * @param fns The functions to run; each receives a signal of its own that
+ * aborts when it is cancelled while it runs, never once it has ended (so a
+ * `fetch` yielded before an early exit keeps its body readable).
  * @param options `limit` and `returnExceptions`.
  * @returns An async iterator of `[index, value]` pairs (with
  * `returnExceptions`, a failure's error is its value).

@@ -15,6 +15,7 @@ import { sleep } from "../concurrency/sleep.ts";
 import { type AttemptPolicy, runAttempts } from "../concurrency/_attempt_loop.ts";
 import { type PoolInput, type PoolJob, WorkerPool } from "../concurrency/_worker_pool.ts";
 import { SignalLink } from "../concurrency/_signal_link.ts";
+import type { ItemSignals } from "../concurrency/_item_signals.ts";
 import { taskGroup } from "../concurrency/task_group.ts";
 import type { AlcallProgress, CallContext, Plan } from "./_plan.ts";
 
@@ -78,13 +79,21 @@ export class StartGate {
  */
 class ItemContext implements CallContext {
   readonly #scope: CancelScope;
+  readonly #own: ItemSignals | undefined;
 
-  constructor(readonly index: number, readonly attempt: number, scope: CancelScope) {
+  constructor(
+    readonly index: number,
+    readonly attempt: number,
+    scope: CancelScope,
+    own: ItemSignals | undefined,
+  ) {
     this.#scope = scope;
+    this.#own = own;
   }
 
   get signal(): AbortSignal {
-    return this.#scope.signal;
+    const own = this.#own;
+    return own === undefined ? this.#scope.signal : own.open(this.index, this.#scope.signal);
   }
 }
 
@@ -122,6 +131,12 @@ export class Run<T, R> implements PoolJob<T> {
   onOutcome: ((index: number, value: unknown) => void) | undefined = undefined;
   /** Keep the results (false for alcallStream, which hands them on and forgets them). */
   keep = true;
+  /**
+   * Set when results are handed out before the run ends (alcallStream): an
+   * item that shares the call's scope reads a signal of its own from
+   * `ctx.signal`, which leaving early does not abort once the item has ended.
+   */
+  itemSignals: ItemSignals | undefined = undefined;
   /** No retry, no timeout, no limiter: items share the call's scope and signal. */
   readonly #simple: boolean;
   readonly #policy: AttemptPolicy;
@@ -179,7 +194,9 @@ export class Run<T, R> implements PoolJob<T> {
     // run (its signal is aborted already); it ends as a cancelled item.
     if (this.failures.length !== 0) return Promise.reject(this.scope!.signal.reason);
     const fn = this.fn; // called without `this`
-    if (this.#simple) return fn(item, new ItemContext(index + this.offset, 1, this.scope!));
+    if (this.#simple) {
+      return fn(item, new ItemContext(index + this.offset, 1, this.scope!, this.itemSignals));
+    }
     return this.#attempts(item, index + this.offset);
   }
 
@@ -187,8 +204,11 @@ export class Run<T, R> implements PoolJob<T> {
   // on every call, the simple ones included.
   #attempts(item: T, at: number): Promise<R> {
     const fn = this.fn;
+    // An attempt with a scope of its own (attemptTimeout) has its own signal.
+    const own = this.itemSignals, shared = this.scope;
     return runAttempts(
-      (attempt, scope) => fn(item, new ItemContext(at, attempt, scope!)),
+      (attempt, scope) =>
+        fn(item, new ItemContext(at, attempt, scope!, scope === shared ? own : undefined)),
       this.#policy,
       this.scope,
       `item ${at}: `,
@@ -196,6 +216,7 @@ export class Run<T, R> implements PoolJob<T> {
   }
 
   settled(index: number, value: unknown): void {
+    this.itemSignals?.settle(index + this.offset);
     if (this.keep) this.results[index] = value;
     this.settledCount++;
     this.books.succeeded++;
@@ -205,6 +226,7 @@ export class Run<T, R> implements PoolJob<T> {
   }
 
   failed(index: number, err: unknown): void {
+    this.itemSignals?.settle(index + this.offset);
     this.books.running--;
     // A cancellation while the call is cancelled is not this item's failure.
     if (!(isCancelled(err) && this.cancelled)) this.#finalFailure(index, err);

@@ -8,6 +8,7 @@
 
 import { CancelScope } from "../concurrency/cancel.ts";
 import { Fifo } from "../concurrency/_fifo.ts";
+import { ItemSignals } from "../concurrency/_item_signals.ts";
 import {
   checkBoolean,
   checkFunction,
@@ -80,6 +81,7 @@ class AlcallStream<T, R> implements AsyncIterableIterator<R>, AsyncDisposable {
     this.#ordered = ordered;
     this.#buffer = buffer;
     run.keep = false;
+    run.itemSignals = new ItemSignals();
     run.onOutcome = this.#onOutcome;
     const throttle = run.gate;
     run.gate = () => {

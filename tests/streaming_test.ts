@@ -273,6 +273,25 @@ Deno.test("alcallStream: break cancels what runs, waits for it to unwind, and pu
   assert.ok(state.closed);
 });
 
+Deno.test("alcallStream: break aborts ctx.signal of the items still running, never of one already yielded", async () => {
+  for (const options of [{}, { retryAttempts: 2 }, { attemptTimeout: 60_000 }]) {
+    const signals = new Map<number, AbortSignal>();
+    for await (
+      const _ of alcallStream([0, 1, 2], async (x, ctx) => {
+        signals.set(x, ctx.signal);
+        if (x !== 0) {
+          await new Promise((_, reject) =>
+            ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))
+          );
+        }
+        return x;
+      }, { maxConcurrent: 3, ...options })
+    ) break;
+    const aborted = [0, 1, 2].map((i) => signals.get(i)!.aborted);
+    assert.deepEqual(aborted, [false, true, true], JSON.stringify(options));
+  }
+});
+
 Deno.test("alcallStream: an item that ignores its signal cannot hold return() past one macrotask turn", async () => {
   await withFakeTime(async (clock) => {
     const it = alcallStream([1, 2], async (x) => {
