@@ -7,6 +7,7 @@
 
 import { CancelScope } from "./cancel.ts";
 import { checkTasks } from "./_validate.ts";
+import { ItemSignals } from "./_item_signals.ts";
 
 /**
  * Runs every function concurrently; the first to settle wins: `race`
@@ -19,8 +20,9 @@ import { checkTasks } from "./_validate.ts";
  * losers' outcomes, values or errors, are discarded (never unhandled).
  *
  * @typeParam T The type of the values.
- * @param fns The contestants; each receives a signal that aborts when it has
- * lost (or the caller is cancelled).
+ * @param fns The contestants; each receives a signal of its own that aborts
+ * when it has lost (or the caller is cancelled) and never once it has
+ * settled, so the winner's (a `fetch` whose body is read later) stays alone.
  * @returns The winner's value.
  * @throws {Error} The winner's error, if the first to settle rejected.
  * @throws {CancelledError} If an enclosing scope was cancelled.
@@ -75,12 +77,16 @@ export function race<T>(fns: Iterable<(signal: AbortSignal) => T | Promise<T>>):
 
 async function runRace<T>(fns: Array<(signal: AbortSignal) => T | Promise<T>>): Promise<T> {
   let won = false, failed = false, outcome: unknown;
+  // Each contestant has a signal of its own, so cancelling the losers leaves
+  // the winner's alone: a fetch that won keeps a body that can be read.
+  const signals = new ItemSignals();
   // The winner's outcome escapes through these variables, not through run():
   // run() would absorb a winner whose error is a cancellation.
   await new CancelScope().run((scope) =>
     new Promise<void>((allSettled) => {
       let pending = fns.length;
-      const settle = (rejected: boolean, value: unknown): void => {
+      const settle = (index: number, rejected: boolean, value: unknown): void => {
+        signals.settle(index);
         if (!won) {
           won = true;
           failed = rejected;
@@ -89,17 +95,18 @@ async function runRace<T>(fns: Array<(signal: AbortSignal) => T | Promise<T>>): 
         }
         if (--pending === 0) allSettled();
       };
-      const fulfil = (value: unknown): void => settle(false, value);
-      const reject = (err: unknown): void => settle(true, err);
-      const signal = scope.signal;
-      for (const fn of fns) {
+      const parent = scope.signal;
+      for (let i = 0; i < fns.length; i++) {
         let result: unknown;
         try {
-          result = fn(signal);
+          result = fns[i](signals.open(i, parent));
         } catch (err) {
           result = Promise.reject(err);
         }
-        Promise.resolve(result).then(fulfil, reject);
+        Promise.resolve(result).then(
+          (value) => settle(i, false, value),
+          (err) => settle(i, true, err),
+        );
       }
     })
   );

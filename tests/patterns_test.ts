@@ -715,9 +715,28 @@ Deno.test("race resolves with the first value and cancels the losers before it s
     );
     assert.deepEqual(result, { ok: true, value: "fast", at: 20 });
     assert.deepEqual(cleaned.sort(), ["fast", "slow", "slower"]);
-    assert.ok(signals.every((s) => s.aborted));
+    // The losers' signals abort; the winner's, settled first, never does.
+    assert.deepEqual(signals.map((s) => s.aborted), [true, false, true]);
     assert.equal(clock.countTimers(), 0);
   });
+});
+
+Deno.test("race cancels only the losers: the winner's signal never aborts, so a fetch that won keeps its body", async () => {
+  const signals: AbortSignal[] = [];
+  const winner = await race([
+    async (signal) => {
+      signals[0] = signal;
+      await sleep(1_000, { signal });
+      return "slow";
+    },
+    async (signal) => {
+      signals[1] = signal;
+      await sleep(1);
+      return "fast";
+    },
+  ]);
+  assert.equal(winner, "fast");
+  assert.deepEqual(signals.map((s) => s.aborted), [true, false]);
 });
 
 Deno.test("race rejects with the error of the first to settle", async () => {
@@ -780,7 +799,9 @@ Deno.test("race runs its contestants in its own scope, under the caller's", asyn
   const outer = new CancelScope();
   await outer.run(async () => {
     const inner = await race([(signal) => {
-      assert.equal(currentScope()?.signal, signal);
+      // Its signal is its own (see "race cancels only the losers"), its scope race's.
+      assert.notEqual(currentScope()?.signal, signal);
+      assert.equal(signal.aborted, false);
       return currentScope();
     }]);
     assert.notEqual(inner, outer);
