@@ -1,0 +1,210 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// API.md §2-§4 and §7-§9 read sentence by sentence against the code: each
+// test here pins a rule that no other test caught when the code behind it
+// was deliberately broken (the mutation is named above each test).
+import assert from "node:assert/strict";
+import {
+  alcall,
+  type AlcallProgress,
+  alcallStream,
+  bcall,
+  boundedMap,
+  ExceptionGroup,
+  toList,
+} from "../mod.ts";
+import { macrotask } from "./_helpers.ts";
+
+/** An async iterator over `items` that counts its pulls and its return() calls. */
+function countingInput<T>(items: readonly T[]) {
+  const log = { pulled: 0, closed: 0 };
+  const input: AsyncIterableIterator<T> = {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next() {
+      if (log.pulled >= items.length) return Promise.resolve({ done: true, value: undefined });
+      return Promise.resolve({ done: false, value: items[log.pulled++] });
+    },
+    return() {
+      log.closed++;
+      return Promise.resolve({ done: true, value: undefined });
+    },
+  };
+  return { log, input };
+}
+
+/** Yields 0 and 1, then throws `err` once `broken` is called. */
+function breakingInput(err: Error) {
+  let broken!: () => void;
+  const gate = new Promise<void>((resolve) => (broken = resolve));
+  async function* gen(): AsyncGenerator<number> {
+    yield 0;
+    yield 1;
+    await gate;
+    throw err;
+  }
+  return { input: gen(), broken };
+}
+
+// §9 "An input iterator that throws rejects the call with that error,
+// unwrapped, after cancelling running items" — also when a running item,
+// cancelled by the input's failure, fails with an error of its own.
+// Mutations: collect() rethrowing the task group's ExceptionGroup instead of
+// the input's error (_pool_tasks.ts); runAlcall checking item failures before
+// the input's error (_run.ts).
+Deno.test("an input that throws rejects alcall, alcallStream and boundedMap with its own error even when a cancelled item fails as it unwinds", async () => {
+  const calls: Record<string, (input: AsyncIterable<number>) => Promise<unknown>> = {
+    alcall: (input) =>
+      alcall(input, (x, ctx) => unwindsWithError(x, ctx.signal), { maxConcurrent: 3 }),
+    alcallStream: async (input) => {
+      const out = [];
+      const it = alcallStream(input, (x, ctx) => unwindsWithError(x, ctx.signal), {
+        maxConcurrent: 3,
+      });
+      for await (const v of it) out.push(v);
+      return out;
+    },
+    boundedMap: (input) =>
+      boundedMap(input, (x, _i, signal) => unwindsWithError(x, signal), { limit: 3 }),
+  };
+  const started: number[] = [];
+  let broken = (): void => {};
+  async function unwindsWithError(x: number, signal: AbortSignal): Promise<number> {
+    started.push(x);
+    if (started.length === 2) broken();
+    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+    throw new Error(`item ${x} failed while it unwound`);
+  }
+  for (const [name, call] of Object.entries(calls)) {
+    started.length = 0;
+    const inputError = new Error(`${name}'s input broke`);
+    const breaking = breakingInput(inputError);
+    broken = breaking.broken;
+    const err = await call(breaking.input).then(() => undefined, (e) => e);
+    assert.equal(err, inputError, `${name}: ${err}`);
+    assert.deepEqual(started, [0, 1], name);
+  }
+});
+
+// §9 "On a stream ... onProgress's total counts the items pulled so far
+// until the input ends" (bcall). Mutation: bcall not raising `total` as it
+// pulls a batch (bcall.ts); total then stayed 0.
+Deno.test("bcall on a generator reports as onProgress's total the items pulled so far", async () => {
+  function* items(): Generator<number> {
+    for (let i = 0; i < 5; i++) yield i;
+  }
+  const totals: number[] = [];
+  const onProgress = (p: AlcallProgress): void => {
+    totals.push(p.total);
+  };
+  const batches: number[][] = [];
+  for await (const batch of bcall(items(), (x) => x, { batchSize: 2, onProgress })) {
+    batches.push(batch);
+  }
+  assert.deepEqual(batches, [[0, 1], [2, 3], [4]]);
+  // Each batch's progress reports the items pulled until then: 2, then 4, then all 5.
+  assert.deepEqual([...new Set(totals)], [2, 4, 5]);
+  assert.ok(totals.every((t, i) => i === 0 || t >= totals[i - 1]), `${totals}`);
+});
+
+// §8 toList "unique: deep equality for plain objects and arrays,
+// SameValueZero otherwise" — inside arrays and objects too. Mutation: the
+// deep comparison using === for leaves (to_list.ts), so [NaN] != [NaN].
+Deno.test("toList unique compares the leaves of plain objects and arrays with SameValueZero", () => {
+  const first = [NaN, 0];
+  const out = toList([first, [NaN, -0], { a: NaN }, { a: NaN }, [1]], { unique: true });
+  assert.equal(out.length, 3);
+  assert.equal(out[0], first); // the first of equal items is kept
+  assert.deepEqual(out.slice(1), [{ a: NaN }, [1]]);
+  // Not plain: compared by identity, however alike.
+  assert.equal(toList([new Date(0), new Date(0)], { unique: true }).length, 2);
+});
+
+/** How many items an alcallStream over 50 instant items has started once its consumer stops after one. */
+async function startedWhenStalled(options: { maxConcurrent: number; buffer?: number }) {
+  let started = 0;
+  const it = alcallStream(Array.from({ length: 50 }, (_, i) => i), (x) => {
+    started++;
+    return Promise.resolve(x);
+  }, options);
+  assert.deepEqual(await it.next(), { done: false, value: 0 });
+  for (let i = 0; i < 5; i++) await macrotask();
+  await it.return!();
+  return started;
+}
+
+// §9 "buffer (an integer ≥ 1; default maxConcurrent, or 64 when that is
+// unlimited)". Mutation: a default of maxConcurrent + 1 (alcall_stream.ts).
+Deno.test("alcallStream's buffer defaults to exactly maxConcurrent: a stalled consumer holds back the same starts", async () => {
+  for (const maxConcurrent of [1, 3]) {
+    const byDefault = await startedWhenStalled({ maxConcurrent });
+    assert.equal(byDefault, await startedWhenStalled({ maxConcurrent, buffer: maxConcurrent }));
+    // The scenario sees the buffer: one more slot starts one more item.
+    assert.equal(
+      await startedWhenStalled({ maxConcurrent, buffer: maxConcurrent + 1 }),
+      byDefault + 1,
+    );
+    assert.ok(byDefault < 50);
+  }
+});
+
+// §9 "break/return() cancels what is running, waits for it to unwind
+// (bounded exit)". Mutation: return() resolving as soon as it has cancelled
+// the run (alcall_stream.ts). An item whose clean-up takes many microtask turns
+// shows it: the existing test's clean-up ends in the turn of the abort.
+Deno.test("alcallStream's return() resolves only after the running items' clean-up has run", async () => {
+  const unwound: number[] = [];
+  const it = alcallStream([0, 1, 2], async (x, ctx) => {
+    if (x === 0) return x;
+    try {
+      await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+    } finally {
+      for (let i = 0; i < 100; i++) await null; // honours the signal, unwinds slowly
+      unwound.push(x);
+    }
+    return x;
+  }, { maxConcurrent: 3 });
+  assert.deepEqual(await it.next(), { done: false, value: 0 });
+  assert.deepEqual(await it.return!(), { done: true, value: undefined });
+  assert.deepEqual(unwound.sort(), [1, 2]);
+});
+
+// §9 "leaving early ... calls the input iterator's return()" and "Nothing is
+// pulled or started before the first next()". Mutation: return() before the
+// first next() leaving the input open (alcall_stream.ts).
+Deno.test("alcallStream closed before its first next() closes its input, pulls nothing and calls nothing", async () => {
+  const { log, input } = countingInput([1, 2, 3]);
+  let calls = 0;
+  const it = alcallStream(input, (x) => {
+    calls++;
+    return x;
+  }, { maxConcurrent: 2 });
+  assert.deepEqual(await it.return!(), { done: true, value: undefined });
+  assert.equal(log.closed, 1);
+  assert.equal(log.pulled, 0);
+  assert.equal(calls, 0);
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+  assert.equal(log.pulled, 0);
+});
+
+// §9 "the first final failure ... the iterator throws the ExceptionGroup at
+// its next next(); results not yet yielded are dropped". Mutations: next()
+// handing out finished results before the error (no stop check), and the
+// error path keeping them for a later next() (alcall_stream.ts).
+Deno.test("alcallStream drops the finished results not yet yielded when an item fails", async () => {
+  const boom = new Error("boom");
+  const it = alcallStream([0, 1, 2, 3], async (x) => {
+    if (x === 3) {
+      await macrotask(); // 1 and 2 finished and wait in the buffer by then
+      throw boom;
+    }
+    return x;
+  }, { maxConcurrent: 4, ordered: false });
+  assert.deepEqual(await it.next(), { done: false, value: 0 });
+  await macrotask();
+  await macrotask();
+  const err = await it.next().then(() => undefined, (e) => e);
+  assert.ok(err instanceof ExceptionGroup, `${err}`);
+  assert.deepEqual(err.exceptions, [boom]);
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+});
