@@ -9,6 +9,8 @@ import {
   alcallStream,
   bcall,
   boundedMap,
+  CancelScope,
+  currentTime,
   ExceptionGroup,
   toList,
 } from "../mod.ts";
@@ -207,4 +209,27 @@ Deno.test("alcallStream drops the finished results not yet yielded when an item 
   assert.ok(err instanceof ExceptionGroup, `${err}`);
   assert.deepEqual(err.exceptions, [boom]);
   assert.deepEqual(await it.next(), { done: true, value: undefined });
+});
+
+// §3 "cancelCalled: boolean (cancel() called or deadline reached)": a scope
+// not yet run whose deadline has passed has reached it (as Trio's
+// cancel_called says for a scope not yet entered); it said false until run()
+// entered it. Reading it must not cancel anything: a deadline moved later
+// before run() still counts.
+Deno.test("cancelCalled is true for a scope not yet run whose deadline has passed", async () => {
+  const passed = new CancelScope({ deadline: currentTime() - 1 });
+  assert.equal(passed.cancelCalled, true);
+  const set = new CancelScope();
+  assert.equal(set.cancelCalled, false);
+  set.deadline = currentTime() - 1;
+  assert.equal(set.cancelCalled, true);
+  set.deadline = Infinity; // moved away before run: not reached any more
+  assert.equal(set.cancelCalled, false);
+  assert.equal(await set.run(() => "ran"), "ran");
+  assert.equal(set.cancelCalled, false);
+  let invoked = false;
+  assert.equal(await passed.run(() => (invoked = true)), undefined);
+  assert.equal(invoked, false);
+  assert.equal(passed.cancelCalled, true);
+  assert.equal(passed.cancelledCaught, true);
 });
