@@ -7,11 +7,31 @@ import {
   alcall,
   type AlcallProgress,
   alcallStream,
+  asCompleted,
   bcall,
   boundedMap,
+  type CallContext,
   CancelScope,
+  type chunks,
+  type currentScope,
   currentTime,
+  type effectiveDeadline,
   ExceptionGroup,
+  failAfter,
+  type failAt,
+  gather,
+  type isCancelled,
+  moveOnAfter,
+  type moveOnAt,
+  type nonCancelSubgroup,
+  race,
+  retry,
+  type shield,
+  type splitCancellation,
+  type TaskGroup,
+  taskGroup,
+  type TaskStatus,
+  TimeoutError,
   toList,
 } from "../mod.ts";
 import { macrotask } from "./_helpers.ts";
@@ -232,4 +252,133 @@ Deno.test("cancelCalled is true for a scope not yet run whose deadline has passe
   assert.equal(invoked, false);
   assert.equal(passed.cancelCalled, true);
   assert.equal(passed.cancelledCaught, true);
+});
+
+// ---------------------------------------------------------------------------
+// The signatures of API.md §2-§4 and §7-§9 as a user writes them: which
+// arguments are optional, what each call returns. `deno task check` type-checks
+// this file, so a signature that drifts (an options object made optional or
+// required, a return type widened or narrowed) fails the check. Mutations:
+// boundedMap's options made optional, retry's options made required, and
+// alcall's returnExceptions overload returning Promise<R[]> (each failed
+// `deno check`).
+
+/** True when A and B are the same type. */
+type Same<A, B> = (<X>() => X extends A ? 1 : 2) extends (<X>() => X extends B ? 1 : 2) ? true
+  : false;
+/** Accepts only `true`: a type-level assertion. */
+function same<T extends true>(_proof?: T): void {}
+
+// Never called: only type-checked (the calls with missing arguments would reject).
+function signatures(): void {
+  // §2
+  const eg = new ExceptionGroup("m", [new TypeError("a")]);
+  same<Same<typeof eg.exceptions, readonly TypeError[]>>();
+  same<
+    Same<
+      ReturnType<typeof eg.split>,
+      [ExceptionGroup<TypeError> | undefined, ExceptionGroup<TypeError> | undefined]
+    >
+  >();
+  same<Same<ReturnType<typeof eg.subgroup>, ExceptionGroup<TypeError> | undefined>>();
+  same<
+    Same<
+      typeof splitCancellation<Error>,
+      (
+        eg: ExceptionGroup<Error>,
+      ) => [ExceptionGroup<Error> | undefined, ExceptionGroup<Error> | undefined]
+    >
+  >();
+  same<Same<ReturnType<typeof nonCancelSubgroup<Error>>, ExceptionGroup<Error> | undefined>>();
+  const timeout = new TimeoutError();
+  same<Same<[typeof timeout.timeout, typeof timeout.source], [number, string]>>();
+  same<Same<typeof isCancelled, (err: unknown) => boolean>>();
+  // §3
+  const scope = new CancelScope();
+  new CancelScope({ deadline: 1, shield: true });
+  same<Same<ReturnType<typeof scope.run<number>>, Promise<number | undefined>>>();
+  same<Same<ReturnType<typeof failAfter<number>>, Promise<number>>>();
+  same<Same<ReturnType<typeof failAt<number>>, Promise<number>>>();
+  same<Same<ReturnType<typeof moveOnAfter<number>>, Promise<number | undefined>>>();
+  same<Same<ReturnType<typeof moveOnAt<number>>, Promise<number | undefined>>>();
+  same<Same<ReturnType<typeof shield<number>>, Promise<number>>>();
+  failAfter(null, () => 1);
+  moveOnAfter(null, () => 1);
+  same<Same<ReturnType<typeof effectiveDeadline>, number>>();
+  same<Same<ReturnType<typeof currentScope>, CancelScope | undefined>>();
+  // §4
+  same<Same<ReturnType<typeof taskGroup<number>>, Promise<number | undefined>>>();
+  taskGroup((tg: TaskGroup) => {
+    tg.startSoon((a: number, b: string) => a + b, 1, "b");
+    // @ts-expect-error the arguments follow fn's parameters
+    tg.startSoon((a: number) => a, "not a number");
+    same<Same<ReturnType<typeof tg.start<string>>, Promise<string>>>();
+    tg.start((status: TaskStatus<string>) => status.started("ready"));
+    same<Same<[typeof tg.cancelScope, typeof tg.signal], [CancelScope, AbortSignal]>>();
+  });
+  // §7
+  same<Same<ReturnType<typeof retry<number>>, Promise<number>>>();
+  retry(({ attempt, signal }) => attempt + Number(signal.aborted));
+  retry(() => 1, { attempts: 3, baseDelay: 100, maxDelay: 2000, jitter: 0.1, retryOn: () => true });
+  const gatheredValues = gather([() => 1, () => Promise.resolve(2)]);
+  same<Same<typeof gatheredValues, Promise<number[]>>>();
+  const gathered = gather([() => 1], { returnExceptions: true });
+  same<Same<typeof gathered, Promise<Array<number | Error>>>>();
+  const winner = race([() => 1, () => Promise.resolve(2)]);
+  same<Same<typeof winner, Promise<number>>>();
+  // @ts-expect-error boundedMap's options (with limit) are required
+  boundedMap([1], (x) => x);
+  const mapped = boundedMap([1], (x, index) => `${x}${index}`, { limit: 2 });
+  same<Same<typeof mapped, Promise<string[]>>>();
+  const completed = asCompleted([() => 1], { limit: 2 });
+  same<Same<Awaited<ReturnType<typeof completed.next>>, IteratorResult<[number, number]>>>();
+  same<Same<ReturnType<typeof chunks<number>>, Generator<number[], void, undefined>>>();
+  // §8
+  const called = alcall([1, 2], (x, ctx: CallContext) => x + ctx.index + ctx.attempt);
+  same<Same<typeof called, Promise<number[]>>>();
+  const withErrors = alcall([1], (x) => x, { returnExceptions: true });
+  same<Same<typeof withErrors, Promise<Array<number | Error>>>>();
+  alcall("one item", (s) => s.toUpperCase());
+  // @ts-expect-error bcall needs batchSize
+  bcall([1], (x) => x);
+  const batches = bcall([1], (x) => String(x), { batchSize: 2 });
+  same<Same<typeof batches, AsyncGenerator<string[]>>>();
+  same<Same<ReturnType<typeof toList>, unknown[]>>();
+  toList(1);
+  // §9
+  async function* numbers(): AsyncGenerator<number> {
+    yield 1;
+  }
+  alcall(numbers(), (x) => x, { maxConcurrent: 2 });
+  bcall(numbers(), (x) => x, { batchSize: 2 });
+  boundedMap(numbers(), (x) => x, { limit: 2 });
+  const streamed = alcallStream(numbers(), (x) => String(x), { ordered: false, buffer: 4 });
+  same<Same<Awaited<ReturnType<typeof streamed.next>>, IteratorResult<string>>>();
+  const streamedErrors = alcallStream([1], (x) => x, { returnExceptions: true });
+  same<Same<Awaited<ReturnType<typeof streamedErrors.next>>, IteratorResult<number | Error>>>();
+}
+
+Deno.test("the signatures of API.md §2-§4 and §7-§9 type-check as written (checked by deno check)", () => {
+  assert.equal(typeof signatures, "function");
+});
+
+// §2 "`condition` is an error class or a predicate `(e) => boolean`": a
+// predicate written as a classic function (it has a prototype) is called,
+// not used with instanceof. Mutation: every function with a prototype taken
+// for a class (_exception_group.ts).
+Deno.test("ExceptionGroup.split calls a predicate written as a function expression", () => {
+  const a = new TypeError("a"), b = new RangeError("b");
+  const eg = new ExceptionGroup("two", [a, b]);
+  const [match, rest] = eg.split(function isTypeError(e) {
+    return e instanceof TypeError;
+  });
+  assert.deepEqual(match?.exceptions, [a]);
+  assert.deepEqual(rest?.exceptions, [b]);
+  // A class not derived from Error (thrown non-Errors) is still a class.
+  class Code {
+    constructor(readonly code: number) {}
+  }
+  const thrown = new Code(7);
+  const mixed = new ExceptionGroup<unknown>("mixed", [thrown, a]);
+  assert.deepEqual(mixed.subgroup(Code)?.exceptions, [thrown]);
 });
