@@ -11,6 +11,7 @@ import {
   bcall,
   boundedMap,
   type CallContext,
+  CancelledError,
   CancelScope,
   type chunks,
   type currentScope,
@@ -23,11 +24,11 @@ import {
   type isCancelled,
   moveOnAfter,
   type moveOnAt,
-  type nonCancelSubgroup,
+  nonCancelSubgroup,
   race,
   retry,
   type shield,
-  type splitCancellation,
+  splitCancellation,
   type TaskGroup,
   taskGroup,
   type TaskStatus,
@@ -381,4 +382,27 @@ Deno.test("ExceptionGroup.split calls a predicate written as a function expressi
   const thrown = new Code(7);
   const mixed = new ExceptionGroup<unknown>("mixed", [thrown, a]);
   assert.deepEqual(mixed.subgroup(Code)?.exceptions, [thrown]);
+});
+
+// §2 "splitCancellation(eg) → [cancellations | undefined, rest | undefined];
+// nonCancelSubgroup(eg) → rest | undefined", a cancellation being what
+// isCancelled says: a CancelledError or any error named "AbortError", nested
+// groups included. Mutation: either function also taking a RangeError for a
+// cancellation (_exception_group.ts); the suite only split plain Errors off.
+Deno.test("splitCancellation and nonCancelSubgroup split on isCancelled alone, nesting kept", () => {
+  const cancelled = new CancelledError(), aborted = new DOMException("stop", "AbortError");
+  const range = new RangeError("r"), timeout = new TimeoutError(), thrown = { code: 1 };
+  const inner = new ExceptionGroup<unknown>("inner", [aborted, range]);
+  const eg = new ExceptionGroup<unknown>("outer", [cancelled, inner, timeout, thrown]);
+  const [cancels, rest] = splitCancellation(eg);
+  assert.equal(cancels?.exceptions[0], cancelled);
+  assert.deepEqual((cancels?.exceptions[1] as ExceptionGroup).exceptions, [aborted]);
+  assert.equal(cancels?.exceptions.length, 2);
+  assert.deepEqual((rest?.exceptions[0] as ExceptionGroup).exceptions, [range]);
+  assert.deepEqual(rest?.exceptions.slice(1), [timeout, thrown]);
+  const only = nonCancelSubgroup(eg);
+  assert.deepEqual((only?.exceptions[0] as ExceptionGroup).exceptions, [range]);
+  assert.deepEqual(only?.exceptions.slice(1), [timeout, thrown]);
+  assert.equal(nonCancelSubgroup(new ExceptionGroup("c", [cancelled, aborted])), undefined);
+  assert.deepEqual(splitCancellation(new ExceptionGroup("r", [range]))[0], undefined);
 });
