@@ -136,6 +136,9 @@ export class CancelScope {
   get cancelCalled(): boolean {
     const status = this[STATUS];
     if (status.running) status.noteDeadline();
+    // Not run yet: no timer is armed, yet a deadline already past has been
+    // reached (Trio's cancel_called says so too); run() will not invoke fn.
+    else if (status.idle && status.deadline <= currentTime()) return true;
     return status.origin !== NOT_CANCELLED;
   }
 
