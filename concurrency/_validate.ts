@@ -33,7 +33,8 @@ export function describeValue(value: unknown, style: DescribeStyle = "typed"): s
   if (type === "number" || (type === "boolean" && style !== "bareNumber")) {
     return style === "typed" ? `${type} ${value}` : String(value);
   }
-  if (style !== "typed") return type;
+  // A string is shown in every style: "received string" hides the value given.
+  if (style !== "typed" && type !== "string") return type;
   switch (type) {
     case "string": {
       const text = value as string;

@@ -857,37 +857,37 @@ Deno.test("alcall with attemptTimeout gives each attempt its own signal", async 
 // Validation
 
 const BAD_OPTIONS: Array<[string, unknown, "type" | "range", string]> = [
-  ["maxConcurrent", "2", "type", "string"],
+  ["maxConcurrent", "2", "type", 'string "2"'],
   ["maxConcurrent", 0, "range", "0"],
   ["maxConcurrent", 1.5, "range", "1.5"],
   ["maxConcurrent", NaN, "range", "NaN"],
   ["throttlePeriod", true, "type", "boolean"],
   ["throttlePeriod", -1, "range", "-1"],
   ["throttlePeriod", Infinity, "range", "Infinity"],
-  ["delayBeforeStart", "10", "type", "string"],
+  ["delayBeforeStart", "10", "type", 'string "10"'],
   ["delayBeforeStart", -5, "range", "-5"],
-  ["retryAttempts", "3", "type", "string"],
+  ["retryAttempts", "3", "type", 'string "3"'],
   ["retryAttempts", -1, "range", "-1"],
   ["retryAttempts", 2.5, "range", "2.5"],
   ["retryInitialDelay", null, "type", "null"],
   ["retryInitialDelay", -1, "range", "-1"],
-  ["retryBackoff", "2", "type", "string"],
+  ["retryBackoff", "2", "type", 'string "2"'],
   ["retryBackoff", -2, "range", "-2"],
   ["retryBackoff", NaN, "range", "NaN"],
-  ["retryTimeout", "1", "type", "string"],
+  ["retryTimeout", "1", "type", 'string "1"'],
   ["retryTimeout", 0, "range", "0"],
   ["retryTimeout", -1, "range", "-1"],
   ["attemptTimeout", {}, "type", "object"],
   ["attemptTimeout", 0, "range", "0"],
   ["attemptTimeout", NaN, "range", "NaN"],
   ["retryOn", true, "type", "boolean"],
-  ["onProgress", "log", "type", "string"],
+  ["onProgress", "log", "type", 'string "log"'],
   ["signal", {}, "type", "object"],
   ["returnExceptions", 1, "type", "1"],
-  ["inputFlatten", "yes", "type", "string"],
+  ["inputFlatten", "yes", "type", 'string "yes"'],
   ["inputDropna", 1, "type", "1"],
   ["inputUnique", null, "type", "null"],
-  ["outputFlatten", "yes", "type", "string"],
+  ["outputFlatten", "yes", "type", 'string "yes"'],
   ["outputDropna", 0, "type", "0"],
   ["outputUnique", {}, "type", "object"],
 ];
@@ -913,7 +913,10 @@ Deno.test("alcall rejects at once an option of the wrong type or out of range, n
 });
 
 Deno.test("alcall rejects a non-function fn and non-object options with TypeError", async () => {
-  await assert.rejects(alcall([1], "nope" as never), /'fn' must be a function, received string/);
+  await assert.rejects(
+    alcall([1], "nope" as never),
+    /'fn' must be a function, received string "nope"/,
+  );
   await assert.rejects(alcall([1], (x) => x, null as never), /'options' must be an object/);
   await assert.rejects(alcall([1], (x) => x, 5 as never), TypeError);
 });

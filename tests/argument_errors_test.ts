@@ -174,7 +174,7 @@ Deno.test("sleep and the task group calls name the parameter and the typed value
   for (const [call, type, message] of cases) await assertArgumentError(call, type, message);
 });
 
-Deno.test("the queues name the parameter and the value, numbers bare and other values by type", async () => {
+Deno.test("the queues name the parameter and the value, numbers bare, strings quoted and other values by type", async () => {
   const cases: [() => unknown, typeof TypeError, string][] = [
     [
       () => new Queue(untyped(true)),
@@ -184,7 +184,7 @@ Deno.test("the queues name the parameter and the value, numbers bare and other v
     [
       () => new Queue({ maxSize: untyped("3") }),
       TypeError,
-      "Cannot create Queue: 'maxSize' must be a positive integer or Infinity, received string",
+      `Cannot create Queue: 'maxSize' must be a positive integer or Infinity, received string "3"`,
     ],
     [
       () => new Queue({ maxSize: 0 }),
