@@ -10,10 +10,10 @@
  * How {@linkcode describeValue} shows a value. `"typed"` names the type and,
  * when short, the value (`string "10"`, `number -1`, `boolean true`). The
  * other two are the forms some calls were published with, which their tests
- * pin: `"bare"` shows a number or a boolean as itself and anything else by
- * its type (`-1`, `true`, `string`: the patterns' checks); `"bareNumber"`
- * shows only a number as itself (`-1`, `boolean`, `string`: `alcall`,
- * `toList`, the queues).
+ * pin: `"bare"` shows a number or a boolean as itself, a string as typed, and
+ * anything else by its type (`-1`, `true`, `string "3"`, `object`: the
+ * patterns' checks); `"bareNumber"` shows only a number as itself and a string
+ * as typed (`-1`, `boolean`, `string "3"`: `alcall`, `toList`, the queues).
  */
 export type DescribeStyle = "typed" | "bare" | "bareNumber";
 
