@@ -13,6 +13,7 @@ import {
   alcallStream,
   asCompleted,
   boundedMap,
+  type CallContext,
   CancelledError,
   checkResponse,
   CircuitBreaker,
@@ -182,6 +183,17 @@ class NotingRateLimiter extends RateLimiter {
   }
 }
 
+/** One completion request as the job makes it: POST the prompt id, fail on a bad status. */
+async function complete(server: Upstream, id: number, ctx: CallContext): Promise<Answer> {
+  const res = await fetch(`${server.url}/v1/complete`, {
+    method: "POST",
+    body: JSON.stringify({ id }),
+    headers: { "x-attempt": String(ctx.attempt) },
+    signal: ctx.signal,
+  });
+  return await checkResponse(res).json() as Answer;
+}
+
 /**
  * Fails if more than `burst + limit * t / period` grants (plus one) fall in a
  * window of length t. The one: a grant is noted when its promise job runs,
@@ -228,13 +240,7 @@ Deno.test("scenario: 500 prompts through alcall against a flaky API, every item 
             attemptStarts.push(performance.now());
             clientInflight.max = Math.max(clientInflight.max, ++clientInflight.now);
             try {
-              const res = await fetch(`${server.url}/v1/complete`, {
-                method: "POST",
-                body: JSON.stringify({ id }),
-                headers: { "x-attempt": String(ctx.attempt) },
-                signal: ctx.signal,
-              });
-              return await checkResponse(res).json() as Answer;
+              return await complete(server, id, ctx);
             } finally {
               clientInflight.now--;
             }
@@ -320,13 +326,7 @@ Deno.test("scenario: the same batch stopped by GracefulShutdown halfway: what fi
           attemptStarts.push(performance.now());
           clientInflight++;
           try {
-            const res = await fetch(`${server.url}/v1/complete`, {
-              method: "POST",
-              body: JSON.stringify({ id }),
-              headers: { "x-attempt": String(ctx.attempt) },
-              signal: ctx.signal,
-            });
-            const answer = await checkResponse(res).json() as Answer;
+            const answer = await complete(server, id, ctx);
             done.set(id, answer); // the job's own record: what a restart need not redo
             return answer;
           } finally {
@@ -444,13 +444,7 @@ Deno.test("scenario: a streaming job saves each result as it comes and stops on 
         attemptStarts.push(performance.now());
         clientInflight++;
         try {
-          const res = await fetch(`${server.url}/v1/complete`, {
-            method: "POST",
-            body: JSON.stringify({ id }),
-            headers: { "x-attempt": String(ctx.attempt) },
-            signal: ctx.signal,
-          });
-          return await checkResponse(res).json() as Answer;
+          return await complete(server, id, ctx);
         } finally {
           clientInflight--;
         }

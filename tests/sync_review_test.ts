@@ -382,6 +382,28 @@ interface Subject {
 const done = (t: Tracked<unknown>): boolean => t.settled && !t.rejected;
 
 /** A token-like primitive: `take` waits, `value.release()` gives back. */
+/** A Semaphore granted by release(), bounded by `maxValue` or not. */
+function semaphoreSubject(maxValue: number | undefined): () => Subject {
+  return tokenSubject(() => {
+    const sem = new Semaphore(0, maxValue === undefined ? {} : { maxValue });
+    let released = 0;
+    return {
+      take: async (signal) => {
+        const permit = await sem.acquire({ signal });
+        return { release: () => (released++, permit.release()), [Symbol.dispose]() {} };
+      },
+      grant: () => sem.release(),
+      held: () => 1 - sem.value - released,
+      atRest() {
+        assert.equal(sem.value, 1);
+        assert.equal(sem.waiting, 0);
+        // Bounded, it refuses a release past maxValue.
+        if (maxValue !== undefined) assert.throws(() => sem.release(), RangeError);
+      },
+    };
+  });
+}
+
 function tokenSubject(
   make: () => {
     take(signal?: AbortSignal): Promise<Permit>;
@@ -495,39 +517,8 @@ const subjects: Record<string, () => Subject> = {
       },
     };
   },
-  "Semaphore.acquire (maxValue 1)": tokenSubject(() => {
-    const sem = new Semaphore(0, { maxValue: 1 });
-    let released = 0;
-    return {
-      take: async (signal) => {
-        const permit = await sem.acquire({ signal });
-        return { release: () => (released++, permit.release()), [Symbol.dispose]() {} };
-      },
-      grant: () => sem.release(),
-      held: () => 1 - sem.value - released,
-      atRest() {
-        assert.equal(sem.value, 1);
-        assert.equal(sem.waiting, 0);
-        assert.throws(() => sem.release(), RangeError);
-      },
-    };
-  }),
-  "Semaphore.acquire (unbounded)": tokenSubject(() => {
-    const sem = new Semaphore(0);
-    let released = 0;
-    return {
-      take: async (signal) => {
-        const permit = await sem.acquire({ signal });
-        return { release: () => (released++, permit.release()), [Symbol.dispose]() {} };
-      },
-      grant: () => sem.release(),
-      held: () => 1 - sem.value - released,
-      atRest() {
-        assert.equal(sem.value, 1);
-        assert.equal(sem.waiting, 0);
-      },
-    };
-  }),
+  "Semaphore.acquire (maxValue 1)": semaphoreSubject(1),
+  "Semaphore.acquire (unbounded)": semaphoreSubject(undefined),
   "Lock.acquire": tokenSubject(() => {
     const lock = new Lock();
     const holder = lock.tryAcquire()!;
