@@ -75,7 +75,10 @@ type TimerId = ReturnType<typeof setTimeout>;
 
 /**
  * A one-shot timer created through the global `setTimeout` of the moment (or
- * the pair given), and cleared through the matching `clearTimeout`.
+ * the pair given), and cleared through the matching `clearTimeout`. A delay
+ * past {@linkcode MAX_TIMER_DELAY} (~24.8 days) is waited in parts: every
+ * runtime runs such a timer after 1 ms instead (a 30-day lease was lost at
+ * once; tests/runtime_review_test.ts).
  */
 export class Timer {
   #id: TimerId | undefined;
@@ -88,7 +91,15 @@ export class Timer {
     clear: typeof clearTimeout = globalThis.clearTimeout,
   ) {
     this.#clear = clear;
-    this.#id = set(callback, delay);
+    this.#id = delay > MAX_TIMER_DELAY
+      ? set(() => this.#rest(callback, delay - MAX_TIMER_DELAY, set), MAX_TIMER_DELAY)
+      : set(callback, delay);
+  }
+
+  #rest(callback: () => void, delay: number, set: typeof setTimeout): void {
+    this.#id = delay > MAX_TIMER_DELAY
+      ? set(() => this.#rest(callback, delay - MAX_TIMER_DELAY, set), MAX_TIMER_DELAY)
+      : set(callback, delay);
   }
 
   /** Clears the timer; a no-op once cleared. */

@@ -22,7 +22,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { currentScope, effectiveDeadlineOf, pendingCancellation } from "../concurrency/cancel.ts";
-import { currentTime, MAX_TIMER_DELAY, Timer } from "../concurrency/clock.ts";
+import { currentTime, Timer } from "../concurrency/clock.ts";
 import { isCancelled } from "../concurrency/errors.ts";
 import { startWait, type Waiter, WaitQueue } from "../concurrency/_wait_queue.ts";
 import type { LeaseOutcome, StoreBackend, WaitTurns } from "./_store.ts";
@@ -239,11 +239,10 @@ export class LeasePool {
 
   #pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      // Every runtime runs a longer timer after 1 ms; waking early only loops again.
       const timer = new Timer(() => {
         this.#wake = undefined;
         resolve();
-      }, Math.min(MAX_TIMER_DELAY, Math.max(0, ms)));
+      }, Math.max(0, ms));
       this.#wake = () => {
         timer.clear();
         this.#wake = undefined;
@@ -409,17 +408,13 @@ export class LeasePool {
   #armLoss(id: string, h: Held, sentAt: number): void {
     h.loss?.clear();
     const c = this.#c;
-    this.#armLossAt(id, h, sentAt + c.ttl - c.heartbeat / 2);
-  }
-
-  #armLossAt(id: string, h: Held, at: number): void {
-    const delay = Math.max(0, at - currentTime());
-    // Every runtime runs a timer longer than MAX_TIMER_DELAY after 1 ms (a
-    // leaseTtl of 30 days would lose every lease at once): wait in parts.
-    const fire = delay > MAX_TIMER_DELAY
-      ? () => this.#armLossAt(id, h, at)
-      : () => this.#lose(id, "it could not be renewed before it would expire", false);
-    h.loss = detached(() => new Timer(fire, Math.min(MAX_TIMER_DELAY, delay)));
+    const at = sentAt + c.ttl - c.heartbeat / 2;
+    h.loss = detached(() =>
+      new Timer(
+        () => this.#lose(id, "it could not be renewed before it would expire", false),
+        Math.max(0, at - currentTime()),
+      )
+    );
   }
 
   /**
