@@ -121,9 +121,16 @@ export class CancelledError extends Error {
  * ```
  */
 export function isCancelled(err: unknown): boolean {
-  if (err instanceof CancelledError) return true;
-  return typeof err === "object" && err !== null &&
-    (err as { name?: unknown }).name === "AbortError";
+  // Any thrown value reaches here, a Proxy or a throwing `name` getter
+  // included: inspecting it must not throw, or the task group or gather that
+  // asks would lose the error and never settle.
+  try {
+    if (err instanceof CancelledError) return true;
+    return typeof err === "object" && err !== null &&
+      (err as { name?: unknown }).name === "AbortError";
+  } catch {
+    return false;
+  }
 }
 
 export {

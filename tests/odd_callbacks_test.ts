@@ -1,0 +1,52 @@
+// Copyright 2026 the @lionpride/core authors. MIT license.
+// Review of every export that calls user code, driven with odd callbacks:
+// thrown non-Errors (an object whose `name` getter throws, a Proxy that throws
+// on every access). Each test of a fix failed before it.
+import assert from "node:assert/strict";
+import { asCompleted, boundedMap, ExceptionGroup, gather, isCancelled, taskGroup } from "../mod.ts";
+import { within } from "./_helpers.ts";
+
+/** A thrown value that throws when inspected: `name` and `message` getters throw. */
+const badName = {
+  get name(): never {
+    throw new Error("name getter");
+  },
+  get message(): never {
+    throw new Error("message getter");
+  },
+};
+/** A thrown value that throws on every access, `instanceof` included. */
+const hostile = new Proxy({}, {
+  get() {
+    throw new Error("proxy get");
+  },
+  getPrototypeOf() {
+    throw new Error("proxy getPrototypeOf");
+  },
+});
+
+Deno.test("isCancelled is false, never a throw, for a value whose name getter or prototype throws", () => {
+  assert.equal(isCancelled(badName), false);
+  assert.equal(isCancelled(hostile), false);
+});
+
+Deno.test("gather, boundedMap, asCompleted and a task-group child keep a thrown hostile value and settle", async () => {
+  for (const thrown of [badName, hostile]) {
+    const fail = () => {
+      throw thrown;
+    };
+    const runs: [string, () => Promise<unknown>][] = [
+      ["gather", () => gather([fail])],
+      ["boundedMap", () => boundedMap([1], fail, { limit: 1 })],
+      ["asCompleted", async () => {
+        for await (const _ of asCompleted([fail])) { /* drain */ }
+      }],
+      ["taskGroup child", () => taskGroup((tg) => tg.startSoon(fail))],
+    ];
+    for (const [what, run] of runs) {
+      const err = await within(run().then(() => "resolved", (e) => e), 1_000, what);
+      assert.ok(err instanceof ExceptionGroup, what);
+      assert.ok(Object.is(err.exceptions[0], thrown), what);
+    }
+  }
+});
