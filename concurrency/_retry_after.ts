@@ -21,9 +21,26 @@ const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 409, 425, 429, 500
  * @returns Milliseconds to wait before the next attempt, or `undefined`.
  */
 export function retryAfterOf(err: unknown): number | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const value = (err as { retryAfter?: unknown }).retryAfter;
+  const value = fieldOf(err, "retryAfter");
   return typeof value === "number" && value >= 0 ? value : undefined;
+}
+
+/**
+ * `err[key]` when `err` is an object, else `undefined`; also `undefined` when
+ * reading it throws (a Proxy, a throwing getter), so that asking about a
+ * thrown value never replaces it with the getter's error.
+ *
+ * @param err Any thrown value.
+ * @param key The property to read.
+ * @returns The property's value, or `undefined`.
+ */
+export function fieldOf(err: unknown, key: string): unknown {
+  if (typeof err !== "object" || err === null) return undefined;
+  try {
+    return (err as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -36,9 +53,24 @@ export function retryAfterOf(err: unknown): number | undefined {
  */
 export function retryableByDefault(err: unknown): boolean {
   if (isCancelled(err)) return false;
-  if (typeof err === "object" && err !== null) {
-    const status = (err as { status?: unknown }).status;
-    if (typeof status === "number") return RETRYABLE_STATUSES.has(status);
-  }
+  const status = fieldOf(err, "status");
+  if (typeof status === "number") return RETRYABLE_STATUSES.has(status);
   return true;
+}
+
+/**
+ * `err instanceof type`, false where that throws (a Proxy's
+ * `getPrototypeOf` trap).
+ *
+ * @param err Any thrown value.
+ * @param type The class to test against.
+ * @returns Whether `err` is an instance of `type`.
+ */
+// deno-lint-ignore no-explicit-any
+export function isInstance(err: unknown, type: abstract new (...args: any[]) => unknown): boolean {
+  try {
+    return err instanceof type;
+  } catch {
+    return false;
+  }
 }

@@ -3,7 +3,18 @@
 // thrown non-Errors (an object whose `name` getter throws, a Proxy that throws
 // on every access). Each test of a fix failed before it.
 import assert from "node:assert/strict";
-import { asCompleted, boundedMap, ExceptionGroup, gather, isCancelled, taskGroup } from "../mod.ts";
+import {
+  AdaptiveLimiter,
+  alcall,
+  asCompleted,
+  boundedMap,
+  CircuitBreaker,
+  ExceptionGroup,
+  gather,
+  isCancelled,
+  retry,
+  taskGroup,
+} from "../mod.ts";
 import { within } from "./_helpers.ts";
 
 /** A thrown value that throws when inspected: `name` and `message` getters throw. */
@@ -48,5 +59,26 @@ Deno.test("gather, boundedMap, asCompleted and a task-group child keep a thrown 
       assert.ok(err instanceof ExceptionGroup, what);
       assert.ok(Object.is(err.exceptions[0], thrown), what);
     }
+  }
+});
+
+Deno.test("retry, alcall's retries, AdaptiveLimiter.use and CircuitBreaker.call reject with the hostile value itself", async () => {
+  for (const thrown of [badName, hostile]) {
+    const fail = () => {
+      throw thrown;
+    };
+    const exact: [string, () => Promise<unknown>][] = [
+      ["retry", () => retry(fail, { attempts: 2, baseDelay: 1 })],
+      ["AdaptiveLimiter.use", () => new AdaptiveLimiter().use(fail)],
+      ["CircuitBreaker.call", () => new CircuitBreaker({ failureThreshold: 1 }).call(fail)],
+    ];
+    for (const [what, run] of exact) {
+      // In a box: resolving with the Proxy itself would read its `then`.
+      const [err] = await within(run().then(() => ["resolved"], (e) => [e]), 1_000, what);
+      assert.ok(Object.is(err, thrown), what);
+    }
+    const err = await alcall([1], fail, { retryAttempts: 1 }).catch((e) => e);
+    assert.ok(err instanceof ExceptionGroup);
+    assert.ok(Object.is(err.exceptions[0], thrown), "alcall");
   }
 });
