@@ -9,6 +9,7 @@
  */
 
 import { isCancelled } from "./errors.ts";
+import { fieldOf } from "./_thrown.ts";
 
 /** HTTP statuses worth retrying: timeouts, conflicts, too early, rate limits, 5xx that pass. */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
@@ -26,24 +27,6 @@ export function retryAfterOf(err: unknown): number | undefined {
 }
 
 /**
- * `err[key]` when `err` is an object, else `undefined`; also `undefined` when
- * reading it throws (a Proxy, a throwing getter), so that asking about a
- * thrown value never replaces it with the getter's error.
- *
- * @param err Any thrown value.
- * @param key The property to read.
- * @returns The property's value, or `undefined`.
- */
-export function fieldOf(err: unknown, key: string): unknown {
-  if (typeof err !== "object" || err === null) return undefined;
-  try {
-    return (err as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * The default `retryOn`: never a cancellation; an error with a numeric
  * `status` only for 408, 409, 425, 429, 500, 502, 503 and 504; anything else
  * yes.
@@ -56,21 +39,4 @@ export function retryableByDefault(err: unknown): boolean {
   const status = fieldOf(err, "status");
   if (typeof status === "number") return RETRYABLE_STATUSES.has(status);
   return true;
-}
-
-/**
- * `err instanceof type`, false where that throws (a Proxy's
- * `getPrototypeOf` trap).
- *
- * @param err Any thrown value.
- * @param type The class to test against.
- * @returns Whether `err` is an instance of `type`.
- */
-// deno-lint-ignore no-explicit-any
-export function isInstance(err: unknown, type: abstract new (...args: any[]) => unknown): boolean {
-  try {
-    return err instanceof type;
-  } catch {
-    return false;
-  }
 }

@@ -31,7 +31,8 @@
 import { type AcquireOptions, CapacityLimiter, type LimiterStatistics } from "./limiter.ts";
 import { currentTime } from "./clock.ts";
 import { isCancelled, RateLimitError, TimeoutError } from "./errors.ts";
-import { fieldOf, isInstance, retryAfterOf } from "./_retry_after.ts";
+import { retryAfterOf } from "./_retry_after.ts";
+import { fieldOf, isInstance } from "./_thrown.ts";
 import { defineInspect } from "./_inspect.ts";
 import { USE_AFTER } from "./_attempt_loop.ts";
 import {

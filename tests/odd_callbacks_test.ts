@@ -8,6 +8,8 @@ import {
   alcall,
   asCompleted,
   boundedMap,
+  CancelledError,
+  CancelScope,
   CircuitBreaker,
   ExceptionGroup,
   gather,
@@ -81,4 +83,22 @@ Deno.test("retry, alcall's retries, AdaptiveLimiter.use and CircuitBreaker.call 
     assert.ok(err instanceof ExceptionGroup);
     assert.ok(Object.is(err.exceptions[0], thrown), "alcall");
   }
+});
+
+Deno.test("CancelScope.cancel takes a hostile reason as its CancelledError's cause, and retry's signal aborted with one rejects with it", async () => {
+  const scope = new CancelScope();
+  scope.cancel(hostile);
+  assert.equal(scope.cancelCalled, true);
+  assert.ok(scope.signal.reason instanceof CancelledError);
+  assert.ok(Object.is(scope.signal.reason.cause, hostile));
+
+  const controller = new AbortController();
+  const pending = retry(
+    ({ signal }) =>
+      new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+    { signal: controller.signal },
+  ).then(() => ["resolved"], (e) => [e]);
+  controller.abort(hostile);
+  const [err] = await within(pending, 1_000, "retry");
+  assert.ok(Object.is(err, hostile));
 });
