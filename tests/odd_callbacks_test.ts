@@ -15,6 +15,7 @@ import {
   gather,
   isCancelled,
   retry,
+  splitCancellation,
   taskGroup,
 } from "../mod.ts";
 import { within } from "./_helpers.ts";
@@ -101,4 +102,16 @@ Deno.test("CancelScope.cancel takes a hostile reason as its CancelledError's cau
   controller.abort(hostile);
   const [err] = await within(pending, 1_000, "retry");
   assert.ok(Object.is(err, hostile));
+});
+
+Deno.test("splitCancellation and split by class put a hostile value in the rest instead of throwing", () => {
+  const cancel = new CancelledError();
+  const eg = new ExceptionGroup("mixed", [hostile, cancel]);
+  const [cancels, rest] = splitCancellation(eg);
+  assert.deepEqual(cancels?.exceptions, [cancel]);
+  assert.equal(rest?.exceptions.length, 1);
+  assert.ok(Object.is(rest?.exceptions[0], hostile));
+  const [typeErrors, others] = eg.split(TypeError);
+  assert.equal(typeErrors, undefined);
+  assert.equal(others, eg);
 });
