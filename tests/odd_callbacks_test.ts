@@ -10,11 +10,13 @@ import {
   boundedMap,
   CancelledError,
   CancelScope,
+  CapacityLimiter,
   CircuitBreaker,
   ExceptionGroup,
   gather,
   isCancelled,
   retry,
+  sleep,
   splitCancellation,
   taskGroup,
 } from "../mod.ts";
@@ -114,4 +116,14 @@ Deno.test("splitCancellation and split by class put a hostile value in the rest 
   const [typeErrors, others] = eg.split(TypeError);
   assert.equal(typeErrors, undefined);
   assert.equal(others, eg);
+});
+
+Deno.test("an argument error describing a hostile function is still the TypeError", async () => {
+  const hostileFn = new Proxy(() => {}, {
+    get() {
+      throw new Error("proxy get");
+    },
+  });
+  assert.throws(() => new CapacityLimiter(hostileFn as never), TypeError);
+  await assert.rejects(() => sleep(hostileFn as never), TypeError);
 });
