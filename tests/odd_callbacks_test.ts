@@ -1,7 +1,8 @@
 // Copyright 2026 the @lionpride/core authors. MIT license.
 // Review of every export that calls user code, driven with odd callbacks:
 // thrown non-Errors (an object whose `name` getter throws, a Proxy that throws
-// on every access). Each test of a fix failed before it.
+// on every access). Each test of a fix failed before it; the last test found
+// no bug and fails if `isCancelled(undefined)` is made true.
 import assert from "node:assert/strict";
 import {
   AdaptiveLimiter,
@@ -126,4 +127,21 @@ Deno.test("an argument error describing a hostile function is still the TypeErro
   });
   assert.throws(() => new CapacityLimiter(hostileFn as never), TypeError);
   await assert.rejects(() => sleep(hostileFn as never), TypeError);
+});
+
+Deno.test("a thrown undefined is a failure, kept as undefined, by a task group, gather and alcall", async () => {
+  assert.equal(isCancelled(undefined), false);
+  const fail = () => {
+    throw undefined;
+  };
+  const runs: [string, () => Promise<unknown>][] = [
+    ["taskGroup child", () => taskGroup((tg) => tg.startSoon(fail))],
+    ["gather", () => gather([fail, () => 1])],
+    ["alcall", () => alcall([1], fail)],
+  ];
+  for (const [what, run] of runs) {
+    const err = await run().then(() => "resolved", (e) => e);
+    assert.ok(err instanceof ExceptionGroup, what);
+    assert.deepEqual(err.exceptions, [undefined], what);
+  }
 });
