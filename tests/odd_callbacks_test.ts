@@ -20,6 +20,7 @@ import {
   sleep,
   splitCancellation,
   taskGroup,
+  toList,
 } from "../mod.ts";
 import { within } from "./_helpers.ts";
 
@@ -144,4 +145,32 @@ Deno.test("a thrown undefined is a failure, kept as undefined, by a task group, 
     assert.ok(err instanceof ExceptionGroup, what);
     assert.deepEqual(err.exceptions, [undefined], what);
   }
+});
+
+Deno.test("toList with flatten keeps the iteration's error and closes every outer list when one's return() throws, as for-of", () => {
+  const failure = new Error("inner next() failed");
+  let outerClosed = 0;
+  const list = (items: unknown[], close: () => IteratorResult<unknown>): Iterable<unknown> => ({
+    [Symbol.iterator]: () => {
+      let i = 0;
+      return {
+        next: () =>
+          i < items.length ? { done: false, value: items[i++] } : { done: true, value: undefined },
+        return: close,
+      };
+    },
+  });
+  const inner = (function* () {
+    yield 1;
+    throw failure;
+  })();
+  const middle = list([inner], () => {
+    throw "middle return() failed";
+  });
+  const outer = list([middle], () => {
+    outerClosed++;
+    return { done: true, value: undefined };
+  });
+  assert.throws(() => toList(outer, { flatten: true }), (e) => e === failure);
+  assert.equal(outerClosed, 1);
 });
