@@ -8,6 +8,7 @@
 
 import { isCancelled } from "./errors.ts";
 import { describeValue } from "./_validate.ts";
+import { isInstance } from "./_thrown.ts";
 
 /**
  * A condition for {@linkcode ExceptionGroup.split}: an error class, or a
@@ -36,7 +37,7 @@ function toPredicate<E>(
     (proto !== undefined && /^class\b/.test(Function.prototype.toString.call(condition)))
   ) {
     const cls = condition as abstract new () => unknown;
-    return (e) => e instanceof cls;
+    return (e) => isInstance(e, cls);
   }
   return condition as (e: unknown) => boolean;
 }
@@ -192,7 +193,8 @@ function splitGroup<E>(
   const hit: E[] = [];
   const miss: E[] = [];
   for (const e of group.errors) {
-    if (e instanceof ExceptionGroup) {
+    // A thrown Proxy can throw from instanceof: it is then a leaf, not a group.
+    if (isInstance(e, ExceptionGroup)) {
       const [m, r] = splitGroup(e as ExceptionGroup<E>, matches);
       if (m) hit.push(m as E);
       if (r) miss.push(r as E);

@@ -9,6 +9,7 @@
  */
 
 import { isCancelled } from "./errors.ts";
+import { fieldOf } from "./_thrown.ts";
 
 /** HTTP statuses worth retrying: timeouts, conflicts, too early, rate limits, 5xx that pass. */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
@@ -21,8 +22,7 @@ const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 409, 425, 429, 500
  * @returns Milliseconds to wait before the next attempt, or `undefined`.
  */
 export function retryAfterOf(err: unknown): number | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const value = (err as { retryAfter?: unknown }).retryAfter;
+  const value = fieldOf(err, "retryAfter");
   return typeof value === "number" && value >= 0 ? value : undefined;
 }
 
@@ -36,9 +36,7 @@ export function retryAfterOf(err: unknown): number | undefined {
  */
 export function retryableByDefault(err: unknown): boolean {
   if (isCancelled(err)) return false;
-  if (typeof err === "object" && err !== null) {
-    const status = (err as { status?: unknown }).status;
-    if (typeof status === "number") return RETRYABLE_STATUSES.has(status);
-  }
+  const status = fieldOf(err, "status");
+  if (typeof status === "number") return RETRYABLE_STATUSES.has(status);
   return true;
 }

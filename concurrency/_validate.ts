@@ -43,7 +43,12 @@ export function describeValue(value: unknown, style: DescribeStyle = "typed"): s
     case "bigint":
       return `bigint ${value}n`;
     case "function": {
-      const name = (value as { name?: unknown }).name;
+      let name: unknown;
+      try {
+        name = (value as { name?: unknown }).name;
+      } catch {
+        // A Proxy whose get trap throws: the argument error must still be the one thrown.
+      }
       return typeof name === "string" && name !== "" ? `function ${name}` : "function";
     }
     case "object":

@@ -32,6 +32,7 @@ import { type AcquireOptions, CapacityLimiter, type LimiterStatistics } from "./
 import { currentTime } from "./clock.ts";
 import { isCancelled, RateLimitError, TimeoutError } from "./errors.ts";
 import { retryAfterOf } from "./_retry_after.ts";
+import { fieldOf, isInstance } from "./_thrown.ts";
 import { defineInspect } from "./_inspect.ts";
 import { USE_AFTER } from "./_attempt_loop.ts";
 import {
@@ -113,12 +114,10 @@ export interface AdaptiveLimiterStatistics extends LimiterStatistics {
  * `TimeoutError`, and a slow downstream says the same thing through it.
  */
 function isOverloadByDefault(err: unknown): boolean {
-  if (err instanceof TimeoutError || err instanceof RateLimitError) return true;
-  if (typeof err === "object" && err !== null) {
-    const status = (err as { status?: unknown }).status;
-    if (status === 429 || status === 503) return true;
-    if ((err as { name?: unknown }).name === "TimeoutError") return true;
-  }
+  if (isInstance(err, TimeoutError) || isInstance(err, RateLimitError)) return true;
+  const status = fieldOf(err, "status");
+  if (status === 429 || status === 503) return true;
+  if (fieldOf(err, "name") === "TimeoutError") return true;
   return retryAfterOf(err) !== undefined;
 }
 

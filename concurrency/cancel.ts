@@ -23,12 +23,15 @@ import {
 import { currentTime } from "./clock.ts";
 import { defineInspect } from "./_inspect.ts";
 import { CancelledError } from "./errors.ts";
+import { isInstance } from "./_thrown.ts";
 import { checkNotNaN, checkOptions, describeValue, functionError } from "./_validate.ts";
 
 export { CancelWatcher };
 
 function toReason(reason: unknown): CancelledError {
-  if (reason instanceof CancelledError) return reason;
+  // A user's abort reason can be anything, a Proxy included: cancelling must
+  // not throw from inside the signal's abort listener.
+  if (isInstance(reason, CancelledError)) return reason as CancelledError;
   if (reason === undefined) return new CancelledError("Cancelled by CancelScope.cancel()");
   if (typeof reason === "string") return new CancelledError(reason);
   return new CancelledError("Cancelled by CancelScope.cancel()", { cause: reason });

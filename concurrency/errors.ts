@@ -10,6 +10,7 @@
 // here, under its two former names (internal; not exported by mod.ts).
 export { describeReceived, describeValue } from "./_validate.ts";
 import { describeValue } from "./_validate.ts";
+import { fieldOf, isInstance } from "./_thrown.ts";
 
 /** Options of the {@linkcode TimeoutError} constructor. */
 export interface TimeoutErrorOptions extends ErrorOptions {
@@ -121,9 +122,9 @@ export class CancelledError extends Error {
  * ```
  */
 export function isCancelled(err: unknown): boolean {
-  if (err instanceof CancelledError) return true;
-  return typeof err === "object" && err !== null &&
-    (err as { name?: unknown }).name === "AbortError";
+  // Any thrown value reaches here: inspecting it must not throw, or the task
+  // group or gather that asks would lose the error and never settle.
+  return isInstance(err, CancelledError) || fieldOf(err, "name") === "AbortError";
 }
 
 export {

@@ -139,6 +139,7 @@ export function* listItems(
   const iterators: Iterator<unknown>[] = [input[Symbol.iterator]()];
   const lists: unknown[] = [input];
   const open = new Set<unknown>([input]);
+  let failed = false;
   try {
     while (iterators.length > 0) {
       let step: IteratorResult<unknown>;
@@ -167,9 +168,24 @@ export function* listItems(
         yield v;
       }
     }
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    // Stopped early (or failed): close what is still open, innermost first.
-    while (iterators.length > 0) iterators.pop()!.return?.();
+    // Stopped early (or failed): close what is still open, innermost first,
+    // each even if one before it throws. As for-of: on a failure its error
+    // wins over one from return(); on an early stop the first such error is
+    // thrown.
+    let closeError: { error: unknown } | undefined;
+    while (iterators.length > 0) {
+      try {
+        iterators.pop()!.return?.();
+      } catch (err) {
+        closeError ??= { error: err };
+      }
+    }
+    // deno-lint-ignore no-unsafe-finally
+    if (closeError !== undefined && !failed) throw closeError.error;
   }
 }
 
