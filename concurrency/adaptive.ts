@@ -80,7 +80,12 @@ export interface AdaptiveLimiterOptions {
    * `retryAfter`). Cancellations never are; other errors are ignored.
    */
   isOverload?: (err: unknown) => boolean;
-  /** Called when the integer limit changes, with the new and the old limit. */
+  /**
+   * Called when the integer limit changes, with the new and the old limit.
+   * Errors it throws are logged with `console.error` and change nothing, as
+   * `CircuitBreaker`'s `onStateChange` (a broken logger must not crash the
+   * process nor the call).
+   */
   onLimitChange?: (limit: number, previous: number) => void;
 }
 
@@ -391,9 +396,7 @@ export class AdaptiveLimiter extends CapacityLimiter {
     try {
       onLimitChange(limit, previous);
     } catch (err) {
-      queueMicrotask(() => {
-        throw err;
-      });
+      console.error("AdaptiveLimiter: onLimitChange threw", err);
     }
   }
 }

@@ -158,6 +158,28 @@ Deno.test("onLimitChange fires only when the integer limit changes", async () =>
   assert.deepEqual(changes[1], [7, 8]);
 });
 
+Deno.test("an onLimitChange that throws is logged, and the limit and the call are unaffected", async () => {
+  const logged: unknown[][] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => logged.push(args);
+  try {
+    const limiter = new AdaptiveLimiter({
+      initial: 10,
+      onLimitChange: () => {
+        throw new Error("metrics down");
+      },
+    });
+    const err = overload();
+    await assert.rejects(limiter.use(() => Promise.reject(err)), (e) => e === err);
+    assert.equal(limiter.statistics().limit, 9);
+    await flush();
+    assert.equal(logged.length, 1);
+    assert.equal((logged[0][1] as Error).message, "metrics down");
+  } finally {
+    console.error = original;
+  }
+});
+
 Deno.test("onLimitChange stays quiet while only the fractional estimate moves", async () => {
   const changes: number[] = [];
   const limiter = new AdaptiveLimiter({
