@@ -77,3 +77,15 @@ export function deferred<T = void>(): {
 export function macrotask(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** Runs `fn` with `console.error` recording its calls instead of printing them. */
+export async function withConsoleErrors(fn: (logged: unknown[][]) => Promise<void>): Promise<void> {
+  const logged: unknown[][] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => logged.push(args);
+  try {
+    await fn(logged);
+  } finally {
+    console.error = original;
+  }
+}

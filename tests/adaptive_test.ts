@@ -10,7 +10,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
-import { flush } from "./_helpers.ts";
+import { flush, withConsoleErrors } from "./_helpers.ts";
 
 /** Runs `n` calls at once through the limiter, each settling by `outcome`. */
 function startCalls(
@@ -159,10 +159,7 @@ Deno.test("onLimitChange fires only when the integer limit changes", async () =>
 });
 
 Deno.test("an onLimitChange that throws is logged, and the limit and the call are unaffected", async () => {
-  const logged: unknown[][] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => logged.push(args);
-  try {
+  await withConsoleErrors(async (logged) => {
     const limiter = new AdaptiveLimiter({
       initial: 10,
       onLimitChange: () => {
@@ -175,9 +172,7 @@ Deno.test("an onLimitChange that throws is logged, and the limit and the call ar
     await flush();
     assert.equal(logged.length, 1);
     assert.equal((logged[0][1] as Error).message, "metrics down");
-  } finally {
-    console.error = original;
-  }
+  });
 });
 
 Deno.test("onLimitChange stays quiet while only the fractional estimate moves", async () => {

@@ -10,7 +10,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { withFakeTime } from "./_fake_time.ts";
-import { deferred } from "./_helpers.ts";
+import { deferred, withConsoleErrors } from "./_helpers.ts";
 
 const boom = (): Promise<never> => Promise.reject(new Error("boom"));
 const ok = (): Promise<string> => Promise.resolve("ok");
@@ -272,10 +272,7 @@ Deno.test("onStateChange sees every transition in order", async () => {
 });
 
 Deno.test("an onStateChange that throws is logged and the breaker still changes state", async () => {
-  const logged: unknown[][] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => logged.push(args);
-  try {
+  await withConsoleErrors(async (logged) => {
     const breaker = new CircuitBreaker({
       failureThreshold: 1,
       onStateChange: () => {
@@ -286,9 +283,7 @@ Deno.test("an onStateChange that throws is logged and the breaker still changes 
     assert.equal(breaker.state, "open");
     assert.equal(logged.length, 1);
     assert.equal((logged[0][1] as Error).message, "logger down");
-  } finally {
-    console.error = original;
-  }
+  });
 });
 
 Deno.test("reset() closes the breaker, clears failures and ignores calls in flight", async () => {
