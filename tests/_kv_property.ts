@@ -24,3 +24,22 @@ export async function kvPropertyOnFakeClock<T>(
     });
   });
 }
+
+/**
+ * {@linkcode kvPropertyOnFakeClock} for a limiter driven by random steps: each
+ * run draws a limit of 1-3 and `minLength`-`maxLength` steps of `step`.
+ */
+export function kvLimiterProperty<S>(
+  numRuns: number,
+  prefix: string,
+  step: fc.Arbitrary<S>,
+  lengths: { minLength: number; maxLength: number },
+  run: (clock: FakeClock, kv: Deno.Kv, name: string, limit: number, steps: S[]) => Promise<void>,
+): Promise<void> {
+  return kvPropertyOnFakeClock(
+    numRuns,
+    prefix,
+    fc.tuple(fc.integer({ min: 1, max: 3 }), fc.array(step, lengths)),
+    (clock, kv, name, [limit, steps]) => run(clock, kv, name, limit, steps),
+  );
+}

@@ -8,7 +8,7 @@ import { failAfter } from "../mod.ts";
 import { DistributedLimiter, type DistributedPermit, kvStore } from "../distributed/mod.ts";
 import fc from "fast-check";
 import { advanceByTimers, type FakeClock, withFakeTime } from "./_fake_time.ts";
-import { kvPropertyOnFakeClock } from "./_kv_property.ts";
+import { kvLimiterProperty } from "./_kv_property.ts";
 import { withMemoryKv } from "./_distributed.ts";
 
 const YIELD_POLLS = 4;
@@ -349,12 +349,7 @@ async function turnsRun(clock: FakeClock, kv: Deno.Kv, name: string, limit: numb
 }
 
 Deno.test("Deno KV: three processes taking turns never over-admit, leave no slot idle while one waits, and serve every waiter", async () => {
-  await kvPropertyOnFakeClock(
-    25,
-    "p",
-    fc.tuple(fc.integer({ min: 1, max: 3 }), fc.array(turnOp, { minLength: 5, maxLength: 30 })),
-    (clock, kv, name, [limit, ops]) => turnsRun(clock, kv, name, limit, ops),
-  );
+  await kvLimiterProperty(25, "p", turnOp, { minLength: 5, maxLength: 30 }, turnsRun);
 });
 
 for (const later of [false, true]) {
